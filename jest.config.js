@@ -1,0 +1,23 @@
+/** Two projects: the node side (domain, functions, local stack, scripts) and the mini-program (jsdom). */
+const tsJest = (tsconfig) => ['ts-jest', { tsconfig, diagnostics: false }];
+
+module.exports = {
+  projects: [
+    {
+      displayName: 'node',
+      testEnvironment: 'node',
+      roots: ['<rootDir>/shared', '<rootDir>/cloudfunctions', '<rootDir>/emulator', '<rootDir>/scripts', '<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest('<rootDir>/tsconfig.json') },
+      moduleFileExtensions: ['ts', 'js', 'json'],
+    },
+    {
+      displayName: 'miniprogram',
+      testEnvironment: 'jsdom',
+      roots: ['<rootDir>/miniprogram'],
+      testMatch: ['**/*.test.ts'],
+      transform: { '^.+\\.ts$': tsJest('<rootDir>/miniprogram/tsconfig.json') },
+      moduleFileExtensions: ['ts', 'js', 'json'],
+    },
+  ],
+};

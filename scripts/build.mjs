@@ -1,0 +1,79 @@
+// Bundles each cloud function with its share of shared/ into a self-contained deployable folder:
+// dist/functions/<name>/{index.js, package.json, config.json}. wx-server-sdk stays external: the
+// cloud installs it (installDependency) and the local stack resolves it from node_modules.
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** Function folders: every folder under cloudfunctions/ with an index.ts, except `_`-prefixed ones. */
+export function functionNames() {
+  return readdirSync(join(root, 'cloudfunctions'), { withFileTypes: true })
+    .filter((d) => d.isDirectory() && !d.name.startsWith('_'))
+    .filter((d) => existsSync(join(root, 'cloudfunctions', d.name, 'index.ts')))
+    .map((d) => d.name)
+    .sort();
+}
+
+export async function buildFunctions({ outRoot = join(root, 'dist', 'functions'), quiet = false } = {}) {
+  const names = functionNames();
+  const sizes = {};
+  for (const name of names) {
+    const src = join(root, 'cloudfunctions', name);
+    const out = join(outRoot, name);
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    await build({
+      entryPoints: [join(src, 'index.ts')],
+      outfile: join(out, 'index.js'),
+      bundle: true,
+      platform: 'node',
+      target: 'node18',
+      format: 'cjs',
+      external: ['wx-server-sdk'],
+      minify: true,
+      keepNames: true,
+      legalComments: 'none',
+      logLevel: 'warning',
+    });
+    writeFileSync(
+      join(out, 'package.json'),
+      JSON.stringify(
+        {
+          name,
+          version: rootPkg.version,
+          private: true,
+          main: 'index.js',
+          dependencies: { 'wx-server-sdk': rootPkg.dependencies['wx-server-sdk'] },
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    const configPath = join(src, 'config.json');
+    writeFileSync(
+      join(out, 'config.json'),
+      existsSync(configPath) ? readFileSync(configPath, 'utf8') : '{ "permissions": { "openapi": [] } }\n',
+    );
+    sizes[name] = readFileSync(join(out, 'index.js')).length;
+  }
+  if (!quiet) {
+    for (const [name, bytes] of Object.entries(sizes)) {
+      console.log(`built ${name.padEnd(16)} ${(bytes / 1024).toFixed(1)} KB  dist/functions/${name}/index.js`);
+    }
+  }
+  return sizes;
+}
+
+const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
+if (isMain) {
+  const what = process.argv[2] ?? 'all';
+  await buildFunctions();
+  if (what === 'all' && existsSync(join(root, 'scripts', 'build-miniprogram.mjs'))) {
+    const { buildMiniprogram } = await import('./build-miniprogram.mjs');
+    await buildMiniprogram();
+  }
+}

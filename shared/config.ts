@@ -1,0 +1,137 @@
+/**
+ * Every environment variable the functions read, validated once at cold start. A missing or
+ * malformed variable stops the function with an error naming it (never its value). Secrets have
+ * no default: the local stack passes its own local values explicitly.
+ */
+import { z } from 'zod';
+
+const int = (min: number, max: number, def: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .default(def);
+
+const ms = (min: number, max: number, def: number) => int(min, max, def);
+
+const secret = (prefix?: RegExp) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'is required')
+    .refine((v) => !/["\\\s]/.test(v), 'must not contain quotes, backslashes or spaces')
+    .refine((v) => (prefix ? prefix.test(v) : true), 'has the wrong format');
+
+const webhookSecret = secret(/^whsec_[A-Za-z0-9+/]+={0,2}$/);
+
+const keySpec = (def: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^[a-z]+:[a-z_]+\d+(,[a-z]+:[a-z_]+\d+)*$/, 'must look like title:thing1,status:phrase2')
+    .default(def);
+
+const optionalText = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+export const configSchema = z.object({
+  /** Where Coze runs: https://api.coze.cn (CN), https://api.coze.com (global) or the local stand-in. */
+  COZE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.coze.cn'),
+  COZE_API_TOKEN: secret(),
+  COZE_WORKFLOW_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the workflow id from the Coze URL'),
+  /** Bound on the start call inside `create`, so the user is answered within a second. */
+  COZE_START_TIMEOUT_MS: ms(100, 10_000, 700),
+  /** Bound on start and history calls made by the sweeper. */
+  COZE_TIMEOUT_MS: ms(500, 30_000, 5000),
+  /** Run-history reads per second across the sweeper (Coze's run and history calls share QPS). */
+  COZE_HISTORY_QPS: int(1, 500, 5),
+
+  /** Public URL of the webhook route, handed to the workflow as `callback_url`. */
+  WEBHOOK_URL: z.url({ protocol: /^https?$/ }),
+  WEBHOOK_SECRET: webhookSecret,
+  /** The previous secret during a rotation; both verify. */
+  WEBHOOK_SECRET_PREVIOUS: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(webhookSecret.optional())
+    .optional(),
+
+  SUBSCRIBE_TEMPLATE_SUCCESS_ID: optionalText,
+  SUBSCRIBE_TEMPLATE_FAILURE_ID: optionalText,
+  SUBSCRIBE_SUCCESS_KEYS: keySpec('title:thing1,status:phrase2,time:time3,note:thing4'),
+  SUBSCRIBE_FAILURE_KEYS: keySpec('title:thing1,status:phrase2,reason:thing3,time:time4'),
+  MINIPROGRAM_STATE: z.enum(['developer', 'trial', 'formal']).default('formal'),
+
+  MAX_ACTIVE_TASKS_PER_USER: int(1, 100, 3),
+  DAILY_QUOTA_PER_USER: int(1, 100_000, 50),
+
+  RECONCILE_AFTER_S: int(5, 86_400, 60),
+  TASK_TIMEOUT_S: int(30, 86_400, 300),
+  DISPATCH_BACKOFF_S: int(1, 3600, 20),
+  NOTICE_CLAIM_STALE_S: int(5, 3600, 60),
+  SWEEP_BATCH_LIMIT: int(1, 1000, 50),
+  SWEEP_BUDGET_MS: ms(1000, 900_000, 40_000),
+  WEBHOOK_EVENT_RETENTION_DAYS: int(1, 30, 3),
+  TASK_RETENTION_DAYS: int(1, 3650, 90),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Names of the variables that hold secrets: never logged, never given defaults. */
+export const SECRET_KEYS = [
+  'COZE_API_TOKEN',
+  'WEBHOOK_SECRET',
+  'WEBHOOK_SECRET_PREVIOUS',
+] as const satisfies readonly (keyof Config)[];
+
+export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof Config)[];
+
+export class ConfigError extends Error {
+  readonly keys: string[];
+  constructor(problems: { key: string; problem: string }[]) {
+    super(
+      `Invalid configuration: ${problems.map((p) => `${p.key} ${p.problem}`).join('; ')}`,
+    );
+    this.name = 'ConfigError';
+    this.keys = problems.map((p) => p.key);
+  }
+}
+
+/** Validates the environment. Empty strings count as missing (tcb fills unset `{{env.X}}` with ''). */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const input: Record<string, string> = {};
+  for (const key of CONFIG_KEYS) {
+    const v = env[key];
+    if (v !== undefined && v.trim() !== '') input[key] = v;
+  }
+  const parsed = configSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0] ?? 'config');
+    const problem =
+      input[key] === undefined ? 'is required' : issue.message.replace(/^Invalid input:?\s*/, '');
+    return { key, problem: problem || 'is malformed' };
+  });
+  throw new ConfigError(dedupe(problems));
+}
+
+function dedupe(problems: { key: string; problem: string }[]) {
+  const seen = new Set<string>();
+  return problems.filter((p) => (seen.has(p.key) ? false : (seen.add(p.key), true)));
+}
+
+/** The secrets that verify a callback: the current one first, then the one being rotated out. */
+export function webhookSecrets(config: Config): string[] {
+  return [config.WEBHOOK_SECRET, config.WEBHOOK_SECRET_PREVIOUS].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
+}

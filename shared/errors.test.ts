@@ -1,0 +1,77 @@
+import {
+  AppError,
+  ERROR_CODES,
+  ERROR_MESSAGES,
+  FAILURE_CODES,
+  FAILURE_MESSAGES,
+  describeError,
+  errorAnswer,
+  failureFromProvider,
+  isErrorCode,
+  redactSecrets,
+  toErrorAnswer,
+} from './errors';
+
+const hasChinese = /[\u4e00-\u9fff]/;
+
+describe('error catalogue', () => {
+  it('every code has a Chinese message', () => {
+    for (const code of ERROR_CODES) expect(ERROR_MESSAGES[code]).toMatch(hasChinese);
+    for (const code of FAILURE_CODES) expect(FAILURE_MESSAGES[code]).toMatch(hasChinese);
+  });
+
+  it('keeps the codes of the contract', () => {
+    expect(ERROR_CODES).toEqual([
+      'NO_LINK',
+      'UNSUPPORTED_PLATFORM',
+      'INVALID_INPUT',
+      'NOT_FOUND',
+      'RATE_LIMITED',
+      'QUOTA_EXCEEDED',
+      'CONFLICT',
+      'UPSTREAM_UNAVAILABLE',
+      'INTERNAL',
+    ]);
+    expect(isErrorCode('NO_LINK')).toBe(true);
+    expect(isErrorCode('nope')).toBe(false);
+  });
+
+  it('an AppError keeps its code and the catalogue message, never its detail', () => {
+    const answer = toErrorAnswer(new AppError('NOT_FOUND', 'task abc of user xyz'));
+    expect(answer).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: ERROR_MESSAGES.NOT_FOUND } });
+    expect(JSON.stringify(answer)).not.toContain('xyz');
+  });
+
+  it('anything else becomes INTERNAL without message or stack', () => {
+    const err = new Error('connect ECONNREFUSED secretKey=abc123');
+    const answer = toErrorAnswer(err);
+    expect(answer.error.code).toBe('INTERNAL');
+    const text = JSON.stringify(answer);
+    expect(text).not.toContain('ECONNREFUSED');
+    expect(text).not.toContain('abc123');
+    expect(text).not.toContain('at ');
+    expect(toErrorAnswer('a string').error.code).toBe('INTERNAL');
+    expect(toErrorAnswer(undefined)).toEqual(errorAnswer('INTERNAL'));
+  });
+
+  it('maps workflow failure codes, unknown ones to PROVIDER_ERROR', () => {
+    expect(failureFromProvider('no_speech')).toEqual({
+      code: 'NO_SPEECH',
+      message: FAILURE_MESSAGES.NO_SPEECH,
+    });
+    expect(failureFromProvider('PHOTO_NOTE').code).toBe('PHOTO_NOTE');
+    expect(failureFromProvider('E1234').code).toBe('PROVIDER_ERROR');
+    expect(failureFromProvider(undefined).code).toBe('PROVIDER_ERROR');
+    expect(failureFromProvider('CANCELLED').code).toBe('PROVIDER_ERROR');
+  });
+
+  it('redacts secrets from log text', () => {
+    const line = redactSecrets(
+      'Authorization: Bearer sat_abcdefghijklmnop whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw token=xyz "secretKey":"k1"',
+    );
+    expect(line).not.toMatch(/sat_abc|MfKQ9|xyz|k1/);
+    expect(describeError(Object.assign(new Error('fail pat_12345678901234567890'), { errCode: -1 }))).toBe(
+      'Error(-1): fail pat_***',
+    );
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * The error catalogue: stable codes the client can branch on, each with a Chinese message a user
+ * can act on. Two families: answers of `extractText` (ErrorCode) and reasons a task ended without
+ * a result (FailureCode, stored on the task as `error_code`).
+ */
+
+export const ERROR_CODES = [
+  'NO_LINK',
+  'UNSUPPORTED_PLATFORM',
+  'INVALID_INPUT',
+  'NOT_FOUND',
+  'RATE_LIMITED',
+  'QUOTA_EXCEEDED',
+  'CONFLICT',
+  'UPSTREAM_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
+  NO_LINK: '没有找到视频链接，请粘贴 App 里“分享 → 复制链接”得到的完整内容',
+  UNSUPPORTED_PLATFORM: '暂不支持这个链接，目前支持抖音、快手、小红书和哔哩哔哩的视频分享链接',
+  INVALID_INPUT: '输入内容为空或格式不对，请重新粘贴分享内容',
+  NOT_FOUND: '没有找到这条记录，它可能已被删除或不属于你',
+  RATE_LIMITED: '同时进行的任务太多了，请等当前任务完成后再试',
+  QUOTA_EXCEEDED: '今天的提取次数已用完，明天再来吧',
+  CONFLICT: '任务当前的状态不允许这个操作，请刷新后再试',
+  UPSTREAM_UNAVAILABLE: '提取服务暂时繁忙，请稍后重试',
+  INTERNAL: '服务出了点问题，请稍后重试',
+};
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
+}
+
+export const FAILURE_CODES = [
+  'VIDEO_UNAVAILABLE',
+  'PHOTO_NOTE',
+  'TOO_LONG',
+  'NO_SPEECH',
+  'PROVIDER_ERROR',
+  'UPSTREAM_UNAVAILABLE',
+  'TIMEOUT',
+  'CANCELLED',
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
+
+export const FAILURE_MESSAGES: Readonly<Record<FailureCode, string>> = {
+  VIDEO_UNAVAILABLE: '视频无法访问：可能已被删除、设为私密或仅粉丝可见',
+  PHOTO_NOTE: '这是图文笔记，没有可以提取的语音',
+  TOO_LONG: '视频太长了，目前支持 30 分钟以内的视频',
+  NO_SPEECH: '视频里没有识别到说话的声音',
+  PROVIDER_ERROR: '提取服务处理失败，请稍后重试',
+  UPSTREAM_UNAVAILABLE: '提取服务暂时繁忙，多次尝试仍未能开始，请稍后重试',
+  TIMEOUT: '处理超时了，请重试',
+  CANCELLED: '已取消',
+};
+
+export function isFailureCode(code: unknown): code is FailureCode {
+  return typeof code === 'string' && (FAILURE_CODES as readonly string[]).includes(code);
+}
+
+/** Maps the workflow's own error code to ours; anything unknown is a provider error. */
+export function failureFromProvider(code: string | undefined): {
+  code: FailureCode;
+  message: string;
+} {
+  const normalized = (code ?? '').trim().toUpperCase();
+  const failure: FailureCode =
+    isFailureCode(normalized) && normalized !== 'CANCELLED' ? normalized : 'PROVIDER_ERROR';
+  return { code: failure, message: FAILURE_MESSAGES[failure] };
+}
+
+/** A failure meant for the user: the code is stable, the message is the catalogue's. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, detail?: string) {
+    // `detail` is for logs only; it never reaches the user.
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = 'AppError';
+    this.code = code;
+  }
+}
+
+export interface ErrorAnswer {
+  ok: false;
+  error: { code: ErrorCode; message: string };
+}
+
+export function errorAnswer(code: ErrorCode): ErrorAnswer {
+  return { ok: false, error: { code, message: ERROR_MESSAGES[code] } };
+}
+
+/**
+ * Any thrown value becomes a safe answer: an AppError keeps its code, anything else is INTERNAL.
+ * Never carries the thrown message, stack or any value from it.
+ */
+export function toErrorAnswer(err: unknown): ErrorAnswer {
+  if (err instanceof AppError) return errorAnswer(err.code);
+  return errorAnswer('INTERNAL');
+}
+
+/** A one-line description of an error that is safe to log: name, code and a scrubbed message. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { errCode?: unknown; code?: unknown }).errCode ?? (err as { code?: unknown }).code;
+    const prefix = code !== undefined ? `${err.name}(${String(code)})` : err.name;
+    return `${prefix}: ${redactSecrets(err.message).slice(0, 300)}`;
+  }
+  return redactSecrets(String(err)).slice(0, 300);
+}
+
+/** Strips anything shaped like a credential from text bound for a log line. */
+export function redactSecrets(text: string): string {
+  return text
+    .replace(/whsec_[A-Za-z0-9+/=]+/g, 'whsec_***')
+    .replace(/\b(sat|pat)_[A-Za-z0-9]+/g, '$1_***')
+    .replace(/(Bearer\s+)[^\s"']+/gi, '$1***')
+    .replace(/(secret(?:id|key)?|token|password)(["']?\s*[:=]\s*["']?)[^\s"',}]+/gi, '$1$2***');
+}
