@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -9,15 +10,22 @@ export default tseslint.config(
     files: ['**/*.ts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-console': 'off',
     },
   },
   {
-    files: ['**/*.mjs', '**/*.js'],
-    languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
-    },
+    files: ['**/*.mjs'],
+    languageOptions: { globals: globals.node },
+  },
+  {
+    // Plain CommonJS: jest's config and global setup.
+    files: ['**/*.js', '**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: globals.node },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // The domain is shared by the functions, the client and the local stack: no platform imports.
@@ -27,7 +35,21 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['wx-server-sdk', 'node:*', 'fs', 'http', 'https', 'net', 'child_process', 'axios', 'ws', 'mingo'], message: 'shared/ is pure domain code: no platform or I/O imports.' },
+            {
+              group: [
+                'wx-server-sdk',
+                'node:*',
+                'fs',
+                'http',
+                'https',
+                'net',
+                'child_process',
+                'axios',
+                'ws',
+                'mingo',
+              ],
+              message: 'shared/ is pure domain code: no platform or I/O imports.',
+            },
           ],
         },
       ],

@@ -2,11 +2,18 @@
 const tsJest = (tsconfig) => ['ts-jest', { tsconfig, diagnostics: false }];
 
 module.exports = {
+  globalSetup: '<rootDir>/test/global-setup.js',
   projects: [
     {
       displayName: 'node',
       testEnvironment: 'node',
-      roots: ['<rootDir>/shared', '<rootDir>/cloudfunctions', '<rootDir>/emulator', '<rootDir>/scripts', '<rootDir>/test'],
+      roots: [
+        '<rootDir>/shared',
+        '<rootDir>/cloudfunctions',
+        '<rootDir>/emulator',
+        '<rootDir>/scripts',
+        '<rootDir>/test',
+      ],
       testMatch: ['**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest('<rootDir>/tsconfig.json') },
       moduleFileExtensions: ['ts', 'js', 'json'],

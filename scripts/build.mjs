@@ -18,7 +18,10 @@ export function functionNames() {
     .sort();
 }
 
-export async function buildFunctions({ outRoot = join(root, 'dist', 'functions'), quiet = false } = {}) {
+export async function buildFunctions({
+  outRoot = join(root, 'dist', 'functions'),
+  quiet = false,
+} = {}) {
   const names = functionNames();
   const sizes = {};
   for (const name of names) {
@@ -56,13 +59,17 @@ export async function buildFunctions({ outRoot = join(root, 'dist', 'functions')
     const configPath = join(src, 'config.json');
     writeFileSync(
       join(out, 'config.json'),
-      existsSync(configPath) ? readFileSync(configPath, 'utf8') : '{ "permissions": { "openapi": [] } }\n',
+      existsSync(configPath)
+        ? readFileSync(configPath, 'utf8')
+        : '{ "permissions": { "openapi": [] } }\n',
     );
     sizes[name] = readFileSync(join(out, 'index.js')).length;
   }
   if (!quiet) {
     for (const [name, bytes] of Object.entries(sizes)) {
-      console.log(`built ${name.padEnd(16)} ${(bytes / 1024).toFixed(1)} KB  dist/functions/${name}/index.js`);
+      console.log(
+        `built ${name.padEnd(16)} ${(bytes / 1024).toFixed(1)} KB  dist/functions/${name}/index.js`,
+      );
     }
   }
   return sizes;

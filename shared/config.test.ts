@@ -1,4 +1,11 @@
-import { CONFIG_KEYS, ConfigError, SECRET_KEYS, configSchema, loadConfig, webhookSecrets } from './config';
+import {
+  CONFIG_KEYS,
+  ConfigError,
+  SECRET_KEYS,
+  configSchema,
+  loadConfig,
+  webhookSecrets,
+} from './config';
 
 const valid = {
   COZE_API_TOKEN: 'sat_local_token',
@@ -42,7 +49,11 @@ describe('config', () => {
   });
 
   it('names malformed values without echoing them', () => {
-    const err = errorOf({ ...valid, WEBHOOK_SECRET: 'plainsecret', MAX_ACTIVE_TASKS_PER_USER: 'many' });
+    const err = errorOf({
+      ...valid,
+      WEBHOOK_SECRET: 'plainsecret',
+      MAX_ACTIVE_TASKS_PER_USER: 'many',
+    });
     expect(err.keys.sort()).toEqual(['MAX_ACTIVE_TASKS_PER_USER', 'WEBHOOK_SECRET']);
     expect(err.message).not.toContain('plainsecret');
     expect(errorOf({ ...valid, WEBHOOK_URL: 'not a url' }).keys).toEqual(['WEBHOOK_URL']);
@@ -60,7 +71,10 @@ describe('config', () => {
       WEBHOOK_SECRET_PREVIOUS: 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD',
     });
     expect(c.DAILY_QUOTA_PER_USER).toBe(7);
-    expect(webhookSecrets(c)).toEqual([valid.WEBHOOK_SECRET, 'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD']);
+    expect(webhookSecrets(c)).toEqual([
+      valid.WEBHOOK_SECRET,
+      'whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD',
+    ]);
     expect(webhookSecrets(loadConfig(valid))).toEqual([valid.WEBHOOK_SECRET]);
   });
 

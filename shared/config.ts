@@ -98,9 +98,7 @@ export const CONFIG_KEYS = Object.keys(configSchema.shape) as (keyof Config)[];
 export class ConfigError extends Error {
   readonly keys: string[];
   constructor(problems: { key: string; problem: string }[]) {
-    super(
-      `Invalid configuration: ${problems.map((p) => `${p.key} ${p.problem}`).join('; ')}`,
-    );
+    super(`Invalid configuration: ${problems.map((p) => `${p.key} ${p.problem}`).join('; ')}`);
     this.name = 'ConfigError';
     this.keys = problems.map((p) => p.key);
   }

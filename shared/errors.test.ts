@@ -38,7 +38,10 @@ describe('error catalogue', () => {
 
   it('an AppError keeps its code and the catalogue message, never its detail', () => {
     const answer = toErrorAnswer(new AppError('NOT_FOUND', 'task abc of user xyz'));
-    expect(answer).toEqual({ ok: false, error: { code: 'NOT_FOUND', message: ERROR_MESSAGES.NOT_FOUND } });
+    expect(answer).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: ERROR_MESSAGES.NOT_FOUND },
+    });
     expect(JSON.stringify(answer)).not.toContain('xyz');
   });
 
@@ -70,8 +73,8 @@ describe('error catalogue', () => {
       'Authorization: Bearer sat_abcdefghijklmnop whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw token=xyz "secretKey":"k1"',
     );
     expect(line).not.toMatch(/sat_abc|MfKQ9|xyz|k1/);
-    expect(describeError(Object.assign(new Error('fail pat_12345678901234567890'), { errCode: -1 }))).toBe(
-      'Error(-1): fail pat_***',
-    );
+    expect(
+      describeError(Object.assign(new Error('fail pat_12345678901234567890'), { errCode: -1 })),
+    ).toBe('Error(-1): fail pat_***');
   });
 });

@@ -103,7 +103,8 @@ export function toErrorAnswer(err: unknown): ErrorAnswer {
 /** A one-line description of an error that is safe to log: name, code and a scrubbed message. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) {
-    const code = (err as { errCode?: unknown; code?: unknown }).errCode ?? (err as { code?: unknown }).code;
+    const code =
+      (err as { errCode?: unknown; code?: unknown }).errCode ?? (err as { code?: unknown }).code;
     const prefix = code !== undefined ? `${err.name}(${String(code)})` : err.name;
     return `${prefix}: ${redactSecrets(err.message).slice(0, 300)}`;
   }

@@ -103,15 +103,16 @@ describe('status machine', () => {
   });
 
   it('failure, timeout and cancel land on their statuses with the reason', () => {
-    expect(applyPlan(state(TaskStatus.Processing), planTransition(events[4]!, now))).toMatchObject(
-      { status: 'failed', error_code: 'NO_SPEECH' },
-    );
+    expect(applyPlan(state(TaskStatus.Processing), planTransition(events[4]!, now))).toMatchObject({
+      status: 'failed',
+      error_code: 'NO_SPEECH',
+    });
     expect(applyPlan(state(TaskStatus.Pending), planTransition(events[5]!, now))).toMatchObject({
       status: 'timeout',
     });
-    expect(applyPlan(state(TaskStatus.Processing), planTransition(events[6]!, now))).toMatchObject(
-      { status: 'cancelled' },
-    );
+    expect(applyPlan(state(TaskStatus.Processing), planTransition(events[6]!, now))).toMatchObject({
+      status: 'cancelled',
+    });
   });
 
   it('a dispatch retry is claimed once per retry count and only while pending', () => {

@@ -39,7 +39,14 @@ describe('task document', () => {
   it('the view carries no owner, token hash, request id or share text', () => {
     const view = toTaskView(doc);
     const text = JSON.stringify(view);
-    for (const hidden of ['o_user_1', 'a'.repeat(64), 'req-1', 'callback_token_hash', '_openid', 'share_text']) {
+    for (const hidden of [
+      'o_user_1',
+      'a'.repeat(64),
+      'req-1',
+      'callback_token_hash',
+      '_openid',
+      'share_text',
+    ]) {
       expect(text).not.toContain(hidden);
     }
     expect(view.created_at).toBe(now.toISOString());

@@ -1,0 +1,49 @@
+/**
+ * The one place that touches wx-server-sdk's globals. In the cloud and on the local stack the
+ * runtime injects the service address and credentials through environment variables, so `init`
+ * needs nothing but the dynamic env; tests outside a function pass `serviceUrl` and dummy keys.
+ */
+import cloud from 'wx-server-sdk';
+
+export type Database = ReturnType<typeof cloud.database>;
+export type Command = Database['command'];
+
+export interface CloudHandles {
+  db: Database;
+  _: Command;
+  /** subscribeMessage.send, typed to what we use */
+  sendSubscribeMessage(message: object): Promise<unknown>;
+  /** caller identity; HTTP access and timers have none */
+  openid(): string | undefined;
+}
+
+export interface CloudInitOverrides {
+  serviceUrl?: string;
+  secretId?: string;
+  secretKey?: string;
+  env?: string;
+}
+
+let handles: CloudHandles | null = null;
+
+export function initCloud(overrides?: CloudInitOverrides): CloudHandles {
+  if (handles && !overrides) return handles;
+  // DYNAMIC_CURRENT_ENV is a Symbol in 4.x while init's typing wants a string.
+  const env = overrides?.env ?? (cloud.DYNAMIC_CURRENT_ENV as unknown as string);
+  cloud.init({ ...overrides, env } as Parameters<typeof cloud.init>[0]);
+  // throwOnNotFound is real (see PLATFORM-NOTES) but missing from the typings.
+  const db = cloud.database({ throwOnNotFound: false } as Parameters<typeof cloud.database>[0]);
+  handles = {
+    db,
+    _: db.command,
+    sendSubscribeMessage: (message) =>
+      (
+        cloud.openapi as { subscribeMessage: { send(m: object): Promise<unknown> } }
+      ).subscribeMessage.send(message),
+    openid: () => {
+      const id = cloud.getWXContext().OPENID;
+      return typeof id === 'string' && id.length > 0 ? id : undefined;
+    },
+  };
+  return handles;
+}

@@ -1,0 +1,57 @@
+/**
+ * Wires the adapters for one function instance, once per cold start: config validated (a bad
+ * variable stops the function naming it), SDK initialised, Coze client bounded as the caller needs.
+ */
+import { loadConfig, type Config } from '../../shared/config';
+import { createCozeClient } from '../_adapters/coze';
+import { initCloud, type CloudInitOverrides } from './cloud';
+import { createLogger, type Logger } from './log';
+import { QuotaStore, TaskStore, WebhookEventStore } from './store';
+
+export interface FunctionDeps {
+  config: Config;
+  log: Logger;
+  store: TaskStore;
+  events: WebhookEventStore;
+  quota: QuotaStore;
+  coze: ReturnType<typeof createCozeClient>;
+  send(message: object): Promise<unknown>;
+  openid(): string | undefined;
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface DepsOptions {
+  fn: string;
+  /** 'start' bounds the Coze call for a user waiting on `create`; 'background' allows longer. */
+  coze: 'start' | 'background';
+  env?: Record<string, string | undefined>;
+  cloud?: CloudInitOverrides;
+  log?: (line: string) => void;
+}
+
+export function buildDeps(opts: DepsOptions): FunctionDeps {
+  const config = loadConfig(opts.env ?? process.env);
+  const cloud = initCloud(opts.cloud);
+  const startBound = opts.coze === 'start';
+  const coze = createCozeClient({
+    baseUrl: config.COZE_API_BASE,
+    token: config.COZE_API_TOKEN,
+    workflowId: config.COZE_WORKFLOW_ID,
+    timeoutMs: startBound ? config.COZE_START_TIMEOUT_MS : config.COZE_TIMEOUT_MS,
+    maxAttempts: startBound ? 2 : 3,
+    deadlineMs: startBound ? config.COZE_START_TIMEOUT_MS + 100 : config.COZE_TIMEOUT_MS * 2,
+  });
+  return {
+    config,
+    log: createLogger(opts.fn, opts.log),
+    store: new TaskStore(cloud.db, cloud._),
+    events: new WebhookEventStore(cloud.db, cloud._),
+    quota: new QuotaStore(cloud.db, cloud._),
+    coze,
+    send: cloud.sendSubscribeMessage,
+    openid: cloud.openid,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}

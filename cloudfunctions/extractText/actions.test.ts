@@ -1,0 +1,200 @@
+import { CozeError } from '../_adapters/coze';
+import { hashCallbackToken } from '../../shared/callback';
+import { ERROR_MESSAGES } from '../../shared/errors';
+import { TaskStatus } from '../../shared/status';
+import type { ExtractAnswer, ListAnswer, TaskAnswer } from '../../shared/api';
+import { startBackend, type Backend } from '../../test/support/backend';
+import { handleExtract } from './actions';
+
+const DOUYIN = '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/ :9pm';
+const ALICE = 'o_alice';
+const BOB = 'o_bob';
+
+let b: Backend;
+beforeEach(async () => {
+  b = await startBackend({ MAX_ACTIVE_TASKS_PER_USER: '2', DAILY_QUOTA_PER_USER: '6' });
+});
+afterEach(async () => {
+  await b.close();
+});
+
+const call = (openid: string | undefined, event: unknown) => handleExtract(b.deps, openid, event);
+const create = (openid: string, extra: Record<string, unknown> = {}) =>
+  call(openid, { action: 'create', shareText: DOUYIN, ...extra });
+
+function task(answer: ExtractAnswer) {
+  if (!answer.ok || !('task' in answer))
+    throw new Error(`expected a task, got ${JSON.stringify(answer)}`);
+  return (answer as TaskAnswer).task;
+}
+function code(answer: ExtractAnswer) {
+  if (answer.ok) throw new Error('expected an error');
+  return answer.error.code;
+}
+
+describe('create', () => {
+  it('stores the task, starts the run with the normalized link and answers processing', async () => {
+    const t = task(await create(ALICE, { subscribed: { success: true, failed: false } }));
+    expect(t).toMatchObject({
+      status: TaskStatus.Processing,
+      platform: 'douyin',
+      coze_execute_id: 'exec-1',
+    });
+    expect(t.input_url).toContain('v.douyin.com/iRNBho6u');
+    const start = b.coze.starts[0]!;
+    expect(start).toMatchObject({
+      taskId: t._id,
+      shareText: t.input_url,
+      callbackUrl: b.deps.config.WEBHOOK_URL,
+    });
+    const doc = await b.deps.store.get(t._id);
+    expect(doc).toMatchObject({
+      _openid: ALICE,
+      task_uuid: t._id,
+      subscribed: { success: true, failure: false },
+    });
+    // Only the hash of the run's token is kept.
+    expect(doc!.callback_token_hash).toBe(hashCallbackToken(start.callbackToken));
+    expect(JSON.stringify(doc)).not.toContain(start.callbackToken);
+  });
+
+  it.each([
+    ['no link at all', '这个视频太好看了', 'NO_LINK'],
+    ['an unsupported site', 'https://www.youtube.com/watch?v=dQw4w9WgXcQ', 'UNSUPPORTED_PLATFORM'],
+    ['empty text', '   ', 'INVALID_INPUT'],
+  ])('refuses %s with a specific code and Chinese message', async (_name, text, expected) => {
+    const answer = await call(ALICE, { action: 'create', shareText: text });
+    expect(answer).toEqual({
+      ok: false,
+      error: { code: expected, message: ERROR_MESSAGES[expected as 'NO_LINK'] },
+    });
+    expect(b.coze.starts).toHaveLength(0);
+  });
+
+  it('refuses malformed events and a missing caller', async () => {
+    expect(code(await call(ALICE, { action: 'create' }))).toBe('INVALID_INPUT');
+    expect(code(await call(ALICE, { action: 'explode' }))).toBe('INVALID_INPUT');
+    expect(code(await call(ALICE, null))).toBe('INVALID_INPUT');
+    expect(code(await call(undefined, { action: 'create', shareText: DOUYIN }))).toBe(
+      'INVALID_INPUT',
+    );
+  });
+
+  it('the same requestId gives back the same task, even for a double tap', async () => {
+    const [a, c] = await Promise.all([
+      create(ALICE, { requestId: 'req-double-tap' }),
+      create(ALICE, { requestId: 'req-double-tap' }),
+    ]);
+    expect(task(a)._id).toBe(task(c)._id);
+    const again = task(await create(ALICE, { requestId: 'req-double-tap' }));
+    expect(again._id).toBe(task(a)._id);
+    expect(b.coze.starts.length).toBeLessThanOrEqual(2);
+    const listed = (await call(ALICE, { action: 'list' })) as ListAnswer;
+    expect(listed.tasks).toHaveLength(1);
+    // Another user with the same requestId gets their own task.
+    expect(task(await create(BOB, { requestId: 'req-double-tap' }))._id).not.toBe(task(a)._id);
+  });
+
+  it('answers pending when Coze is busy, and the sweeper will start it', async () => {
+    b.coze.failNextStarts(new CozeError('busy', 'busy', { retryable: true, cozeCode: 5000 }));
+    const t = task(await create(ALICE));
+    expect(t.status).toBe(TaskStatus.Pending);
+    const doc = await b.deps.store.get(t._id);
+    expect(doc!.next_dispatch_at!.getTime()).toBeGreaterThan(b.clock.now().getTime());
+  });
+
+  it('fails at once when no retry can help (token invalid)', async () => {
+    b.coze.failNextStarts(
+      new CozeError('token_invalid', 'token', { retryable: false, cozeCode: 4100 }),
+    );
+    const t = task(await create(ALICE));
+    expect(t).toMatchObject({ status: TaskStatus.Failed, error_code: 'UPSTREAM_UNAVAILABLE' });
+  });
+
+  it('limits active tasks per user, race-safe, and gives the quota back', async () => {
+    const answers = await Promise.all([1, 2, 3, 4].map(() => create(ALICE)));
+    const created = answers.filter((a) => a.ok);
+    const limited = answers.filter((a) => !a.ok);
+    expect(created.length).toBeLessThanOrEqual(2);
+    expect(limited.every((a) => code(a) === 'RATE_LIMITED')).toBe(true);
+    expect(await b.deps.store.countActive(ALICE)).toBeLessThanOrEqual(2);
+    // Another user is not affected.
+    expect(task(await create(BOB)).status).toBe(TaskStatus.Processing);
+  });
+
+  it('enforces the daily quota per Shanghai day', async () => {
+    for (let i = 0; i < 6; i++) {
+      const t = task(await create(ALICE));
+      await call(ALICE, { action: 'cancel', taskId: t._id });
+    }
+    expect(code(await create(ALICE))).toBe('QUOTA_EXCEEDED');
+    b.clock.advance(24 * 3600_000);
+    expect(task(await create(ALICE)).status).toBe(TaskStatus.Processing);
+  });
+});
+
+describe('get, list, cancel, retry', () => {
+  it('another user never sees a task: NOT_FOUND for get, cancel and retry', async () => {
+    const t = task(await create(ALICE));
+    expect(task(await call(ALICE, { action: 'get', taskId: t._id }))._id).toBe(t._id);
+    for (const action of ['get', 'cancel', 'retry']) {
+      expect(code(await call(BOB, { action, taskId: t._id }))).toBe('NOT_FOUND');
+    }
+    expect(code(await call(ALICE, { action: 'get', taskId: 'nope' }))).toBe('NOT_FOUND');
+    expect(((await call(BOB, { action: 'list' })) as ListAnswer).tasks).toEqual([]);
+  });
+
+  it('lists newest first with a cursor', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = task(await create(ALICE));
+      ids.push(t._id);
+      await call(ALICE, { action: 'cancel', taskId: t._id });
+      b.clock.advance(1000);
+    }
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 5; page++) {
+      const answer = (await call(ALICE, {
+        action: 'list',
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      })) as ListAnswer;
+      seen.push(...answer.tasks.map((t) => t._id));
+      if (!answer.nextCursor) break;
+      cursor = answer.nextCursor;
+    }
+    expect(seen).toEqual([...ids].reverse());
+    expect(code(await call(ALICE, { action: 'list', cursor: '!!' }))).toBe('INVALID_INPUT');
+  });
+
+  it('cancel obeys the status machine', async () => {
+    const t = task(await create(ALICE));
+    const cancelled = task(await call(ALICE, { action: 'cancel', taskId: t._id }));
+    expect(cancelled.status).toBe(TaskStatus.Cancelled);
+    expect(code(await call(ALICE, { action: 'cancel', taskId: t._id }))).toBe('CONFLICT');
+  });
+
+  it('retry of a finished task makes one new task from the same link', async () => {
+    const t = task(await create(ALICE));
+    expect(code(await call(ALICE, { action: 'retry', taskId: t._id }))).toBe('CONFLICT');
+    await call(ALICE, { action: 'cancel', taskId: t._id });
+    const [r1, r2] = await Promise.all([
+      call(ALICE, { action: 'retry', taskId: t._id }),
+      call(ALICE, { action: 'retry', taskId: t._id }),
+    ]);
+    expect(task(r1)._id).toBe(task(r2)._id);
+    expect(task(r1)._id).not.toBe(t._id);
+    expect(task(r1).input_url).toBe(t.input_url);
+    expect((await b.deps.store.get(t._id))!.status).toBe(TaskStatus.Cancelled);
+  });
+
+  it('no answer carries the owner, token hash or request id', async () => {
+    const answer = await create(ALICE, { requestId: 'req-secret-check' });
+    const text = JSON.stringify(answer);
+    const doc = await b.deps.store.get(task(answer)._id);
+    expect(text).not.toContain(ALICE);
+    expect(text).not.toContain(doc!.callback_token_hash);
+    expect(text).not.toContain('req-secret-check');
+  });
+});

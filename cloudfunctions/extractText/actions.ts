@@ -1,0 +1,180 @@
+/**
+ * The `extractText` actions. The caller is the WXContext openid the entry passes in; every task
+ * read is filtered by owner, and another user's task is answered as NOT_FOUND.
+ */
+import {
+  LIST_DEFAULT_LIMIT,
+  decodeCursor,
+  encodeCursor,
+  extractRequestSchema,
+  type ExtractAnswer,
+  type ExtractRequest,
+  type TaskAnswer,
+} from '../../shared/api';
+import { AppError, describeError, toErrorAnswer } from '../../shared/errors';
+import { parseShareText } from '../../shared/share-text';
+import { TaskStatus } from '../../shared/status';
+import { newTask, shanghaiDay, toTaskView, type TaskDoc } from '../../shared/task';
+import { newTaskId, taskIdForRequest } from '../_lib/ids';
+import {
+  applyEvent,
+  dispatchRun,
+  mintCallbackToken,
+  type CozeApi,
+  type PipelineDeps,
+} from '../_lib/pipeline';
+import type { QuotaStore } from '../_lib/store';
+
+export interface ExtractDeps extends PipelineDeps {
+  quota: QuotaStore;
+  coze: CozeApi;
+}
+
+type CreateRequest = Extract<ExtractRequest, { action: 'create' }>;
+
+export async function handleExtract(
+  deps: ExtractDeps,
+  openid: string | undefined,
+  event: unknown,
+): Promise<ExtractAnswer> {
+  try {
+    if (!openid) throw new AppError('INVALID_INPUT', 'no caller identity');
+    const parsed = extractRequestSchema.safeParse(event);
+    if (!parsed.success) {
+      const isCreate = (event as { action?: unknown } | null)?.action === 'create';
+      throw new AppError(
+        'INVALID_INPUT',
+        isCreate ? 'create input malformed' : 'request malformed',
+      );
+    }
+    const req = parsed.data;
+    switch (req.action) {
+      case 'create':
+        return await create(deps, openid, req);
+      case 'get':
+        return { ok: true, task: toTaskView(await owned(deps, openid, req.taskId)) };
+      case 'list':
+        return await list(deps, openid, req.cursor, req.limit);
+      case 'cancel':
+        return await cancel(deps, openid, req.taskId);
+      case 'retry':
+        return await retry(deps, openid, req.taskId, req.subscribed);
+    }
+  } catch (err) {
+    if (!(err instanceof AppError))
+      deps.log.error('extract_failed', { detail: describeError(err) });
+    return toErrorAnswer(err);
+  }
+}
+
+async function owned(deps: ExtractDeps, openid: string, taskId: string): Promise<TaskDoc> {
+  const task = await deps.store.getOwned(taskId, openid);
+  if (!task) throw new AppError('NOT_FOUND');
+  return task;
+}
+
+async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Promise<TaskAnswer> {
+  const share = parseShareText(req.shareText);
+  if (!share.ok) throw new AppError(share.code);
+  const { store, quota, config, log } = deps;
+  const now = deps.now();
+  const day = shanghaiDay(now);
+
+  const taskId = req.requestId ? taskIdForRequest(openid, req.requestId) : newTaskId();
+  if (req.requestId) {
+    const existing = await store.getOwned(taskId, openid);
+    if (existing) return { ok: true, task: toTaskView(existing) };
+  }
+
+  if (!(await quota.consume(openid, day, config.DAILY_QUOTA_PER_USER, now))) {
+    throw new AppError('QUOTA_EXCEEDED');
+  }
+  const { token, hash } = mintCallbackToken();
+  const task = newTask({
+    taskId,
+    openid,
+    platform: share.platform,
+    url: share.url,
+    shareText: req.shareText.trim(),
+    requestId: req.requestId ?? null,
+    callbackTokenHash: hash,
+    subscribed: {
+      success: req.subscribed?.success ?? false,
+      failure: req.subscribed?.failed ?? false,
+    },
+    now,
+    timeoutS: config.TASK_TIMEOUT_S,
+  });
+  // Until the start succeeds, the sweeper may take the task over after the backoff.
+  task.next_dispatch_at = new Date(now.getTime() + config.DISPATCH_BACKOFF_S * 1000);
+
+  if ((await store.insert(task)) === 'exists') {
+    // The same request raced us (double tap): answer its task and give the quota back.
+    await quota.refund(openid, day);
+    return { ok: true, task: toTaskView(await owned(deps, openid, taskId)) };
+  }
+  // Counted after the insert: of racing creates, the last to count sees all the others, so the
+  // limit can never be exceeded (at worst two racers both back off).
+  if ((await store.countActive(openid)) > config.MAX_ACTIVE_TASKS_PER_USER) {
+    await store.remove(taskId);
+    await quota.refund(openid, day);
+    throw new AppError('RATE_LIMITED');
+  }
+  log.info('task_created', { task: taskId, platform: share.platform });
+
+  await dispatchRun(deps, task, token);
+  const fresh = await store.get(taskId);
+  return { ok: true, task: toTaskView(fresh ?? task) };
+}
+
+async function list(deps: ExtractDeps, openid: string, cursor: string | undefined, limit?: number) {
+  const after = cursor ? decodeCursor(cursor) : null;
+  if (cursor && !after) throw new AppError('INVALID_INPUT', 'bad cursor');
+  const n = limit ?? LIST_DEFAULT_LIMIT;
+  const docs = await deps.store.listByOwner(openid, after, n + 1);
+  const page = docs.slice(0, n);
+  const last = page[page.length - 1];
+  return {
+    ok: true as const,
+    tasks: page.map(toTaskView),
+    nextCursor: docs.length > n && last ? encodeCursor(last.created_at, last._id) : null,
+  };
+}
+
+async function cancel(deps: ExtractDeps, openid: string, taskId: string): Promise<TaskAnswer> {
+  await owned(deps, openid, taskId);
+  const won = await applyEvent(deps, taskId, {
+    type: 'cancelled',
+    errorCode: 'CANCELLED',
+    errorMessage: '已取消',
+  });
+  if (!won) throw new AppError('CONFLICT', 'cancel on a finished task');
+  // A cancelled task sends no notice: the user asked for it.
+  await deps.store.skipNotice(taskId, deps.now());
+  return { ok: true, task: toTaskView(await owned(deps, openid, taskId)) };
+}
+
+/**
+ * Terminal states are final, so a retry is a new task from the same link. It is keyed on the old
+ * task, which makes a double-tapped retry one task too.
+ */
+async function retry(
+  deps: ExtractDeps,
+  openid: string,
+  taskId: string,
+  subscribed: CreateRequest['subscribed'],
+): Promise<TaskAnswer> {
+  const task = await owned(deps, openid, taskId);
+  const retryable: readonly TaskStatus[] = [
+    TaskStatus.Failed,
+    TaskStatus.Timeout,
+    TaskStatus.Cancelled,
+  ];
+  if (!retryable.includes(task.status)) throw new AppError('CONFLICT', `retry from ${task.status}`);
+  return create(deps, openid, {
+    action: 'create',
+    shareText: task.share_text,
+    requestId: `retry:${task._id}`.slice(0, 64),
+    subscribed: subscribed ?? { success: task.subscribed.success, failed: task.subscribed.failure },
+  });
+}

@@ -1,0 +1,198 @@
+import type { TaskAnswer } from '../../shared/api';
+import { MAX_DISPATCH_RETRIES, TaskStatus } from '../../shared/status';
+import { CozeError } from '../_adapters/coze';
+import { handleExtract } from '../extractText/actions';
+import { handleCallback } from '../webhookHandler/handle';
+import {
+  RESULT,
+  callbackBody,
+  signedEvent,
+  startBackend,
+  type Backend,
+} from '../../test/support/backend';
+import { sweep } from './sweep';
+
+const USER = 'o_sweep';
+const TEXT = '【十分钟看懂量子计算-哔哩哔哩】 https://b23.tv/AbCd123';
+const busy = () => new CozeError('busy', 'busy', { retryable: true, cozeCode: 5000 });
+
+let b: Backend;
+beforeEach(async () => {
+  b = await startBackend({
+    RECONCILE_AFTER_S: '60',
+    TASK_TIMEOUT_S: '300',
+    DISPATCH_BACKOFF_S: '10',
+    COZE_HISTORY_QPS: '5',
+  });
+  b.stack.grant(USER);
+});
+afterEach(async () => {
+  await b.close();
+});
+
+async function create(): Promise<string> {
+  const answer = (await handleExtract(b.deps, USER, {
+    action: 'create',
+    shareText: TEXT,
+    subscribed: { success: true, failed: true },
+  })) as TaskAnswer;
+  return answer.task._id;
+}
+const get = async (id: string) => (await b.deps.store.get(id))!;
+const run = () => sweep(b.deps);
+
+describe('taskSweeper', () => {
+  it('starts a task whose start failed, after its backoff', async () => {
+    b.coze.failNextStarts(busy());
+    const id = await create();
+    expect((await run()).dispatched).toBe(0); // not due yet
+    b.clock.advance(11_000);
+    const report = await run();
+    expect(report.dispatched).toBe(1);
+    expect(await get(id)).toMatchObject({ status: TaskStatus.Processing, retry_count: 1 });
+  });
+
+  it('makes at most two retries, then fails the task with a failure notice', async () => {
+    b.coze.failNextStarts(busy(), busy(), busy());
+    const id = await create();
+    for (let i = 0; i < 6; i++) {
+      b.clock.advance(120_000);
+      await run();
+    }
+    const doc = await get(id);
+    expect(doc).toMatchObject({
+      status: TaskStatus.Failed,
+      error_code: 'UPSTREAM_UNAVAILABLE',
+      retry_count: MAX_DISPATCH_RETRIES,
+    });
+    expect(b.coze.starts).toHaveLength(1 + MAX_DISPATCH_RETRIES);
+    expect(b.stack.outbox()).toHaveLength(1);
+  });
+
+  it('a retried start gets a new callback token; the old one is refused', async () => {
+    b.coze.failNextStarts(busy());
+    const id = await create();
+    const oldToken = b.coze.lastToken();
+    b.clock.advance(11_000);
+    await run();
+    const newToken = b.coze.lastToken();
+    expect(newToken).not.toBe(oldToken);
+    const stale = await handleCallback(
+      b.deps,
+      signedEvent(callbackBody('progress', id, oldToken, { progress: 10 }), { at: b.clock.now() }),
+    );
+    expect(stale.statusCode).toBe(401);
+    const fresh = await handleCallback(
+      b.deps,
+      signedEvent(callbackBody('progress', id, newToken, { progress: 10 }), { at: b.clock.now() }),
+    );
+    expect(fresh.statusCode).toBe(200);
+  });
+
+  it('finishes a task whose callback was lost from the run history, with its notice', async () => {
+    const id = await create();
+    const { coze_execute_id } = await get(id);
+    b.coze.setRun(coze_execute_id!, { status: 'success', output: RESULT });
+    expect((await run()).reconciled).toBe(0); // not silent long enough
+    b.clock.advance(61_000);
+    const report = await run();
+    expect(report.reconciled).toBe(1);
+    expect(await get(id)).toMatchObject({
+      status: TaskStatus.Completed,
+      result: RESULT,
+      webhook_received: false,
+      notification_sent: true,
+    });
+    expect(b.stack.outbox()).toHaveLength(1);
+  });
+
+  it('a run still going is checked again only after another interval', async () => {
+    const id = await create();
+    b.clock.advance(61_000);
+    expect((await run()).stillRunning).toBe(1);
+    expect((await get(id)).history_checked_at).not.toBeNull();
+    b.clock.advance(10_000);
+    expect((await run()).historyReads).toBe(0);
+  });
+
+  it('a failed run in the history fails the task with the reason', async () => {
+    const id = await create();
+    b.coze.setRun((await get(id)).coze_execute_id!, {
+      status: 'fail',
+      errorCode: 'NO_SPEECH',
+      errorMessage: 'no speech',
+    });
+    b.clock.advance(61_000);
+    await run();
+    expect(await get(id)).toMatchObject({ status: TaskStatus.Failed, error_code: 'NO_SPEECH' });
+  });
+
+  it('times out a stuck task after one last look at the history, with a failure notice', async () => {
+    const id = await create();
+    b.clock.advance(301_000);
+    const report = await run();
+    expect(report.timedOut).toBe(1);
+    expect(b.coze.historyReads).toContain((await get(id)).coze_execute_id);
+    expect(await get(id)).toMatchObject({
+      status: TaskStatus.Timeout,
+      error_code: 'TIMEOUT',
+      notification_sent: true,
+    });
+    // Final: a late completion changes nothing.
+    const late = await handleCallback(
+      b.deps,
+      signedEvent(callbackBody('completed', id, b.coze.lastToken(), { output: RESULT }), {
+        at: b.clock.now(),
+      }),
+    );
+    expect(JSON.parse(late.body)).toMatchObject({ outcome: 'stale' });
+  });
+
+  it('an expired task whose run did finish is completed, not timed out', async () => {
+    const id = await create();
+    b.coze.setRun((await get(id)).coze_execute_id!, { status: 'success', output: RESULT });
+    b.clock.advance(301_000);
+    await run();
+    expect((await get(id)).status).toBe(TaskStatus.Completed);
+  });
+
+  it('recovers a notice whose sender died after claiming it', async () => {
+    const id = await create();
+    await b.deps.store.touch(id, [TaskStatus.Processing], {
+      status: TaskStatus.Completed,
+      result: RESULT,
+    });
+    expect(await b.deps.store.claimNotice(id, b.clock.now(), new Date(0))).toBe(true);
+    // The claimer crashed before sending. Too early to take over:
+    await run();
+    expect(b.stack.outbox()).toHaveLength(0);
+    b.clock.advance(61_000);
+    await run();
+    expect(b.stack.outbox()).toHaveLength(1);
+    expect(await get(id)).toMatchObject({ notification_state: 'sent', notification_sent: true });
+  });
+
+  it('paces history reads and caps them per sweep', async () => {
+    const ids = [] as string[];
+    for (let i = 0; i < 3; i++) ids.push(await create());
+    b.clock.advance(61_000);
+    const before = b.clock.now().getTime();
+    const report = await run();
+    expect(report.historyReads).toBe(3);
+    // 5 reads/s: three reads need at least two gaps of 200 ms.
+    expect(b.clock.now().getTime() - before).toBeGreaterThanOrEqual(400);
+  });
+
+  it('deletes old callback deliveries', async () => {
+    const id = await create();
+    await handleCallback(
+      b.deps,
+      signedEvent(callbackBody('progress', id, b.coze.lastToken(), { progress: 5 }), {
+        at: b.clock.now(),
+      }),
+    );
+    b.clock.advance(4 * 86_400_000);
+    const report = await run();
+    expect(report.cleaned.events).toBe(1);
+  });
+});

@@ -1,0 +1,190 @@
+/**
+ * One sweep (a timer run): start the tasks whose start failed, finish the ones whose callback
+ * never came from Coze's run history, time out the stuck, resend unsent notices, clean up.
+ * Each step is bounded (batch limit, a time budget, a history-read rate), oldest work first.
+ */
+import { describeError, FAILURE_MESSAGES } from '../../shared/errors';
+import { MAX_DISPATCH_RETRIES, TaskStatus } from '../../shared/status';
+import { shanghaiDay, type TaskDoc } from '../../shared/task';
+import { deliverNotice } from '../_lib/notices';
+import {
+  afterFinish,
+  applyEvent,
+  dispatchRun,
+  finishTask,
+  mintCallbackToken,
+  outcomeFromRun,
+  type CozeApi,
+  type PipelineDeps,
+} from '../_lib/pipeline';
+import type { QuotaStore, WebhookEventStore } from '../_lib/store';
+
+export interface SweepDeps extends PipelineDeps {
+  coze: CozeApi;
+  events: WebhookEventStore;
+  quota: QuotaStore;
+  sleep(ms: number): Promise<void>;
+}
+
+export interface SweepReport {
+  dispatched: number;
+  deferred: number;
+  gaveUp: number;
+  reconciled: number;
+  stillRunning: number;
+  timedOut: number;
+  historyReads: number;
+  notices: Record<string, number>;
+  cleaned: { events: number; tasks: number; quota: number };
+  stoppedEarly: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function sweep(deps: SweepDeps): Promise<SweepReport> {
+  const { config, store, log } = deps;
+  const started = deps.now().getTime();
+  const deadline = started + config.SWEEP_BUDGET_MS;
+  const limit = config.SWEEP_BATCH_LIMIT;
+  const report: SweepReport = {
+    dispatched: 0,
+    deferred: 0,
+    gaveUp: 0,
+    reconciled: 0,
+    stillRunning: 0,
+    timedOut: 0,
+    historyReads: 0,
+    notices: {},
+    cleaned: { events: 0, tasks: 0, quota: 0 },
+    stoppedEarly: false,
+  };
+  const timeLeft = () => {
+    if (deps.now().getTime() < deadline) return true;
+    report.stoppedEarly = true;
+    return false;
+  };
+
+  // Run-history reads share Coze's QPS with run starts: pace them, and cap them per sweep.
+  const gapMs = Math.ceil(1000 / config.COZE_HISTORY_QPS);
+  const maxReads = Math.max(
+    1,
+    Math.floor((config.SWEEP_BUDGET_MS / 1000) * config.COZE_HISTORY_QPS),
+  );
+  let lastRead = 0;
+  const readRun = async (task: TaskDoc) => {
+    if (!task.coze_execute_id || report.historyReads >= maxReads) return null;
+    const wait = lastRead + gapMs - deps.now().getTime();
+    if (wait > 0) await deps.sleep(wait);
+    lastRead = deps.now().getTime();
+    report.historyReads++;
+    try {
+      return outcomeFromRun(await deps.coze.getRun(task.coze_execute_id));
+    } catch (err) {
+      log.warn('history_read_failed', { task: task._id, detail: describeError(err) });
+      return null;
+    }
+  };
+
+  // 1. Starts that failed or whose writer died: at most MAX_DISPATCH_RETRIES more attempts.
+  for (const task of await store.dueDispatches(deps.now(), limit)) {
+    if (!timeLeft()) break;
+    const now = deps.now();
+    if (task.retry_count >= MAX_DISPATCH_RETRIES) {
+      const won = await applyEvent(deps, task._id, {
+        type: 'failed',
+        errorCode: 'UPSTREAM_UNAVAILABLE',
+        errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,
+        source: 'system',
+      });
+      if (won) {
+        report.gaveUp++;
+        await afterFinish(deps, task._id);
+      }
+      continue;
+    }
+    const { token, hash } = mintCallbackToken();
+    const backoffS = config.DISPATCH_BACKOFF_S * 2 ** (task.retry_count + 1);
+    const claimed = await applyEvent(deps, task._id, {
+      type: 'dispatch_retried',
+      retryCount: task.retry_count,
+      nextAttemptAt: new Date(now.getTime() + backoffS * 1000),
+      callbackTokenHash: hash,
+    });
+    if (!claimed) continue;
+    const result = await dispatchRun(deps, task, token);
+    if (result === 'dispatched') report.dispatched++;
+    else if (result === 'deferred') report.deferred++;
+    else report.gaveUp++;
+  }
+
+  // 2. Past their expiry: one last look at the run history, then time out.
+  for (const task of await store.expired(deps.now(), limit)) {
+    if (!timeLeft()) break;
+    const outcome = await readRun(task);
+    if (outcome) {
+      if (await finishTask(deps, task._id, outcome, 'history')) report.reconciled++;
+      continue;
+    }
+    const won = await applyEvent(deps, task._id, {
+      type: 'timed_out',
+      errorCode: 'TIMEOUT',
+      errorMessage: FAILURE_MESSAGES.TIMEOUT,
+    });
+    if (won) {
+      report.timedOut++;
+      await afterFinish(deps, task._id);
+    }
+  }
+
+  // 3. Processing and silent for RECONCILE_AFTER_S: the run history is the source of truth.
+  const silentSince = new Date(deps.now().getTime() - config.RECONCILE_AFTER_S * 1000);
+  for (const task of await store.dueReconciles(silentSince, limit)) {
+    if (!timeLeft() || report.historyReads >= maxReads) break;
+    const outcome = await readRun(task);
+    if (outcome) {
+      if (await finishTask(deps, task._id, outcome, 'history')) report.reconciled++;
+      continue;
+    }
+    report.stillRunning++;
+    // Checked now: the next look comes RECONCILE_AFTER_S later, so the oldest go first.
+    const now = deps.now();
+    await store.touch(task._id, [TaskStatus.Processing], {
+      history_checked_at: now,
+      updated_at: now,
+    });
+  }
+
+  // 4. Notices that were never sent, or whose sender died after claiming.
+  const staleBefore = new Date(deps.now().getTime() - config.NOTICE_CLAIM_STALE_S * 1000);
+  for (const task of await store.pendingNotices(staleBefore, limit)) {
+    if (!timeLeft()) break;
+    const outcome = await deliverNotice(deps, task);
+    report.notices[outcome] = (report.notices[outcome] ?? 0) + 1;
+  }
+
+  // 5. Clean-up: old deliveries (dedupe window), old tasks, old quota days.
+  if (timeLeft()) {
+    const now = deps.now().getTime();
+    report.cleaned.events = await deps.events.removeBefore(
+      new Date(now - config.WEBHOOK_EVENT_RETENTION_DAYS * DAY_MS),
+    );
+    report.cleaned.tasks = await store.removeFinishedBefore(
+      new Date(now - config.TASK_RETENTION_DAYS * DAY_MS),
+      limit,
+    );
+    report.cleaned.quota = await deps.quota.removeBefore(shanghaiDay(new Date(now - 2 * DAY_MS)));
+  }
+
+  log.info('sweep', {
+    dispatched: report.dispatched,
+    deferred: report.deferred,
+    gaveUp: report.gaveUp,
+    reconciled: report.reconciled,
+    stillRunning: report.stillRunning,
+    timedOut: report.timedOut,
+    historyReads: report.historyReads,
+    stoppedEarly: report.stoppedEarly,
+    ms: deps.now().getTime() - started,
+  });
+  return report;
+}

@@ -1,0 +1,123 @@
+/**
+ * The callback the Coze workflow posts when it makes progress or finishes:
+ * size → signature → body → task and its token → dedupe → compare-and-set → notice.
+ * Answers per the contract; never a 5xx for bad input, never an echo of what was sent.
+ */
+import {
+  MAX_CALLBACK_BYTES,
+  parseCallbackBody,
+  tokensMatch,
+  verifyCallback,
+  type CallbackBody,
+} from '../../shared/callback';
+import { webhookSecrets } from '../../shared/config';
+import { describeError } from '../../shared/errors';
+import { json, lowerCaseHeaders, rawBody, type HttpAnswer, type HttpEvent } from '../_lib/http';
+import { applyEvent, finishTask, type PipelineDeps } from '../_lib/pipeline';
+import type { WebhookEventStore } from '../_lib/store';
+
+export interface WebhookDeps extends PipelineDeps {
+  events: WebhookEventStore;
+}
+
+type Outcome = 'processed' | 'duplicate' | 'stale';
+
+const refuse = (statusCode: number, code: string, message: string) =>
+  json(statusCode, { ok: false, error: { code, message } });
+
+export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promise<HttpAnswer> {
+  const { log } = deps;
+  if ((event.httpMethod ?? 'POST').toUpperCase() !== 'POST') {
+    return refuse(405, 'METHOD_NOT_ALLOWED', 'POST only');
+  }
+  const raw = rawBody(event);
+  if (raw.length > MAX_CALLBACK_BYTES) return refuse(413, 'TOO_LARGE', 'body over 1 MiB');
+
+  const headers = lowerCaseHeaders(event);
+  const nowS = Math.floor(deps.now().getTime() / 1000);
+  const verified = verifyCallback(webhookSecrets(deps.config), headers, raw, nowS);
+  if (!verified.ok) {
+    log.warn('callback_refused', { reason: verified.reason });
+    return refuse(401, 'UNAUTHORIZED', 'signature or timestamp not accepted');
+  }
+  const parsed = parseCallbackBody(raw.toString('utf8'));
+  if (!parsed.ok) {
+    log.warn('callback_malformed', { issues: parsed.issues });
+    return refuse(400, 'MALFORMED', 'body does not match the callback schema');
+  }
+  const body = parsed.body;
+  const taskId = body.data.task_id;
+  const webhookId = headers['webhook-id'] ?? '';
+
+  const task = await deps.store.get(taskId);
+  if (!task) {
+    log.warn('callback_unknown_task', { task: taskId });
+    return refuse(404, 'NOT_FOUND', 'unknown task');
+  }
+  if (!tokensMatch(body.data.callback_token, task.callback_token_hash)) {
+    log.warn('callback_bad_token', { task: taskId });
+    return refuse(401, 'UNAUTHORIZED', 'callback token not accepted');
+  }
+
+  const fresh = await deps.events.record(webhookId, {
+    task_id: taskId,
+    type: body.type,
+    received_at: deps.now(),
+  });
+  if (!fresh) return answer(deps, taskId, 'duplicate', body.type);
+
+  try {
+    const outcome = await apply(deps, task.coze_execute_id, body);
+    return answer(deps, taskId, outcome, body.type);
+  } catch (err) {
+    // Our storage failed: forget the delivery so a resend is processed, and say so honestly.
+    log.error('callback_failed', { task: taskId, detail: describeError(err) });
+    await deps.events.forget(webhookId).catch(() => undefined);
+    return refuse(503, 'UNAVAILABLE', 'try again later');
+  }
+}
+
+function answer(deps: WebhookDeps, taskId: string, outcome: Outcome, type: string): HttpAnswer {
+  deps.log.info('callback', { task: taskId, type, outcome });
+  return json(200, { ok: true, outcome });
+}
+
+async function apply(
+  deps: WebhookDeps,
+  knownExecuteId: string | null,
+  body: CallbackBody,
+): Promise<Outcome> {
+  const { data } = body;
+  // The callback may come before extractText stored the execute id: compare only when both exist.
+  if (knownExecuteId && data.execute_id && data.execute_id !== knownExecuteId) return 'stale';
+
+  switch (body.type) {
+    case 'workflow.execution.progress': {
+      const won = await applyEvent(deps, data.task_id, {
+        type: 'progress',
+        progress: data.progress ?? 0,
+        source: 'callback',
+      });
+      return won ? 'processed' : 'stale';
+    }
+    case 'workflow.execution.completed': {
+      const output = data.output ?? { title: '', content: '', cover: '', video_url: '' };
+      const won = await finishTask(
+        deps,
+        data.task_id,
+        { kind: 'completed', result: output },
+        'callback',
+      );
+      return won ? 'processed' : 'stale';
+    }
+    case 'workflow.execution.failed': {
+      const won = await finishTask(
+        deps,
+        data.task_id,
+        { kind: 'failed', errorCode: data.error?.code },
+        'callback',
+      );
+      return won ? 'processed' : 'stale';
+    }
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The product on the local stack: the CloudBase emulator running our built functions, the Coze
+ * stand-in mounted at /coze, and the local values of every setting. Used by `npm start`, the demo,
+ * the benchmark and the end-to-end tests, so they all run the same thing.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { startLocalStack, type LocalStack } from '../emulator';
+import {
+  createCozeStandin,
+  standinOptionsFromEnv,
+  type CozeStandin,
+} from '../emulator/coze-standin';
+import { COLLECTIONS } from '../cloudfunctions/_lib/store';
+
+export const REPO_ROOT = join(__dirname, '..');
+
+/** Local-only values; each can be overridden from the environment. Never used in the cloud. */
+export const LOCAL_DEFAULTS = {
+  WEBHOOK_SECRET: 'whsec_bG9jYWwtb25seS13ZWJob29rLXNlY3JldC0wMDAw',
+  COZE_API_TOKEN: 'local-standin-token',
+  COZE_WORKFLOW_ID: 'local-workflow',
+  SUBSCRIBE_TEMPLATE_SUCCESS_ID: 'local-success-template',
+  SUBSCRIBE_TEMPLATE_FAILURE_ID: 'local-failure-template',
+  MINIPROGRAM_STATE: 'developer',
+} as const;
+
+const SUCCESS_KEYS = 'title:thing1,status:phrase2,time:time3,note:thing4';
+const FAILURE_KEYS = 'title:thing1,status:phrase2,reason:thing3,time:time4';
+
+const keywordsOf = (spec: string) => spec.split(',').map((pair) => pair.split(':')[1] ?? '');
+
+export interface ProductStackOptions {
+  port?: number;
+  host?: string;
+  dataDir: string;
+  /** overrides for any setting (else process.env when inheritEnv, else the local defaults) */
+  env?: Record<string, string>;
+  /** read settings from process.env too (npm start, demo); tests leave it off so nothing leaks in */
+  inheritEnv?: boolean;
+  timerOverrideS?: number;
+  timersEnabled?: boolean;
+  instancesPerFunction?: number;
+  /** build dist/functions first (default: only when missing) */
+  build?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ProductStack {
+  url: string;
+  port: number;
+  stack: LocalStack;
+  /** null when the real Coze is configured */
+  standin: CozeStandin | null;
+  /** the settings the functions run with (secrets included: never print them all) */
+  env: Record<string, string>;
+  usingRealCoze: boolean;
+  outbox(): unknown[];
+  close(): Promise<void>;
+}
+
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function buildFunctionsIfNeeded(force = false): void {
+  const built = ['extractText', 'webhookHandler', 'taskSweeper'].every((n) =>
+    existsSync(join(REPO_ROOT, 'dist', 'functions', n, 'index.js')),
+  );
+  if (built && !force) return;
+  execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs'), 'functions'], {
+    stdio: 'inherit',
+    cwd: REPO_ROOT,
+  });
+}
+
+export async function startProductStack(opts: ProductStackOptions): Promise<ProductStack> {
+  buildFunctionsIfNeeded(opts.build);
+  const host = opts.host ?? '127.0.0.1';
+  // The port must be known before start: it is part of the webhook and Coze URLs.
+  const port = opts.port && opts.port > 0 ? opts.port : await freePort(host);
+  const url = `http://${host}:${port}`;
+  const given = { ...(opts.inheritEnv ? pickDefined(process.env) : {}), ...opts.env };
+  // As the design says: with a token and a workflow id, the real Coze is used.
+  const usingRealCoze = Boolean(given.COZE_API_TOKEN && given.COZE_WORKFLOW_ID);
+
+  const env: Record<string, string> = {
+    ...LOCAL_DEFAULTS,
+    SUBSCRIBE_SUCCESS_KEYS: SUCCESS_KEYS,
+    SUBSCRIBE_FAILURE_KEYS: FAILURE_KEYS,
+    WEBHOOK_URL: `${url}/webhook/coze`,
+    COZE_API_BASE: usingRealCoze ? 'https://api.coze.cn' : `${url}/coze`,
+    ...given,
+  };
+  if (!usingRealCoze) env.COZE_API_BASE = `${url}/coze`;
+
+  const standin = usingRealCoze
+    ? null
+    : createCozeStandin({
+        ...standinOptionsFromEnv(env, {
+          dataDir: join(opts.dataDir, 'coze'),
+          token: env.COZE_API_TOKEN!,
+          workflowId: env.COZE_WORKFLOW_ID!,
+          webhookSecret: env.WEBHOOK_SECRET!,
+        }),
+        log: opts.log ?? (() => undefined),
+      });
+
+  const templates = [
+    { id: env.SUBSCRIBE_TEMPLATE_SUCCESS_ID!, keywords: keywordsOf(env.SUBSCRIBE_SUCCESS_KEYS!) },
+    { id: env.SUBSCRIBE_TEMPLATE_FAILURE_ID!, keywords: keywordsOf(env.SUBSCRIBE_FAILURE_KEYS!) },
+  ];
+
+  const timerOverride = opts.timerOverrideS ?? numberOrUndefined(env.TIMER_OVERRIDE_S);
+  const stack = await startLocalStack({
+    port,
+    host,
+    dataDir: opts.dataDir,
+    projectDir: REPO_ROOT,
+    env,
+    templates,
+    ...(timerOverride !== undefined ? { timerOverrideS: timerOverride } : {}),
+    ...(opts.timersEnabled !== undefined ? { timersEnabled: opts.timersEnabled } : {}),
+    ...(opts.instancesPerFunction !== undefined
+      ? { instancesPerFunction: opts.instancesPerFunction }
+      : {}),
+    extraRoutes: standin ? [{ prefix: standin.prefix, handler: standin.handler }] : [],
+    collections: [...COLLECTIONS],
+    ...(opts.log ? { log: opts.log } : {}),
+  });
+
+  return {
+    url: stack.url,
+    port: stack.port,
+    stack,
+    standin,
+    env,
+    usingRealCoze,
+    outbox: () => stack.outbox(),
+    close: async () => {
+      await standin?.close();
+      await stack.close();
+    },
+  };
+}
+
+function pickDefined(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === 'string' && v !== '') out[k] = v;
+  return out;
+}
+
+function numberOrUndefined(v: string | undefined): number | undefined {
+  if (v === undefined || v.trim() === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}

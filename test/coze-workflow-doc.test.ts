@@ -1,0 +1,309 @@
+/**
+ * The Python code node in docs/coze-workflow.md is what signs every real callback, so it is run
+ * here (python3, stdlib only) and its output checked with the same verifier the webhook uses.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { callbackBodySchema, verifyCallback } from '../shared/callback';
+
+const DOC = join(__dirname, '..', 'docs', 'coze-workflow.md');
+const SECRET = `whsec_${Buffer.from('coze-workflow-doc-test-secret-0001').toString('base64')}`;
+const OTHER_SECRET = `whsec_${Buffer.from('some-other-secret-entirely-000001').toString('base64')}`;
+
+/** Coze gives the code node `Args` (with `.params`) and `Output`; these stubs stand in for them. */
+const HARNESS_HEAD = `
+import asyncio as _asyncio
+import json as _json
+import sys as _sys
+
+
+class Args:
+    def __init__(self, params):
+        self.params = params
+
+
+Output = dict
+`;
+
+const HARNESS_TAIL = `
+
+# Every case in one process: python3 takes a while to start on some machines.
+_results = []
+for _case in _json.loads(_sys.stdin.buffer.read().decode("utf-8")):
+    WEBHOOK_SECRET = _case["secret"] if _case.get("secret") is not None else _PLACEHOLDER
+    try:
+        _results.append({"ok": _asyncio.run(main(Args(_case["params"])))})
+    except Exception as _e:
+        _results.append({"error": repr(_e)})
+# ASCII on stdout: no dependence on the machine's locale.
+_sys.stdout.write(_json.dumps(_results, ensure_ascii=True))
+`;
+
+function pythonBlocks(): string[] {
+  const doc = readFileSync(DOC, 'utf8');
+  return [...doc.matchAll(/^```python\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
+}
+
+function python3Available(): { ok: true } | { ok: false; why: string } {
+  const r = spawnSync('python3', ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error) return { ok: false, why: r.error.message };
+  if (r.status !== 0) return { ok: false, why: `exit ${String(r.status)}: ${r.stderr}` };
+  return { ok: true };
+}
+
+interface NodeResult {
+  body: string;
+  headers: Record<string, string>;
+  webhook_id: string;
+  webhook_timestamp: string;
+  webhook_signature: string;
+}
+
+interface Case {
+  params: Record<string, unknown>;
+  /** null: leave the doc's placeholder in place */
+  secret?: string | null;
+}
+
+const CONTENT =
+  '大家好，今天教大家做红烧肉😋。先把五花肉切块，"焯水"去腥\\n再小火慢炖 👩‍🍳 四十分钟。\n第二行';
+
+const FINAL = {
+  event: 'final',
+  task_id: '0b6c1f3e-4a8d-4c43-9a55-2f1f0d7f8e21',
+  callback_token: 'cbtok_Zx9-abc',
+  title: '三分钟学会做红烧肉 🍖',
+  content: CONTENT,
+  cover: 'https://p3.example/cover.jpg?x=1&y=2',
+  video_url: 'https://v.example/video.mp4',
+  error_code: '',
+  error_message: '',
+};
+
+const CASES = {
+  final: { params: FINAL },
+  finalAgain: { params: FINAL },
+  photoNote: {
+    params: {
+      ...FINAL,
+      content: '',
+      error_code: 'photo_note',
+      error_message: '图文笔记，没有语音',
+    },
+  },
+  unknownCode: { params: { ...FINAL, error_code: 'boom' } },
+  progress: {
+    params: {
+      task_id: FINAL.task_id,
+      callback_token: FINAL.callback_token,
+      event: 'progress',
+      progress: 30,
+    },
+  },
+  odd: {
+    params: { task_id: 't1', callback_token: 'c', title: null, progress: 'x', event: 'progress' },
+  },
+  placeholder: { params: FINAL, secret: null },
+  huge: { params: { ...FINAL, content: '字'.repeat(400_000) } },
+} satisfies Record<string, Case>;
+type CaseName = keyof typeof CASES;
+
+let results: Partial<Record<CaseName, { ok?: NodeResult; error?: string }>> = {};
+let runFailure: Error | null = null;
+
+/** Runs every case through the doc's code node at once (python3 is slow to start). */
+beforeAll(() => {
+  const workDir = mkdtempSync(join(tmpdir(), 'coze-doc-'));
+  try {
+    const script = join(workDir, 'node.py');
+    // The placeholder is kept aside so a case can run with the code exactly as documented.
+    writeFileSync(
+      script,
+      HARNESS_HEAD + (pythonBlocks()[0] ?? '') + '\n_PLACEHOLDER = WEBHOOK_SECRET\n' + HARNESS_TAIL,
+    );
+    const py = python3Available();
+    if (!py.ok) {
+      throw new Error(
+        `python3 is required to test the code node in docs/coze-workflow.md but could not run (${py.why}). Install python3.`,
+      );
+    }
+    const names = Object.keys(CASES) as CaseName[];
+    const input = names.map((n) => {
+      const c: Case = CASES[n];
+      return { params: c.params, secret: c.secret === undefined ? SECRET : c.secret };
+    });
+    const r = spawnSync('python3', [script], {
+      input: JSON.stringify(input),
+      encoding: 'utf8',
+      timeout: 30_000,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, PYTHONIOENCODING: 'utf-8', PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    if (r.error) throw r.error;
+    if (r.status !== 0)
+      throw new Error(`the code node harness failed (exit ${String(r.status)}):\n${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { ok?: NodeResult; error?: string }[];
+    results = Object.fromEntries(names.map((n, i) => [n, out[i]]));
+  } catch (err) {
+    runFailure = err instanceof Error ? err : new Error(String(err));
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+});
+
+/** The code node's answer for a case; throws (failing the test) when it raised or python3 is missing. */
+function runNode(name: CaseName): NodeResult {
+  if (runFailure) throw runFailure;
+  const r = results[name];
+  if (!r?.ok) throw new Error(`code node raised for ${name}: ${r?.error ?? 'no result'}`);
+  return r.ok;
+}
+
+describe('docs/coze-workflow.md code node', () => {
+  it('python3 is available (the doc test cannot run without it)', () => {
+    const py = python3Available();
+    if (!py.ok) throw new Error(`python3 is required for this test but could not run: ${py.why}`);
+    if (runFailure) throw runFailure;
+  });
+
+  it('is one python block in the shape Coze expects, using only the stdlib modules allowed', () => {
+    const blocks = pythonBlocks();
+    expect(blocks).toHaveLength(1);
+    const code = blocks[0]!;
+    expect(code).toContain('async def main(args: Args) -> Output:');
+    expect(code).toContain('args.params');
+    const imports = [...code.matchAll(/^(?:import|from)\s+([\w.]+)/gm)].map((m) => m[1]);
+    expect(imports.length).toBeGreaterThan(0);
+    for (const mod of imports)
+      expect(['base64', 'hashlib', 'hmac', 'json', 'time', 'uuid']).toContain(mod);
+  });
+
+  it('signs a completed callback the webhook verifier accepts, Chinese and emoji intact', () => {
+    const out = runNode('final');
+    const nowS = Date.now() / 1000;
+    expect(verifyCallback([SECRET], out.headers, out.body, nowS)).toEqual({ ok: true });
+    // The raw bytes the HTTP node sends are the UTF-8 of the body text.
+    expect(verifyCallback([SECRET], out.headers, Buffer.from(out.body, 'utf8'), nowS)).toEqual({
+      ok: true,
+    });
+    // And the reference implementation agrees.
+    expect(() => new Webhook(SECRET).verify(out.body, out.headers)).not.toThrow();
+
+    expect(out.headers['webhook-id']).toBe(out.webhook_id);
+    expect(out.headers['webhook-timestamp']).toBe(out.webhook_timestamp);
+    expect(out.headers['webhook-signature']).toBe(out.webhook_signature);
+    expect(out.webhook_id).toMatch(/^msg_[0-9a-f]{32}$/);
+    expect(Math.abs(Number(out.webhook_timestamp) - nowS)).toBeLessThan(30);
+    expect(out.webhook_signature).toMatch(/^v1,[A-Za-z0-9+/]{43}=$/);
+
+    const body = callbackBodySchema.parse(JSON.parse(out.body));
+    expect(body).toEqual({
+      type: 'workflow.execution.completed',
+      data: {
+        task_id: FINAL.task_id,
+        execute_id: '',
+        callback_token: FINAL.callback_token,
+        progress: 100,
+        output: {
+          title: FINAL.title,
+          content: CONTENT,
+          cover: FINAL.cover,
+          video_url: FINAL.video_url,
+        },
+        error: { code: '', message: '' },
+      },
+    });
+    // Kept as UTF-8, not \\u escapes (half the size; readable in request inspectors).
+    expect(out.body).toContain('红烧肉😋');
+  });
+
+  it('a wrong secret or a changed body is refused', () => {
+    const out = runNode('final');
+    const nowS = Date.now() / 1000;
+    expect(verifyCallback([OTHER_SECRET], out.headers, out.body, nowS)).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    expect(
+      verifyCallback([SECRET], out.headers, out.body.replace('红烧肉', '红烧鱼'), nowS),
+    ).toEqual({
+      ok: false,
+      reason: 'bad_signature',
+    });
+    // Rotation: the old secret beside the new one still passes.
+    expect(verifyCallback([OTHER_SECRET, SECRET], out.headers, out.body, nowS)).toEqual({
+      ok: true,
+    });
+  });
+
+  it('each run signs with a new webhook-id', () => {
+    expect(runNode('final').webhook_id).not.toBe(runNode('finalAgain').webhook_id);
+  });
+
+  it('a failure code makes a failed callback; an unknown one becomes PROVIDER_ERROR', () => {
+    const note = runNode('photoNote');
+    expect(verifyCallback([SECRET], note.headers, note.body, Date.now() / 1000)).toEqual({
+      ok: true,
+    });
+    const body = callbackBodySchema.parse(JSON.parse(note.body));
+    expect(body.type).toBe('workflow.execution.failed');
+    expect(body.data.error).toEqual({ code: 'PHOTO_NOTE', message: '图文笔记，没有语音' });
+
+    const odd = callbackBodySchema.parse(JSON.parse(runNode('unknownCode').body));
+    expect(odd).toMatchObject({
+      type: 'workflow.execution.failed',
+      data: { error: { code: 'PROVIDER_ERROR' } },
+    });
+  });
+
+  it('progress copies post a progress callback', () => {
+    const out = runNode('progress');
+    expect(verifyCallback([SECRET], out.headers, out.body, Date.now() / 1000)).toEqual({
+      ok: true,
+    });
+    const body = callbackBodySchema.parse(JSON.parse(out.body));
+    expect(body).toMatchObject({ type: 'workflow.execution.progress', data: { progress: 30 } });
+  });
+
+  it('tolerates missing inputs and odd values', () => {
+    const out = runNode('odd');
+    const body = callbackBodySchema.parse(JSON.parse(out.body));
+    expect(body).toMatchObject({ type: 'workflow.execution.progress', data: { progress: 0 } });
+  });
+
+  it('refuses to sign while the secret placeholder is still there', () => {
+    expect(runFailure).toBeNull();
+    expect(results.placeholder?.ok).toBeUndefined();
+    expect(results.placeholder?.error).toMatch(/secret is not configured/);
+  });
+
+  it('keeps a huge transcript under the 1 MiB webhook limit and still signs it', () => {
+    const out = runNode('huge');
+    expect(Buffer.byteLength(out.body, 'utf8')).toBeLessThanOrEqual(1_000_000);
+    expect(verifyCallback([SECRET], out.headers, out.body, Date.now() / 1000)).toEqual({
+      ok: true,
+    });
+    const body = callbackBodySchema.parse(JSON.parse(out.body));
+    if (body.type !== 'workflow.execution.completed') throw new Error('not completed');
+    expect(body.data.output.content.length).toBeGreaterThan(250_000);
+  });
+});
+
+describe('docs/coze-workflow.md', () => {
+  const doc = readFileSync(DOC, 'utf8');
+
+  it('names the contract the backend relies on', () => {
+    for (const input of ['share_text', 'task_id', 'callback_url', 'callback_token'])
+      expect(doc).toContain(`\`${input}\``);
+    // End node rows: the exact output name in the first column (tables are aligned by prettier).
+    for (const output of ['title', 'content', 'cover', 'video_url'])
+      expect(doc).toMatch(new RegExp(`^\\| \`${output}\` +\\| String +\\| \`classify\\.`, 'm'));
+    for (const code of ['VIDEO_UNAVAILABLE', 'PHOTO_NOTE', 'TOO_LONG', 'NO_SPEECH'])
+      expect(doc).toContain(code);
+    for (const fact of ['6003', '4200', 'sat_', 'ignore exceptions', 'is_async'])
+      expect(doc).toContain(fact);
+  });
+});

@@ -1,0 +1,207 @@
+/**
+ * In-process backend for tests: the emulator (the cloud in tests) reached by the real
+ * wx-server-sdk, the functions' handlers wired with a clock the test moves, and a scripted Coze
+ * for the cases the stand-in cannot force (a start that hangs, a history that lies).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signCallback } from '../../shared/callback';
+import { loadConfig } from '../../shared/config';
+import type { TaskResult } from '../../shared/status';
+import { CozeError, type RunState, type StartRunInput } from '../../cloudfunctions/_adapters/coze';
+import { initCloud } from '../../cloudfunctions/_lib/cloud';
+import type { FunctionDeps } from '../../cloudfunctions/_lib/deps';
+import { createLogger } from '../../cloudfunctions/_lib/log';
+import {
+  COLLECTIONS,
+  QuotaStore,
+  TaskStore,
+  WebhookEventStore,
+} from '../../cloudfunctions/_lib/store';
+import { startLocalStack, type LocalStack } from '../../emulator';
+import { LOCAL_DEFAULTS, REPO_ROOT, freePort } from '../../scripts/local-stack';
+
+export const SECRET = LOCAL_DEFAULTS.WEBHOOK_SECRET;
+export const T0 = new Date('2026-11-28T02:00:00Z');
+
+export class Clock {
+  private t: number;
+  constructor(start: Date = T0) {
+    this.t = start.getTime();
+  }
+  now = (): Date => new Date(this.t);
+  advance(ms: number): void {
+    this.t += ms;
+  }
+  sleep = async (ms: number): Promise<void> => {
+    this.t += ms;
+  };
+}
+
+/** A scripted Coze: starts answer from a queue (default: success), runs are set by the test. */
+export class ScriptedCoze {
+  starts: StartRunInput[] = [];
+  historyReads: string[] = [];
+  private startScript: (CozeError | 'ok')[] = [];
+  private runs = new Map<string, RunState>();
+  private n = 0;
+
+  failNextStarts(...errors: CozeError[]): void {
+    this.startScript.push(...errors);
+  }
+  setRun(executeId: string, state: RunState): void {
+    this.runs.set(executeId, state);
+  }
+  lastToken(): string {
+    return this.starts[this.starts.length - 1]?.callbackToken ?? '';
+  }
+
+  async startRun(input: StartRunInput): Promise<{ executeId: string }> {
+    this.starts.push(input);
+    const next = this.startScript.shift();
+    if (next instanceof CozeError) throw next;
+    const executeId = `exec-${++this.n}`;
+    this.runs.set(executeId, { status: 'running' });
+    return { executeId };
+  }
+  async getRun(executeId: string): Promise<RunState> {
+    this.historyReads.push(executeId);
+    const run = this.runs.get(executeId);
+    if (!run)
+      throw new CozeError('run_not_found', 'run not found', { retryable: false, cozeCode: 4314 });
+    return run;
+  }
+}
+
+export const RESULT: TaskResult = {
+  title: '三分钟学会做红烧肉',
+  content: '大家好，今天教大家做红烧肉。😋 先把五花肉切块。',
+  cover: 'https://example.invalid/cover.jpg',
+  video_url: 'https://example.invalid/video.mp4',
+};
+
+export interface Backend {
+  stack: LocalStack;
+  clock: Clock;
+  coze: ScriptedCoze;
+  deps: FunctionDeps;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export const TEST_ENV: Record<string, string> = {
+  COZE_API_BASE: 'http://127.0.0.1:9/coze',
+  COZE_API_TOKEN: LOCAL_DEFAULTS.COZE_API_TOKEN,
+  COZE_WORKFLOW_ID: LOCAL_DEFAULTS.COZE_WORKFLOW_ID,
+  WEBHOOK_URL: 'http://127.0.0.1:9/webhook/coze',
+  WEBHOOK_SECRET: SECRET,
+  SUBSCRIBE_TEMPLATE_SUCCESS_ID: LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_SUCCESS_ID,
+  SUBSCRIBE_TEMPLATE_FAILURE_ID: LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_FAILURE_ID,
+  MINIPROGRAM_STATE: 'developer',
+};
+
+// wx-server-sdk keeps its first service address for the process (one per test file), so every
+// fresh stack of a file listens on the same port, each with an empty data dir.
+let port = 0;
+
+export async function startBackend(env: Record<string, string> = {}): Promise<Backend> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'svt-backend-'));
+  if (!port) port = await freePort();
+  const stack = await startLocalStack({
+    port,
+    dataDir,
+    projectDir: REPO_ROOT,
+    timersEnabled: false,
+    collections: [...COLLECTIONS],
+    templates: [
+      {
+        id: LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_SUCCESS_ID,
+        keywords: ['thing1', 'phrase2', 'time3', 'thing4'],
+      },
+      {
+        id: LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_FAILURE_ID,
+        keywords: ['thing1', 'phrase2', 'thing3', 'time4'],
+      },
+    ],
+  });
+  const cloud = initCloud({
+    serviceUrl: stack.adminUrl,
+    secretId: 'local',
+    secretKey: 'local',
+    env: 'local',
+  });
+  const clock = new Clock();
+  const coze = new ScriptedCoze();
+  const logs: string[] = [];
+  const deps: FunctionDeps = {
+    config: loadConfig({ ...TEST_ENV, ...env }),
+    log: createLogger('test', (line) => logs.push(line)),
+    store: new TaskStore(cloud.db, cloud._),
+    events: new WebhookEventStore(cloud.db, cloud._),
+    quota: new QuotaStore(cloud.db, cloud._),
+    coze: coze as unknown as FunctionDeps['coze'],
+    send: cloud.sendSubscribeMessage,
+    openid: () => undefined,
+    now: clock.now,
+    sleep: clock.sleep,
+  };
+  return {
+    stack,
+    clock,
+    coze,
+    deps,
+    logs,
+    close: async () => {
+      await stack.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A correctly signed HTTP-access event for a callback body; tests then break one field. */
+export function signedEvent(
+  body: object | string,
+  opts: { id?: string; at?: Date; secret?: string; base64?: boolean } = {},
+) {
+  const raw = typeof body === 'string' ? body : JSON.stringify(body);
+  const ts = Math.floor((opts.at ?? T0).getTime() / 1000);
+  const id = opts.id ?? `msg_${Math.random().toString(36).slice(2)}`;
+  const signature = signCallback(opts.secret ?? SECRET, id, ts, Buffer.from(raw, 'utf8'));
+  return {
+    httpMethod: 'POST',
+    path: '/webhook/coze',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(ts),
+      'webhook-signature': signature,
+    },
+    body: opts.base64 ? Buffer.from(raw, 'utf8').toString('base64') : raw,
+    isBase64Encoded: Boolean(opts.base64),
+  };
+}
+
+export function callbackBody(
+  type: 'progress' | 'completed' | 'failed',
+  taskId: string,
+  token: string,
+  extra: {
+    executeId?: string;
+    progress?: number;
+    output?: TaskResult;
+    error?: { code: string; message: string };
+  } = {},
+) {
+  return {
+    type: `workflow.execution.${type}`,
+    data: {
+      task_id: taskId,
+      execute_id: extra.executeId ?? '',
+      callback_token: token,
+      ...(extra.progress !== undefined ? { progress: extra.progress } : {}),
+      ...(extra.output ? { output: extra.output } : {}),
+      ...(extra.error ? { error: extra.error } : {}),
+    },
+  };
+}
