@@ -15,7 +15,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CALLBACK_TYPES, signCallback, type CallbackType } from '../shared/callback';
 import { FAILURE_MESSAGES, redactSecrets } from '../shared/errors';
 import { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';

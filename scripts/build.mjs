@@ -37,6 +37,10 @@ export async function buildFunctions({
       target: 'node18',
       format: 'cjs',
       external: ['wx-server-sdk'],
+      // ESM entry points let esbuild drop what is never used (most of zod); axios runs on its
+      // fetch adapter (see cloudfunctions/_adapters/coze.ts), so its Node build is not needed.
+      mainFields: ['module', 'main'],
+      alias: { axios: 'axios/dist/browser/axios.cjs' },
       minify: true,
       keepNames: true,
       legalComments: 'none',

@@ -1,10 +1,17 @@
 /**
  * `npm start`: the whole product on this machine. Prints where everything is; Ctrl-C stops it.
+ * `npm start -- --project DIR` serves another CloudBase project's cloudbaserc.json and functions
+ * on the same emulator, with nothing of this product in it.
  */
 import { join } from 'node:path';
+import { parseMainSettings, runLocalStack } from '../emulator/main';
 import { REPO_ROOT, startProductStack } from './local-stack';
 
 async function main(): Promise<void> {
+  if (process.argv.slice(2).some((a) => a === '--project' || a.startsWith('--project='))) {
+    await runLocalStack({ settings: parseMainSettings() });
+    return;
+  }
   const port = Number(process.env.PORT ?? 3000);
   const dataDir = process.env.DATA_DIR ?? join(REPO_ROOT, '.data');
   const product = await startProductStack({

@@ -2,7 +2,7 @@
  * The `extractText` contract: one schema for what the client sends, and the answer types it gets.
  * The caller is never a field here: the function reads it from WXContext.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_SHARE_TEXT_LENGTH } from './share-text';
 import type { ErrorAnswer } from './errors';
 import type { TaskView } from './task';

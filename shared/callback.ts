@@ -15,7 +15,7 @@
  */
 import { decode as base64Decode, encode as base64Encode } from '@stablelib/base64';
 import { hash as sha256, hmac as hmacSha256 } from 'fast-sha256';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const CALLBACK_TYPES = [
   'workflow.execution.progress',

@@ -3,7 +3,7 @@
  * malformed variable stops the function with an error naming it (never its value). Secrets have
  * no default: the local stack passes its own local values explicitly.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const int = (min: number, max: number, def: number) =>
   z

@@ -1,7 +1,7 @@
 /**
  * The task document (collection `tasks`) and the client-safe view of it.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TASK_STATUSES, TaskStatus, type TaskResult } from './status';
 import { PLATFORMS, type Platform } from './share-text';
 

@@ -11,7 +11,7 @@
  * stand-in differ only in `baseUrl`.
  */
 import axios, { type AxiosInstance } from 'axios';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError, FAILURE_CODES, redactSecrets } from '../../shared/errors';
 import type { TaskResult } from '../../shared/status';
 
@@ -190,6 +190,9 @@ export function createCozeClient(opts: CozeClientOptions): CozeClient {
     redactSecrets(token.length >= 4 ? text.split(token).join('***') : text);
 
   const http: AxiosInstance = axios.create({
+    // The fetch adapter (Node 18+ has fetch) in tests and in the bundle alike; the bundle then
+    // leaves out axios' Node adapter and its form-data/mime/proxy dependencies (about 250 KB).
+    adapter: 'fetch',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     // Status and body are judged below, so a 4xx/5xx never becomes an axios error carrying config.
     validateStatus: () => true,
@@ -362,10 +365,23 @@ function transportError(label: string, err: unknown, timeoutMs: number): CozeErr
   if (code === 'ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED' || code === 'ERR_BAD_RESPONSE') {
     return new CozeError('bad_response', `${label}: answer too large or unreadable`);
   }
+  // The fetch adapter says ERR_NETWORK; the system's reason (ECONNREFUSED, …) sits in the causes.
+  const reason = causeCode(err) ?? code;
   return new CozeError(
     'network',
-    `${label}: network error${/^[A-Z_]+$/.test(code) ? ` ${code}` : ''}`,
+    `${label}: network error${/^[A-Z_]+$/.test(reason) ? ` ${reason}` : ''}`,
   );
+}
+
+function causeCode(err: unknown): string | undefined {
+  let cause = (err as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; cause && depth < 4; depth++) {
+    if (isCoded(cause) && typeof cause.code === 'string' && /^E[A-Z_]+$/.test(cause.code)) {
+      return cause.code;
+    }
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function isCoded(err: unknown): err is { code?: unknown } {

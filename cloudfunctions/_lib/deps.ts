@@ -55,3 +55,23 @@ export function buildDeps(opts: DepsOptions): FunctionDeps {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }
+
+/**
+ * Validates and wires at cold start (module load). A bad setting is logged once, naming the key,
+ * and every invocation then fails with it: the function stops, but the module still loads, so
+ * the platform (and a plain `require`) sees a `main` to call.
+ */
+export function coldStart(opts: DepsOptions): () => FunctionDeps {
+  try {
+    const deps = buildDeps(opts);
+    return () => deps;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    (opts.log ?? console.error)(
+      JSON.stringify({ level: 'error', fn: opts.fn, event: 'cold_start_failed', message }),
+    );
+    return () => {
+      throw err;
+    };
+  }
+}

@@ -1,7 +1,9 @@
-import { buildDeps } from '../_lib/deps';
+import { coldStart } from '../_lib/deps';
 import { handleExtract } from './actions';
 
-// Built at cold start: a missing or malformed variable fails here, naming it.
-const deps = buildDeps({ fn: 'extractText', coze: 'start' });
+const deps = coldStart({ fn: 'extractText', coze: 'start' });
 
-export const main = (event: unknown) => handleExtract(deps, deps.openid(), event);
+export const main = (event: unknown) => {
+  const d = deps();
+  return handleExtract(d, d.openid(), event);
+};

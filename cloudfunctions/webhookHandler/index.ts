@@ -1,8 +1,7 @@
-import { buildDeps } from '../_lib/deps';
+import { coldStart } from '../_lib/deps';
 import type { HttpEvent } from '../_lib/http';
 import { handleCallback } from './handle';
 
-// Built at cold start: a missing or malformed variable fails here, naming it.
-const deps = buildDeps({ fn: 'webhookHandler', coze: 'background' });
+const deps = coldStart({ fn: 'webhookHandler', coze: 'background' });
 
-export const main = (event: HttpEvent) => handleCallback(deps, event);
+export const main = (event: HttpEvent) => handleCallback(deps(), event);

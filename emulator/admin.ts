@@ -1,0 +1,318 @@
+/**
+ * `POST /admin`: the tcb admin API the unmodified server SDK talks to. node-sdk posts
+ * `<URL>?env=..&seqId=..` with `{action, ...params}` (JSON, or multipart for `wx.openApi`) and decodes
+ * `{code, message}` as an error, anything else as the result. Each action is one entry of `adminActions`.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Doc, isPlainObject, parseEJSON, stringifyEJSON } from './ejson';
+import { DbError, type FindOptions, type Store } from './store';
+import type { FunctionRuntime } from './runtime/pool';
+import type { SubscriptionService } from './subscribe';
+import { decodeCommApiData, encodeCommOpenApiResp, parseMultipart } from './wire';
+
+export interface AdminContext {
+  store: Store;
+  runtime: FunctionRuntime;
+  subscriptions: SubscriptionService;
+  log: (line: string) => void;
+}
+
+export type AdminParams = Record<string, unknown>;
+
+/** What an action answers: a JSON object (becomes the body plus `requestId`) or raw bytes. */
+export type ActionResult = Doc | { raw: Buffer; contentType: string };
+
+export type AdminAction = (
+  params: AdminParams,
+  ctx: AdminContext,
+) => ActionResult | Promise<ActionResult>;
+
+/** An error the SDK receives as `{code, message}`; `code` is a tcb code such as `INVALID_PARAM`. */
+export class AdminError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function invalid(message: string): AdminError {
+  return new AdminError('INVALID_PARAM', message);
+}
+
+function collectionName(p: AdminParams): string {
+  const name = p.collectionName;
+  if (typeof name !== 'string' || !name) throw invalid('collectionName must be a non-empty string');
+  return name;
+}
+
+/** Decodes an EJSON parameter (the SDK sends strings; tolerate objects), resolving serverDate to `now`. */
+function ejsonParam(value: unknown, what: string, now: number): unknown {
+  if (value === undefined || value === null || value === '') return undefined;
+  try {
+    if (typeof value === 'string') return parseEJSON(value, now);
+    return parseEJSON(JSON.stringify(value), now);
+  } catch (e) {
+    throw invalid(`${what} is not valid EJSON: ${(e as Error).message}`);
+  }
+}
+
+function queryParam(p: AdminParams, now: number): Doc {
+  const q = ejsonParam(p.query, 'query', now);
+  if (q === undefined) return {};
+  if (!isPlainObject(q)) throw invalid('query must be an object');
+  return q;
+}
+
+function dataObject(p: AdminParams, now: number): Doc {
+  const d = ejsonParam(p.data, 'data', now);
+  if (!isPlainObject(d)) throw invalid('data must be a non-empty object');
+  return d;
+}
+
+function bool(v: unknown, fallback: boolean): boolean {
+  if (typeof v === 'boolean') return v;
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  return fallback;
+}
+
+function int(v: unknown): number | undefined {
+  const n = typeof v === 'string' ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) ? n : undefined;
+}
+
+function sortParam(p: AdminParams): Record<string, 1 | -1> | undefined {
+  const raw = ejsonParam(p.order, 'order', Date.now());
+  if (raw === undefined) return undefined;
+  const sort: Record<string, 1 | -1> = {};
+  // Current SDK: {field: 1|-1}; older ones sent [{field, direction: 'asc'|'desc'}].
+  if (Array.isArray(raw)) {
+    for (const o of raw) {
+      if (isPlainObject(o) && typeof o.field === 'string')
+        sort[o.field] = o.direction === 'desc' ? -1 : 1;
+    }
+  } else if (isPlainObject(raw)) {
+    for (const [k, v] of Object.entries(raw)) sort[k] = v === -1 || v === 'desc' ? -1 : 1;
+  } else {
+    throw invalid('order must be an object');
+  }
+  return sort;
+}
+
+const addCollection: AdminAction = (p, { store }) => {
+  const name = collectionName(p);
+  if (!store.create(name))
+    throw new AdminError(
+      'DATABASE_COLLECTION_ALREADY_EXIST',
+      `[ResourceExist] Table exist: ${name}`,
+    );
+  return {};
+};
+
+const insertDocument: AdminAction = (p, { store }) => {
+  const now = Date.now();
+  const name = collectionName(p);
+  const items = Array.isArray(p.data) ? p.data : [p.data];
+  const docs = items.map((item) => {
+    const d = ejsonParam(item, 'data', now);
+    if (!isPlainObject(d)) throw invalid('each document must be an object');
+    return d;
+  });
+  if (!docs.length) throw invalid('data must not be empty');
+  return { data: { insertedIds: store.insert(name, docs) } };
+};
+
+const getDocument: AdminAction = (p, { store }) => {
+  const now = Date.now();
+  const name = collectionName(p);
+  const requested = int(p.limit);
+  // Cloud default 100, hard cap 1000.
+  const limit = requested && requested > 0 ? Math.min(requested, 1000) : 100;
+  const offset = Math.max(int(p.offset) ?? 0, 0);
+  const projection = ejsonParam(p.projection, 'projection', now);
+  const opts: FindOptions = { limit, skip: offset };
+  const sort = sortParam(p);
+  if (sort) opts.sort = sort;
+  if (isPlainObject(projection)) opts.projection = projection;
+  const docs = store.find(name, queryParam(p, now), opts);
+  return { data: { list: docs.map((d) => stringifyEJSON(d)), limit, offset } };
+};
+
+const calculateDocument: AdminAction = (p, { store }) => ({
+  data: { total: store.count(collectionName(p), queryParam(p, Date.now())) },
+});
+
+const modifyDocument: AdminAction = (p, { store }) => {
+  const now = Date.now();
+  const name = collectionName(p);
+  const query = queryParam(p, now);
+  const data = dataObject(p, now);
+  const isDoc = p.queryType === 'DOC';
+  if (p.merge === false || p.action === 'database.setDocument') {
+    // doc.set(): replace or create by _id.
+    const id = query._id;
+    if (typeof id !== 'string' && typeof id !== 'number') throw invalid('set needs a document id');
+    const r = store.set(name, id, data);
+    return { data: { updated: r.updated, upsert_id: r.upsertedId } };
+  }
+  const r = store.update(name, query, data, bool(p.multi, !isDoc));
+  return { data: { updated: r.updated } };
+};
+
+const modifyAndReturnDoc: AdminAction = (p, { store }) => {
+  const now = Date.now();
+  const name = collectionName(p);
+  const first = store.find(name, queryParam(p, now), { limit: 1 })[0];
+  if (!first) return { data: { updated: 0, doc: null } };
+  const r = store.update(name, { _id: first._id }, dataObject(p, now), false);
+  const doc = store.find(name, { _id: first._id }, { limit: 1 })[0];
+  return { data: { updated: r.updated, doc: doc ? stringifyEJSON(doc) : null } };
+};
+
+const removeDocument: AdminAction = (p, { store }) => {
+  const name = collectionName(p);
+  const isDoc = p.queryType === 'DOC';
+  return {
+    data: { deleted: store.remove(name, queryParam(p, Date.now()), bool(p.multi, !isDoc)) },
+  };
+};
+
+const invokeFunction: AdminAction = async (p, { runtime }) => {
+  const name = p.function_name;
+  if (typeof name !== 'string' || !name) throw invalid('function_name must be a non-empty string');
+  let event: unknown = {};
+  if (typeof p.request_data === 'string' && p.request_data) {
+    try {
+      event = JSON.parse(p.request_data) as unknown;
+    } catch {
+      throw invalid('request_data must be JSON');
+    }
+  }
+  const outcome = await runtime.invoke(name, { event, source: 'function' });
+  if (!outcome.ok) {
+    const code = outcome.kind === 'not-found' ? 'FUNCTIONS_REQUEST_FAIL' : 'FUNCTIONS_EXECUTE_FAIL';
+    throw new AdminError(code, `errCode: ${outcome.errCode} | errMsg: ${outcome.errMsg}`);
+  }
+  return { data: { response_data: JSON.stringify(outcome.value) } };
+};
+
+const OPENAPI_JSON = 'application/json';
+
+const wxOpenApi: AdminAction = (p, { subscriptions }) => {
+  const apiName = typeof p.apiName === 'string' ? p.apiName : '';
+  const raw = p.requestData;
+  if (!Buffer.isBuffer(raw)) throw invalid('requestData must be a protobuf buffer');
+  let reply: Record<string, unknown>;
+  try {
+    const req = decodeCommApiData(raw);
+    const params: Record<string, unknown> = {};
+    for (const [k, v] of req.pairs) params[k] = JSON.parse(v.toString('utf8')) as unknown;
+    if (apiName === 'subscribeMessage.send') {
+      reply = { ...subscriptions.send(params) };
+    } else {
+      reply = {
+        errcode: 48001,
+        errmsg: `api unauthorized: ${apiName} is not emulated by the local stack`,
+      };
+    }
+  } catch (e) {
+    throw invalid(`cannot decode requestData: ${(e as Error).message}`);
+  }
+  // wx-server-sdk tells a WeChat answer from a tcb error by the HTTP content type: never send JSON's exact one.
+  return {
+    raw: encodeCommOpenApiResp(Buffer.from(JSON.stringify(reply), 'utf8'), OPENAPI_JSON),
+    contentType: 'application/octet-stream',
+  };
+};
+
+/**
+ * Served actions. Current node-sdk names first; the older tcb-admin names map to the same handlers.
+ * To add one: `adminActions['module.action'] = (params, ctx) => ({ data: ... })`; throw AdminError for failures.
+ */
+export const adminActions: Record<string, AdminAction> = {
+  'database.addCollection': addCollection,
+  'database.createCollection': addCollection,
+  'database.insertDocument': insertDocument,
+  'database.addDocument': insertDocument,
+  'database.getDocument': getDocument,
+  'database.queryDocument': getDocument,
+  'database.calculateDocument': calculateDocument,
+  'database.countDocument': calculateDocument,
+  'database.modifyDocument': modifyDocument,
+  'database.updateDocument': modifyDocument,
+  'database.setDocument': modifyDocument,
+  'database.modifyAndReturnDoc': modifyAndReturnDoc,
+  'database.removeDocument': removeDocument,
+  'database.deleteDocument': removeDocument,
+  'functions.invokeFunction': invokeFunction,
+  'wx.openApi': wxOpenApi,
+};
+
+export interface AdminResponse {
+  status: number;
+  contentType: string;
+  body: Buffer;
+}
+
+function json(obj: unknown): AdminResponse {
+  return {
+    status: 200,
+    contentType: 'application/json; charset=utf-8',
+    body: Buffer.from(JSON.stringify(obj), 'utf8'),
+  };
+}
+
+function parseParams(body: Buffer, contentType: string): AdminParams {
+  if (/^multipart\/form-data/i.test(contentType)) {
+    const params: AdminParams = {};
+    for (const part of parseMultipart(body, contentType)) {
+      params[part.name] = part.name === 'requestData' ? part.data : part.data.toString('utf8');
+    }
+    return params;
+  }
+  const parsed = JSON.parse(body.toString('utf8')) as unknown;
+  if (!isPlainObject(parsed)) throw new Error('body must be a JSON object');
+  return parsed;
+}
+
+/** Always HTTP 200 (node-sdk turns other statuses into transport errors); failures are `{code, message}`. */
+export async function handleAdmin(
+  body: Buffer,
+  contentType: string,
+  ctx: AdminContext,
+): Promise<AdminResponse> {
+  const requestId = randomUUID();
+  let params: AdminParams;
+  try {
+    params = parseParams(body, contentType);
+  } catch (e) {
+    return json({
+      code: 'INVALID_PARAM',
+      message: `malformed request: ${(e as Error).message}`,
+      requestId,
+    });
+  }
+  const action = typeof params.action === 'string' ? params.action : '';
+  const handler = adminActions[action];
+  if (!handler) {
+    return json({
+      code: 'INVALID_PARAM',
+      message: `action not supported by the local stack: ${action}`,
+      requestId,
+    });
+  }
+  try {
+    const result = await handler(params, ctx);
+    if ('raw' in result && Buffer.isBuffer(result.raw)) {
+      return { status: 200, contentType: String(result.contentType), body: result.raw };
+    }
+    return json({ ...result, requestId });
+  } catch (e) {
+    if (e instanceof AdminError || e instanceof DbError)
+      return json({ code: e.code, message: e.message, requestId });
+    ctx.log(`admin ${action} failed: ${(e as Error).stack ?? String(e)}`);
+    return json({ code: 'SYS_ERR', message: (e as Error).message, requestId });
+  }
+}

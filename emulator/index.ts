@@ -1,0 +1,402 @@
+/**
+ * The local stack: a CloudBase emulator on one port (database + wx.openApi + functions.invokeFunction on /admin,
+ * function runtime, HTTP access routes, timer triggers, subscription-message outbox, live watch, health).
+ */
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
+import { handleAdmin } from './admin';
+import { isPlainObject } from './ejson';
+import { buildHttpEvent, writeHttpResult } from './http-access';
+import { loadProject, type FunctionSpec } from './project';
+import { FunctionRuntime, type InvokeOutcome, type InvokeRequest } from './runtime/pool';
+import { Store } from './store';
+import { type SentMessage, SubscriptionService } from './subscribe';
+import { TimerScheduler } from './timers';
+import { WatchServer } from './watch';
+
+export type { SentMessage, TemplateSpec } from './subscribe';
+export type { WatchSnapshot, DocChange } from './watch';
+export { adminActions, AdminError, type AdminAction, type AdminContext } from './admin';
+export { DEFAULT_APPID, LOCAL_SECRET_ID, LOCAL_SECRET_KEY } from './runtime/pool';
+
+export interface LocalStackOptions {
+  /** 0 = random free port; default 3000. */
+  port?: number;
+  /** Default '127.0.0.1'. */
+  host?: string;
+  /** The persistent store lives here. */
+  dataDir: string;
+  /** Folder with cloudbaserc.json; functions are loaded from its functionRoot. */
+  projectDir: string;
+  /** Values for `{{env.X}}` in cloudbaserc.json envVariables (fallback: process.env). */
+  env?: Record<string, string>;
+  /** Known subscription templates. */
+  templates?: { id: string; keywords: string[] }[];
+  /** Run every timer trigger every N seconds instead of its cron; 0/undefined = use cron. */
+  timerOverrideS?: number;
+  /** Default true; tests may disable and call runTimer(). */
+  timersEnabled?: boolean;
+  /** Extra handlers mounted under a path prefix, e.g. the Coze stand-in at '/coze'. */
+  extraRoutes?: {
+    prefix: string;
+    handler: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
+  }[];
+  /** Collections created at start if missing. */
+  collections?: string[];
+  /** Max concurrent instances per function, default 10. */
+  instancesPerFunction?: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  url: string;
+  port: number;
+  /** `${url}/admin`: the server SDK's service URL. */
+  adminUrl: string;
+  /** The environment id functions see (TCB_ENV, getWXContext().ENV). */
+  envId: string;
+  dataDir: string;
+  /** Same as POST /functions/<name>: resolves the return value, rejects with a FunctionCallError. */
+  invoke(name: string, event: unknown, openid?: string): Promise<unknown>;
+  /** Runs a function's timer trigger now (waits for a run already in progress, never overlaps it). */
+  runTimer(name: string): Promise<unknown>;
+  outbox(): SentMessage[];
+  grant(openid: string, templateIds?: string[]): void;
+  /** Hard-kills running instances (fault tests); events in flight fail like a crashed instance. */
+  killInstances(name?: string): Promise<void>;
+  stats(): { invocations: Record<string, number>; peakRssMb: Record<string, number> };
+  /** Stops server, timers and instances; flushes the store. */
+  close(): Promise<void>;
+}
+
+/** A failed invocation, with the cloud's callFunction error code (e.g. -504002 error, -504003 timeout). */
+export class FunctionCallError extends Error {
+  constructor(
+    readonly errCode: number,
+    readonly errMsg: string,
+  ) {
+    super(`errCode: ${errCode} | errMsg: ${errMsg}`);
+    this.name = 'FunctionCallError';
+  }
+}
+
+export const LOCAL_ENV_ID = 'local';
+/** Request bodies: the gateway's limit. */
+const BODY_LIMIT = 6 * 1024 * 1024;
+const ADMIN_BODY_LIMIT = 32 * 1024 * 1024;
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) tooLarge = true;
+      if (!tooLarge) chunks.push(c);
+    });
+    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  res.end(text);
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s ? s : undefined;
+}
+
+const CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, OPTIONS',
+  'access-control-allow-headers': 'content-type, x-wx-openid, x-wx-appid, x-wx-unionid',
+};
+
+function outcomeStatus(o: Exclude<InvokeOutcome, { ok: true }>): number {
+  return o.kind === 'not-found' ? 404 : 500;
+}
+
+export async function startLocalStack(opts: LocalStackOptions): Promise<LocalStack> {
+  const log = opts.log ?? (() => undefined);
+  const host = opts.host ?? '127.0.0.1';
+  // A server SDK used in this process (tests, scripts) would otherwise probe metadata.tencentyun.com on init and
+  // before every call to learn whether it runs in Tencent Cloud: a network access and ~30 ms per call offline.
+  process.env.TENCENTCLOUD ??= 'true';
+  const dataDir = path.resolve(opts.dataDir);
+  const project = loadProject(path.resolve(opts.projectDir), opts.env ?? {});
+  const store = Store.open(path.join(dataDir, 'db'), log);
+  let subscriptions: SubscriptionService;
+  try {
+    for (const c of opts.collections ?? []) store.create(c);
+    subscriptions = new SubscriptionService(
+      path.join(dataDir, 'subscribe'),
+      opts.templates ?? [],
+      log,
+    );
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const watch = new WatchServer(store, log);
+  const httpRoutes = project.functions
+    .filter((f): f is FunctionSpec & { httpPath: string } => typeof f.httpPath === 'string')
+    .sort((a, b) => b.httpPath.length - a.httpPath.length);
+  const extraRoutes = [...(opts.extraRoutes ?? [])].sort(
+    (a, b) => b.prefix.length - a.prefix.length,
+  );
+  // Created once the port is known (the children need the admin URL).
+  const started: { runtime?: FunctionRuntime } = {};
+  const rt = (): FunctionRuntime => {
+    if (!started.runtime) throw new Error('runtime not started');
+    return started.runtime;
+  };
+
+  const matches = (p: string, prefix: string): boolean =>
+    p === prefix || p.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const p = url.pathname;
+    const method = (req.method ?? 'GET').toUpperCase();
+    const isClientApi = p.startsWith('/functions/') || p === '/_outbox' || p === '/_grants';
+    if (isClientApi) for (const [k, v] of Object.entries(CORS)) res.setHeader(k, v);
+    if (isClientApi && method === 'OPTIONS') {
+      res.writeHead(204).end();
+      return;
+    }
+    if (p === '/health') {
+      sendJson(res, 200, { ok: true });
+      return;
+    }
+    if (p === '/admin') {
+      if (method !== 'POST') return sendJson(res, 405, { error: 'POST only' });
+      const body = await readBody(req, ADMIN_BODY_LIMIT);
+      if (!body) return sendJson(res, 413, { code: 'INVALID_PARAM', message: 'request too large' });
+      const out = await handleAdmin(body, header(req, 'content-type') ?? '', {
+        store,
+        runtime: rt(),
+        subscriptions,
+        log,
+      });
+      res.writeHead(out.status, {
+        'content-type': out.contentType,
+        'content-length': out.body.length,
+      });
+      res.end(out.body);
+      return;
+    }
+    if (p.startsWith('/functions/')) {
+      if (method !== 'POST') return sendJson(res, 405, { errCode: -501007, errMsg: 'POST only' });
+      const name = decodeURIComponent(p.slice('/functions/'.length));
+      const body = await readBody(req, BODY_LIMIT);
+      if (!body) return sendJson(res, 413, { errCode: -501007, errMsg: 'request body too large' });
+      let event: unknown = {};
+      if (body.length) {
+        try {
+          event = JSON.parse(body.toString('utf8')) as unknown;
+        } catch {
+          return sendJson(res, 400, {
+            errCode: -501007,
+            errMsg: 'invalid params: body must be JSON',
+          });
+        }
+      }
+      const request: InvokeRequest = { event, source: 'client' };
+      const openid = header(req, 'x-wx-openid');
+      const appid = header(req, 'x-wx-appid');
+      const unionid = header(req, 'x-wx-unionid');
+      if (openid) request.openid = openid;
+      if (appid) request.appid = appid;
+      if (unionid) request.unionid = unionid;
+      if (req.socket.remoteAddress) request.clientIp = req.socket.remoteAddress;
+      const outcome = await rt().invoke(name, request);
+      if (outcome.ok) sendJson(res, 200, outcome.value);
+      else
+        sendJson(res, outcomeStatus(outcome), { errCode: outcome.errCode, errMsg: outcome.errMsg });
+      return;
+    }
+    if (p === '/_outbox' && method === 'GET') return sendJson(res, 200, subscriptions.outbox());
+    if (p === '/_grants' && method === 'POST') {
+      const body = await readBody(req, 64 * 1024);
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse((body ?? Buffer.alloc(0)).toString('utf8')) as unknown;
+      } catch {
+        parsed = undefined;
+      }
+      const ids = isPlainObject(parsed) ? parsed.templateIds : undefined;
+      if (
+        !isPlainObject(parsed) ||
+        typeof parsed.openid !== 'string' ||
+        !parsed.openid ||
+        (ids !== undefined && (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')))
+      ) {
+        return sendJson(res, 400, {
+          ok: false,
+          error: 'expected {openid: string, templateIds?: string[]}',
+        });
+      }
+      try {
+        const grants = subscriptions.grant(parsed.openid, ids as string[] | undefined);
+        return sendJson(res, 200, { ok: true, grants });
+      } catch (e) {
+        return sendJson(res, 400, { ok: false, error: (e as Error).message });
+      }
+    }
+    const extra = extraRoutes.find((r) => matches(p, r.prefix));
+    if (extra) {
+      await extra.handler(req, res);
+      return;
+    }
+    const fn = httpRoutes.find((f) => matches(p, f.httpPath));
+    if (fn) {
+      const body = await readBody(req, BODY_LIMIT);
+      if (!body) return sendJson(res, 413, { errCode: -501007, errMsg: 'request body too large' });
+      const event = buildHttpEvent(req, url, body, fn.httpPath, LOCAL_ENV_ID);
+      const outcome = await rt().invoke(fn.name, { event, source: 'http' });
+      if (outcome.ok) writeHttpResult(res, outcome.value);
+      else
+        sendJson(res, outcome.kind === 'timeout' ? 504 : 502, {
+          errCode: outcome.errCode,
+          errMsg: outcome.errMsg,
+        });
+      return;
+    }
+    sendJson(res, 404, { error: 'not found', path: p });
+  }
+
+  const server = http.createServer((req, res) => {
+    route(req, res).catch((e: unknown) => {
+      log(`request ${req.method} ${req.url} failed: ${(e as Error).stack ?? String(e)}`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.end();
+    });
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (url.pathname === '/_watch') watch.handleUpgrade(req, socket, head, url);
+    else socket.destroy();
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 3000, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (e) {
+    watch.close();
+    store.close();
+    throw e;
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (opts.port ?? 3000);
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const adminUrl = `${url}/admin`;
+  const fnRuntime = new FunctionRuntime({
+    project,
+    adminUrl,
+    envId: LOCAL_ENV_ID,
+    maxInstances: Math.max(1, opts.instancesPerFunction ?? 10),
+    buildDir: path.join(dataDir, '.build'),
+    nodePaths: [
+      path.join(path.resolve(opts.projectDir), 'node_modules'),
+      path.resolve(__dirname, '..', 'node_modules'),
+    ],
+    log,
+  });
+  started.runtime = fnRuntime;
+
+  async function call(name: string, request: InvokeRequest): Promise<unknown> {
+    const outcome = await fnRuntime.invoke(name, request);
+    if (outcome.ok) return outcome.value;
+    throw new FunctionCallError(outcome.errCode, outcome.errMsg);
+  }
+
+  // One timer run per function at a time: scheduled fires are skipped while one runs, runTimer() queues.
+  const timerRuns = new Map<string, Promise<unknown>>();
+  function runTimer(name: string, trigger?: string): Promise<unknown> {
+    const spec = fnRuntime.spec(name);
+    if (!spec) return Promise.reject(new FunctionCallError(-501000, `function not found: ${name}`));
+    const prev = timerRuns.get(name) ?? Promise.resolve();
+    const run = prev
+      .catch(() => undefined)
+      .then(() =>
+        call(name, {
+          source: 'timer',
+          event: {
+            Type: 'Timer',
+            TriggerName: trigger ?? spec.timers[0]?.name ?? 'timer',
+            Time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+            Message: '',
+          },
+        }),
+      );
+    timerRuns.set(name, run);
+    const clear = (): void => {
+      if (timerRuns.get(name) === run) timerRuns.delete(name);
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  const scheduler = new TimerScheduler(
+    project.functions.flatMap((f) =>
+      f.timers.map((t) => ({ fn: f.name, trigger: t.name, cron: t.config })),
+    ),
+    opts.timerOverrideS ?? 0,
+    (fn, trigger) => {
+      if (timerRuns.has(fn)) {
+        log(`timer ${fn} skipped: previous run still going`);
+        return;
+      }
+      runTimer(fn, trigger).catch(() => undefined); // failures are logged by the runtime
+    },
+    log,
+  );
+  if (opts.timersEnabled !== false) scheduler.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    adminUrl,
+    envId: LOCAL_ENV_ID,
+    dataDir,
+    invoke: (name, event, openid) =>
+      call(name, { event, source: 'client', ...(openid ? { openid } : {}) }),
+    runTimer: (name) => runTimer(name),
+    outbox: () => subscriptions.outbox(),
+    grant: (openid, templateIds) => {
+      subscriptions.grant(openid, templateIds);
+    },
+    killInstances: (name) => fnRuntime.killInstances(name),
+    stats: () => fnRuntime.stats(),
+    close() {
+      closing ??= (async () => {
+        scheduler.stop();
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await fnRuntime.close();
+        watch.close();
+        server.closeAllConnections();
+        await serverClosed;
+        // Let clients in this process see their keep-alive sockets close before anyone restarts on this port.
+        await new Promise((r) => setTimeout(r, 10));
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}

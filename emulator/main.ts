@@ -1,0 +1,118 @@
+/**
+ * Generic entry of the local stack (`tsx emulator/main.ts [--project DIR]`): PORT (3000), DATA_DIR (`.data` in the
+ * repo), TIMER_OVERRIDE_S. Product-specific wiring (Coze stand-in, templates, secrets) lives elsewhere and reuses
+ * `runLocalStack` and `bannerLines`.
+ */
+import * as path from 'node:path';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from './index';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+export interface MainSettings {
+  port: number;
+  dataDir: string;
+  projectDir: string;
+  timerOverrideS: number;
+}
+
+/** Reads the settings from argv (`--project DIR`) and the environment. */
+export function parseMainSettings(
+  argv: string[] = process.argv.slice(2),
+  env: NodeJS.ProcessEnv = process.env,
+): MainSettings {
+  let projectDir = REPO_ROOT;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] ?? '';
+    if (a === '--project' && argv[i + 1]) projectDir = path.resolve(argv[++i] ?? '');
+    else if (a.startsWith('--project=')) projectDir = path.resolve(a.slice('--project='.length));
+  }
+  const port = env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : 3000;
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT must be a port number, got ${env.PORT}`);
+  const timer = env.TIMER_OVERRIDE_S ? Number(env.TIMER_OVERRIDE_S) : 0;
+  if (!Number.isFinite(timer) || timer < 0)
+    throw new Error(`TIMER_OVERRIDE_S must be a number of seconds, got ${env.TIMER_OVERRIDE_S}`);
+  return {
+    port,
+    dataDir: path.resolve(env.DATA_DIR || path.join(REPO_ROOT, '.data')),
+    projectDir,
+    timerOverrideS: timer,
+  };
+}
+
+/** The start banner; `extra` lines (e.g. "local webhook secret ...", "Coze in use ...") go before the footer. */
+export function bannerLines(
+  stack: LocalStack,
+  extra: string[] = [],
+  title = 'CloudBase local stack',
+): string[] {
+  const ws = stack.url.replace(/^http/, 'ws');
+  return [
+    '',
+    `  ${title}`,
+    `  functions   POST ${stack.url}/functions/<name>   (header x-wx-openid: <user>)`,
+    `  admin       ${stack.adminUrl}   (server SDK serviceUrl)`,
+    `  watch       ${ws}/_watch?openid=<user>`,
+    `  outbox      GET  ${stack.url}/_outbox    grants  POST ${stack.url}/_grants`,
+    `  health      GET  ${stack.url}/health`,
+    `  data dir    ${stack.dataDir}`,
+    ...extra.map((l) => `  ${l}`),
+    '',
+    '  Ctrl-C to stop.',
+    '',
+  ];
+}
+
+export interface RunOptions {
+  settings?: MainSettings;
+  /** Adjusts the options before start (add templates, extraRoutes, env...). */
+  configure?: (base: LocalStackOptions) => LocalStackOptions | Promise<LocalStackOptions>;
+  /** Extra banner lines, computed once the stack runs. */
+  banner?: (stack: LocalStack) => string[];
+  title?: string;
+  /** Called after the stack closed on a signal, before exit. */
+  onStop?: () => void | Promise<void>;
+}
+
+/** Starts the stack, prints the banner, stops cleanly on Ctrl-C/SIGTERM (a second signal forces exit). */
+export async function runLocalStack(run: RunOptions = {}): Promise<LocalStack> {
+  const s = run.settings ?? parseMainSettings();
+  const base: LocalStackOptions = {
+    port: s.port,
+    dataDir: s.dataDir,
+    projectDir: s.projectDir,
+    timerOverrideS: s.timerOverrideS,
+    log: (line) => console.log(line),
+  };
+  const stack = await startLocalStack(run.configure ? await run.configure(base) : base);
+  console.log(bannerLines(stack, run.banner?.(stack) ?? [], run.title).join('\n'));
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      console.log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: stopping…`);
+    stack
+      .close()
+      .then(() => run.onStop?.())
+      .then(
+        () => process.exit(0),
+        (e: unknown) => {
+          console.error(e instanceof Error ? e.message : String(e));
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  return stack;
+}
+
+if (require.main === module) {
+  runLocalStack().catch((e: unknown) => {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  });
+}

@@ -1,0 +1,59 @@
+import { isValidKeywordValue, keywordType } from './subscribe';
+
+describe('subscription keyword value rules', () => {
+  const ok = (k: string, v: string): boolean => isValidKeywordValue(k, v);
+
+  it('derives the type from the keyword name', () => {
+    expect(keywordType('character_string12')).toBe('character_string');
+    expect(keywordType('thing1')).toBe('thing');
+  });
+
+  it('thing: up to 20 characters, no newline', () => {
+    expect(ok('thing1', '一二三四五六七八九十一二三四五六七八九十')).toBe(true);
+    expect(ok('thing1', '一二三四五六七八九十一二三四五六七八九十一')).toBe(false);
+    expect(ok('thing1', '')).toBe(false);
+    expect(ok('thing1', 'a\nb')).toBe(false);
+  });
+
+  it('phrase: up to 5 Chinese characters', () => {
+    expect(ok('phrase2', '已完成')).toBe(true);
+    expect(ok('phrase2', '提取已经完成')).toBe(false);
+    expect(ok('phrase2', 'done')).toBe(false);
+  });
+
+  it('character_string, number, letter, symbol', () => {
+    expect(ok('character_string3', 'ERR_42-x/y')).toBe(true);
+    expect(ok('character_string3', '中文')).toBe(false);
+    expect(ok('character_string3', 'a'.repeat(33))).toBe(false);
+    expect(ok('number4', '3.5')).toBe(true);
+    expect(ok('number4', '1e5')).toBe(false);
+    expect(ok('letter5', 'abc')).toBe(true);
+    expect(ok('letter5', 'ab1')).toBe(false);
+    expect(ok('symbol6', '%')).toBe(true);
+    expect(ok('symbol6', 'a')).toBe(false);
+  });
+
+  it('time and date: 24h time, Chinese date, or both, optionally a range', () => {
+    for (const v of [
+      '15:01',
+      '2019年10月1日 15:01',
+      '2019年10月1日',
+      '2019年10月1日 15:01 ~ 2019年10月1日 16:01',
+    ]) {
+      expect(ok('time1', v)).toBe(true);
+      expect(ok('date1', v)).toBe(true);
+    }
+    for (const v of ['2019-10-01', '3pm', '2019年10月1日\n15:01'])
+      expect(ok('time1', v)).toBe(false);
+  });
+
+  it('amount, name, phone_number, car_number', () => {
+    expect(ok('amount1', '¥12.50元')).toBe(true);
+    expect(ok('amount1', 'twelve')).toBe(false);
+    expect(ok('name1', '张三')).toBe(true);
+    expect(ok('name1', '一二三四五六七八九十一')).toBe(false);
+    expect(ok('phone_number1', '+86 (10) 1234-567')).toBe(true);
+    expect(ok('car_number1', '粤A12345')).toBe(true);
+    expect(ok('car_number1', '粤A123456789')).toBe(false);
+  });
+});

@@ -1,0 +1,71 @@
+/** Fires timer triggers on their cron (checked every second, catching up a few missed seconds) or every N seconds. */
+import { type CronSpec, parseCron } from './cron';
+
+export interface TimerTarget {
+  fn: string;
+  trigger: string;
+  cron: string;
+}
+
+export class TimerScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private lastSecond = Math.floor(Date.now() / 1000);
+  private readonly specs: { fn: string; trigger: string; cron: CronSpec }[];
+
+  constructor(
+    targets: TimerTarget[],
+    private readonly overrideS: number,
+    /** Called when a timer is due; the caller skips it when the previous run is still going. */
+    private readonly fire: (fn: string, trigger: string) => void,
+    log: (line: string) => void,
+  ) {
+    this.specs = [];
+    for (const t of targets) {
+      try {
+        this.specs.push({ fn: t.fn, trigger: t.trigger, cron: parseCron(t.cron) });
+      } catch (e) {
+        log(`timer of ${t.fn} ignored: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  start(): void {
+    if (!this.specs.length) return;
+    if (this.overrideS > 0) {
+      this.timer = setInterval(() => {
+        const seen = new Set<string>();
+        for (const s of this.specs) {
+          if (!seen.has(s.fn)) this.fire(s.fn, s.trigger);
+          seen.add(s.fn);
+        }
+      }, this.overrideS * 1000);
+      this.timer.unref();
+      return;
+    }
+    this.lastSecond = Math.floor(Date.now() / 1000);
+    this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => this.tick(), 1000 - (Date.now() % 1000) + 5);
+    this.timer.unref();
+  }
+
+  private tick(): void {
+    const now = Math.floor(Date.now() / 1000);
+    for (let s = Math.max(this.lastSecond + 1, now - 5); s <= now; s++) {
+      for (const spec of this.specs)
+        if (spec.cron.matches(s * 1000)) this.fire(spec.fn, spec.trigger);
+    }
+    this.lastSecond = now;
+    this.schedule();
+  }
+
+  stop(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      clearInterval(this.timer);
+    }
+    this.timer = undefined;
+  }
+}
