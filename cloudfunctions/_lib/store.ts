@@ -270,15 +270,20 @@ export class QuotaStore {
 
   async consume(openid: string, day: string, limit: number, now: Date): Promise<boolean> {
     const id = `${openid}:${day}`;
+    const take = async () => {
+      const res = (await this.quota
+        .where({ _id: id, count: this._.lt(limit) })
+        .update({ data: { count: this._.inc(1), updated_at: now } })) as UpdateResult;
+      return (res.stats?.updated ?? 0) > 0;
+    };
+    // Usually the day's document exists: one compare-and-set. Else create it (once) and retry.
+    if (await take()) return true;
     try {
       await this.quota.add({ data: { _id: id, openid, day, count: 0, created_at: now } });
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
-    const res = (await this.quota
-      .where({ _id: id, count: this._.lt(limit) })
-      .update({ data: { count: this._.inc(1), updated_at: now } })) as UpdateResult;
-    return (res.stats?.updated ?? 0) > 0;
+    return take();
   }
 
   async refund(openid: string, day: string): Promise<void> {
