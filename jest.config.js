@@ -22,6 +22,7 @@ module.exports = {
       displayName: 'miniprogram',
       testEnvironment: 'jsdom',
       roots: ['<rootDir>/miniprogram'],
+      setupFilesAfterEnv: ['<rootDir>/miniprogram/test/setup.ts'],
       testMatch: ['**/*.test.ts'],
       transform: { '^.+\\.ts$': tsJest('<rootDir>/miniprogram/tsconfig.json') },
       moduleFileExtensions: ['ts', 'js', 'json'],

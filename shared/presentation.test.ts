@@ -109,13 +109,19 @@ describe('failure reasons', () => {
     expect(failureReason(t)).toBe(FAILURE_MESSAGES.PHOTO_NOTE);
   });
   it('falls back to the stored message, then a generic one', () => {
-    expect(failureReason(view({ status: TaskStatus.Failed, error_message: '自定义' }))).toBe('自定义');
-    expect(failureReason(view({ status: TaskStatus.Failed }))).toBe(FAILURE_MESSAGES.PROVIDER_ERROR);
+    expect(failureReason(view({ status: TaskStatus.Failed, error_message: '自定义' }))).toBe(
+      '自定义',
+    );
+    expect(failureReason(view({ status: TaskStatus.Failed }))).toBe(
+      FAILURE_MESSAGES.PROVIDER_ERROR,
+    );
     expect(failureReason(view({ status: TaskStatus.Timeout }))).toBe(FAILURE_MESSAGES.TIMEOUT);
     expect(failureReason(view({ status: TaskStatus.Cancelled }))).toBe(FAILURE_MESSAGES.CANCELLED);
   });
   it('answer errors map by code', () => {
-    expect(answerErrorMessage({ code: 'NO_LINK', message: 'ignored' })).toBe(ERROR_MESSAGES.NO_LINK);
+    expect(answerErrorMessage({ code: 'NO_LINK', message: 'ignored' })).toBe(
+      ERROR_MESSAGES.NO_LINK,
+    );
     expect(answerErrorMessage({ code: 'WHAT', message: '服务说的' })).toBe('服务说的');
     expect(answerErrorMessage(null)).toBe(ERROR_MESSAGES.INTERNAL);
   });

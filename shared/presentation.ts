@@ -118,10 +118,7 @@ export function progressStages(
 }
 
 /** A percentage for the progress bar: never 0 once submitted, 100 only when done. */
-export function progressPercent(
-  task: Pick<TaskView, 'progress'>,
-  status: TaskStatus,
-): number {
+export function progressPercent(task: Pick<TaskView, 'progress'>, status: TaskStatus): number {
   const p = Number.isFinite(task.progress) ? Math.round(task.progress) : 0;
   switch (status) {
     case TaskStatus.Pending:
@@ -168,7 +165,9 @@ export function failureReason(
 }
 
 /** The message for an `{ok: false}` answer: the catalogue's text for a known code. */
-export function answerErrorMessage(error: { code?: unknown; message?: unknown } | null | undefined): string {
+export function answerErrorMessage(
+  error: { code?: unknown; message?: unknown } | null | undefined,
+): string {
   if (error && isErrorCode(error.code)) return ERROR_MESSAGES[error.code];
   if (error && typeof error.message === 'string' && error.message !== '') return error.message;
   return ERROR_MESSAGES.INTERNAL;
@@ -181,7 +180,8 @@ export function answerErrorMessage(error: { code?: unknown; message?: unknown } 
 // supplementary ideograph planes also counts once. No `u` flag: older WeChat engines lack it.
 const HAN = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\ud840-\ud87f][\udc00-\udfff]/g;
 // Runs of letters or digits (Latin, full-width, Greek, Cyrillic, kana, Hangul) count as one word.
-const WORD = /[A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3040-\u30ff\uac00-\ud7af]+/g;
+const WORD =
+  /[A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\u3040-\u30ff\uac00-\ud7af]+/g;
 
 /** Word count as Chinese editors count it: each Han character, plus each run of other letters. */
 export function countWords(text: string): number {

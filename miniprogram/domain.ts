@@ -1,0 +1,32 @@
+/**
+ * The only door from the mini-program into the repo's `shared/` domain. The build turns this file
+ * into one module (`domain.js`, with zod inside) that every page requires, so the domain code is
+ * in the package once; it refuses `../shared` imports from any other file.
+ */
+import { config as zodConfig } from 'zod';
+
+// WeChat forbids `new Function`; zod only probes for it, but never let it try.
+zodConfig({ jitless: true });
+
+export type { ExtractAnswer, ExtractRequest, ListAnswer, TaskAnswer } from '../shared/api';
+export { LIST_DEFAULT_LIMIT } from '../shared/api';
+export { ERROR_MESSAGES, isErrorCode, type ErrorAnswer, type ErrorCode } from '../shared/errors';
+export {
+  EXPIRY_GRACE_MS,
+  NETWORK_ERROR_MESSAGE,
+  SUPPORTED_PLATFORMS_TEXT,
+  VIDEO_LINK_NOTE,
+  answerErrorMessage,
+  effectiveStatus,
+  isSilentPastExpiry,
+  presentTask,
+  relativeTime,
+  statusLabel,
+  STATUS_TONES,
+  type Stage,
+  type StatusTone,
+  type TaskCard,
+} from '../shared/presentation';
+export { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';
+export { TaskStatus, isTerminal } from '../shared/status';
+export { viewFromRaw, type TaskView } from '../shared/task';

@@ -1,0 +1,100 @@
+/**
+ * What the pages call: the extractText actions as typed outcomes, over whichever backend the
+ * config's `mode` picks. A page never sees `wx.cloud`, `wx.request` or a socket.
+ */
+import { getConfig, type BackendMode } from '../config';
+import {
+  LIST_DEFAULT_LIMIT,
+  NETWORK_ERROR_MESSAGE,
+  answerErrorMessage,
+  isErrorCode,
+  type ErrorCode,
+  type ExtractAnswer,
+  type ExtractRequest,
+  type TaskView,
+} from '../domain';
+import { createCloudBackend } from './cloud';
+import { createLocalBackend } from './local';
+import { errText, type Backend } from './types';
+
+let backend: Backend | null = null;
+
+export function getBackend(): Backend {
+  const mode: BackendMode = getConfig().mode;
+  if (!backend || backend.mode !== mode) {
+    backend = mode === 'local' ? createLocalBackend() : createCloudBackend();
+  }
+  return backend;
+}
+
+/** A failed call: a code from the catalogue, or NETWORK when the call did not get through. */
+export interface Failure {
+  ok: false;
+  code: ErrorCode | 'NETWORK';
+  message: string;
+}
+export type Outcome<T> = ({ ok: true } & T) | Failure;
+
+async function invoke(request: ExtractRequest): Promise<ExtractAnswer | Failure> {
+  try {
+    return await getBackend().call(request);
+  } catch (err) {
+    console.warn('[extractText] call failed', request.action, errText(err));
+    return { ok: false, code: 'NETWORK', message: NETWORK_ERROR_MESSAGE };
+  }
+}
+
+function failure(answer: ExtractAnswer | Failure): Failure {
+  // An ok answer of the wrong kind for the action is a server bug: say so generically.
+  if (answer.ok) return { ok: false, code: 'INTERNAL', message: answerErrorMessage(null) };
+  if (!('error' in answer)) return answer;
+  return {
+    ok: false,
+    code: isErrorCode(answer.error.code) ? answer.error.code : 'INTERNAL',
+    message: answerErrorMessage(answer.error),
+  };
+}
+
+async function taskCall(request: ExtractRequest): Promise<Outcome<{ task: TaskView }>> {
+  const answer = await invoke(request);
+  if (answer.ok && 'task' in answer) return { ok: true, task: answer.task };
+  return failure(answer);
+}
+
+export interface Subscribed {
+  success: boolean;
+  failed: boolean;
+}
+
+export function createTask(shareText: string, requestId: string, subscribed: Subscribed) {
+  return taskCall({ action: 'create', shareText, requestId, subscribed });
+}
+
+export function getTask(taskId: string) {
+  return taskCall({ action: 'get', taskId });
+}
+
+export function cancelTask(taskId: string) {
+  return taskCall({ action: 'cancel', taskId });
+}
+
+export function retryTask(taskId: string, subscribed: Subscribed) {
+  return taskCall({ action: 'retry', taskId, subscribed });
+}
+
+export async function listTasks(
+  cursor: string | null,
+  limit = LIST_DEFAULT_LIMIT,
+): Promise<Outcome<{ tasks: TaskView[]; nextCursor: string | null }>> {
+  const answer = await invoke({ action: 'list', limit, ...(cursor ? { cursor } : {}) });
+  if (answer.ok && 'tasks' in answer) {
+    return { ok: true, tasks: answer.tasks, nextCursor: answer.nextCursor ?? null };
+  }
+  return failure(answer);
+}
+
+/** Idempotency key of one submission: a double tap or a resend after a network error reuse it. */
+export function newRequestId(): string {
+  const rand = Math.random().toString(36).slice(2, 12).padEnd(10, '0');
+  return `mp-${Date.now().toString(36)}-${rand}`;
+}

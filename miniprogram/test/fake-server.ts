@@ -1,0 +1,245 @@
+/**
+ * An in-memory stand-in for `extractText` and the tasks collection, behind a fake `wx.cloud`, so
+ * page tests can drive every state: answer calls, change a task (which pushes watch snapshots),
+ * break watches, take the network down.
+ */
+import type { ExtractAnswer, ExtractRequest } from '../../shared/api';
+import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
+import { parseShareText } from '../../shared/share-text';
+import { TaskStatus, isTerminal } from '../../shared/status';
+import { newTask, toTaskView, type TaskDoc } from '../../shared/task';
+import type { WatchSnapshot } from '../services/types';
+
+export const OPENID = 'test-user';
+
+interface Watch {
+  taskId: string;
+  onChange(s: WatchSnapshot): void;
+  onError(e: unknown): void;
+  closed: boolean;
+}
+
+const err = (code: ErrorCode): ExtractAnswer => ({
+  ok: false,
+  error: { code, message: ERROR_MESSAGES[code] },
+});
+
+export class FakeServer {
+  readonly tasks = new Map<string, TaskDoc>();
+  /** calls the function handled */
+  readonly requests: ExtractRequest[] = [];
+  /** every call the client made, including those lost while offline */
+  readonly attempts: ExtractRequest[] = [];
+  readonly watches: Watch[] = [];
+  /** every call and prompt, in order, for ordering assertions */
+  readonly log: string[] = [];
+  /** while true, every callFunction rejects like a lost network */
+  offline = false;
+  /** while true, every new watch fails shortly after it is opened */
+  watchDown = false;
+  /** when each watch was opened (Date.now()), to check the backoff */
+  readonly watchOpenedAt: number[] = [];
+  /** answers the next call of an action instead of the fake logic */
+  readonly overrides = new Map<string, (req: ExtractRequest) => ExtractAnswer>();
+  private seq = 0;
+  private snapshotSeq = 0;
+
+  /** Adds a task as the function would have stored it; `patch` sets any field. */
+  seed(patch: Partial<TaskDoc> = {}, shareText = 'https://v.douyin.com/seed123/'): TaskDoc {
+    const now = new Date();
+    const id = patch._id ?? `task-${++this.seq}`;
+    const doc: TaskDoc = {
+      ...newTask({
+        taskId: id,
+        openid: OPENID,
+        platform: 'douyin',
+        url: 'https://v.douyin.com/seed123/',
+        shareText,
+        requestId: null,
+        callbackTokenHash: 'hash',
+        subscribed: { success: false, failure: false },
+        now,
+        timeoutS: 300,
+      }),
+      ...patch,
+    };
+    this.tasks.set(id, doc);
+    return doc;
+  }
+
+  /** Changes a stored task and pushes the change to its watches. */
+  update(id: string, patch: Partial<TaskDoc>): TaskDoc {
+    const prev = this.tasks.get(id);
+    if (!prev) throw new Error(`no task ${id}`);
+    const doc: TaskDoc = { ...prev, ...patch, updated_at: new Date() };
+    this.tasks.set(id, doc);
+    for (const w of this.watches) {
+      if (!w.closed && w.taskId === id) {
+        w.onChange({
+          id: ++this.snapshotSeq,
+          docChanges: [
+            { id: this.snapshotSeq, dataType: 'update', queueType: 'update', docId: id, doc },
+          ],
+          docs: [doc],
+        });
+      }
+    }
+    return doc;
+  }
+
+  openWatches(taskId?: string): Watch[] {
+    return this.watches.filter((w) => !w.closed && (taskId === undefined || w.taskId === taskId));
+  }
+
+  /** Breaks every open watch, as a dropped connection would. */
+  breakWatches(error: unknown = { errCode: -1, errMsg: 'realtime listener disconnected' }): void {
+    for (const w of this.openWatches()) {
+      w.closed = true;
+      w.onError(error);
+    }
+  }
+
+  calls(action?: ExtractRequest['action']): ExtractRequest[] {
+    return this.requests.filter((r) => action === undefined || r.action === action);
+  }
+
+  tried(action?: ExtractRequest['action']): ExtractRequest[] {
+    return this.attempts.filter((r) => action === undefined || r.action === action);
+  }
+
+  handle(req: ExtractRequest): ExtractAnswer {
+    this.requests.push(req);
+    this.log.push(`call:${req.action}`);
+    const override = this.overrides.get(req.action);
+    if (override) {
+      this.overrides.delete(req.action);
+      return override(req);
+    }
+    switch (req.action) {
+      case 'create': {
+        const parsed = parseShareText(req.shareText);
+        if (!parsed.ok) return err(parsed.code);
+        const id = req.requestId ? `req-${req.requestId}` : `task-${++this.seq}`;
+        const existing = this.tasks.get(id);
+        if (existing) return { ok: true, task: toTaskView(existing) };
+        const doc = this.seed(
+          {
+            _id: id,
+            task_uuid: id,
+            platform: parsed.platform,
+            input_url: parsed.url,
+            request_id: req.requestId ?? null,
+            subscribed: {
+              success: req.subscribed?.success ?? false,
+              failure: req.subscribed?.failed ?? false,
+            },
+          },
+          req.shareText,
+        );
+        return { ok: true, task: toTaskView(doc) };
+      }
+      case 'get': {
+        const doc = this.tasks.get(req.taskId);
+        return doc ? { ok: true, task: toTaskView(doc) } : err('NOT_FOUND');
+      }
+      case 'list': {
+        const all = [...this.tasks.values()].sort(
+          (a, b) => b.created_at.getTime() - a.created_at.getTime() || (a._id < b._id ? 1 : -1),
+        );
+        const start = req.cursor ? Number(req.cursor.slice(1)) : 0;
+        const limit = req.limit ?? 20;
+        const page = all.slice(start, start + limit);
+        const next = start + limit < all.length ? `c${start + limit}` : null;
+        return { ok: true, tasks: page.map(toTaskView), nextCursor: next };
+      }
+      case 'cancel': {
+        const doc = this.tasks.get(req.taskId);
+        if (!doc) return err('NOT_FOUND');
+        if (isTerminal(doc.status)) return err('CONFLICT');
+        const done = this.update(req.taskId, {
+          status: TaskStatus.Cancelled,
+          error_code: 'CANCELLED',
+          error_message: '已取消',
+          completed_at: new Date(),
+        });
+        return { ok: true, task: toTaskView(done) };
+      }
+      case 'retry': {
+        const doc = this.tasks.get(req.taskId);
+        if (!doc) return err('NOT_FOUND');
+        if (!isTerminal(doc.status) || doc.status === TaskStatus.Completed) return err('CONFLICT');
+        const id = `retry-${req.taskId}`;
+        const existing = this.tasks.get(id);
+        if (existing) return { ok: true, task: toTaskView(existing) };
+        const fresh = this.seed(
+          { _id: id, task_uuid: id, platform: doc.platform, input_url: doc.input_url },
+          doc.share_text,
+        );
+        return { ok: true, task: toTaskView(fresh) };
+      }
+    }
+  }
+
+  /** `wx.cloud` as the pages use it. */
+  cloud() {
+    return {
+      init: jest.fn(),
+      callFunction: jest.fn(async (param: { name: string; data?: unknown }) => {
+        // Like the real call: the answer arrives later, never inside the tap.
+        await new Promise((r) => setTimeout(r, 1));
+        this.attempts.push(param.data as ExtractRequest);
+        if (this.offline) {
+          this.log.push('call:offline');
+          throw { errMsg: 'cloud.callFunction:fail network unreachable', errCode: -1 };
+        }
+        return {
+          errMsg: 'cloud.callFunction:ok',
+          result: this.handle(param.data as ExtractRequest),
+        };
+      }),
+      database: () => ({
+        collection: (name: string) => ({
+          where: (cond: { _id: string; _openid: string }) => ({
+            watch: (h: { onChange(s: WatchSnapshot): void; onError(e: unknown): void }) => {
+              if (name !== 'tasks' || cond._openid !== '{openid}') {
+                throw new Error('watch must be on tasks with _openid {openid}');
+              }
+              const w: Watch = {
+                taskId: cond._id,
+                onChange: h.onChange,
+                onError: h.onError,
+                closed: false,
+              };
+              this.watches.push(w);
+              this.log.push('watch');
+              this.watchOpenedAt.push(Date.now());
+              // The init snapshot (or the failure) arrives asynchronously, as from the service.
+              setTimeout(() => {
+                if (w.closed) return;
+                if (this.watchDown) {
+                  w.closed = true;
+                  w.onError({ errCode: -1, errMsg: 'realtime listener init failed' });
+                  return;
+                }
+                const doc = this.tasks.get(cond._id);
+                w.onChange({
+                  id: ++this.snapshotSeq,
+                  type: 'init',
+                  docChanges: doc
+                    ? [{ id: 0, dataType: 'init', queueType: 'init', docId: doc._id, doc }]
+                    : [],
+                  docs: doc ? [doc] : [],
+                });
+              }, 5);
+              return {
+                close: jest.fn(async () => {
+                  w.closed = true;
+                }),
+              };
+            },
+          }),
+        }),
+      }),
+    };
+  }
+}
