@@ -7,6 +7,7 @@ import type { Config } from '../../shared/config';
 import { FAILURE_MESSAGES, describeError, failureFromProvider } from '../../shared/errors';
 import { planTransition, type EventSource, type TaskEvent } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
+import type { TaskResult } from '../../shared/status';
 import { CozeError, type RunState, type StartRunInput } from '../_adapters/coze';
 import { newCallbackToken } from './ids';
 import type { Logger } from './log';
@@ -25,26 +26,34 @@ export interface PipelineDeps extends NoticeDeps {
   now(): Date;
 }
 
-/** Writes one event as a compare-and-set; true when it moved the task. */
+/**
+ * Writes one event as a compare-and-set. Answers the task as written when this writer won (the
+ * read copy with the plan's fields: no second read), null when the event was stale.
+ */
 export async function applyEvent(
   deps: PipelineDeps,
-  taskId: string,
+  task: TaskDoc,
   event: TaskEvent,
-): Promise<boolean> {
-  const won = await deps.store.applyTransition(taskId, planTransition(event, deps.now()));
-  deps.log.info('transition', { task: taskId, step: event.type, applied: won });
-  return won;
+): Promise<TaskDoc | null> {
+  const plan = planTransition(event, deps.now());
+  const won = await deps.store.applyTransition(task._id, plan);
+  deps.log.info('transition', { task: task._id, step: event.type, applied: won });
+  return won ? { ...task, ...plan.set } : null;
 }
 
-/** After a task reached a final status: send its notice (once) from the fresh document. */
-export async function afterFinish(deps: PipelineDeps, taskId: string): Promise<void> {
-  const task = await deps.store.get(taskId);
-  if (task) await deliverNotice(deps, task);
+/** A final event: written as a compare-and-set, then the task's one notice. */
+export async function finishWith(
+  deps: PipelineDeps,
+  task: TaskDoc,
+  event: TaskEvent,
+): Promise<TaskDoc | null> {
+  const done = await applyEvent(deps, task, event);
+  if (done) await deliverNotice(deps, done);
+  return done;
 }
 
 export type Outcome =
-  | { kind: 'completed'; result: TaskDoc['result'] & object }
-  | { kind: 'failed'; errorCode: string | undefined };
+  { kind: 'completed'; result: TaskResult } | { kind: 'failed'; errorCode: string | undefined };
 
 export function outcomeFromRun(run: RunState): Outcome | null {
   if (run.status === 'running') return null;
@@ -55,33 +64,32 @@ export function outcomeFromRun(run: RunState): Outcome | null {
 /** Finishes a task as the outcome says; true when this call made the final transition. */
 export async function finishTask(
   deps: PipelineDeps,
-  taskId: string,
+  task: TaskDoc,
   outcome: Outcome,
   source: EventSource,
 ): Promise<boolean> {
-  const event: TaskEvent =
-    outcome.kind === 'completed'
-      ? { type: 'completed', result: outcome.result, source }
-      : (() => {
-          const f = failureFromProvider(outcome.errorCode);
-          return { type: 'failed', errorCode: f.code, errorMessage: f.message, source } as const;
-        })();
-  const won = await applyEvent(deps, taskId, event);
-  if (won) await afterFinish(deps, taskId);
-  return won;
+  if (outcome.kind === 'completed') {
+    return (
+      (await finishWith(deps, task, { type: 'completed', result: outcome.result, source })) !== null
+    );
+  }
+  const f = failureFromProvider(outcome.errorCode);
+  const event: TaskEvent = { type: 'failed', errorCode: f.code, errorMessage: f.message, source };
+  return (await finishWith(deps, task, event)) !== null;
 }
 
 export type DispatchResult = 'dispatched' | 'deferred' | 'failed';
 
 /**
  * Starts the run. A busy or slow Coze leaves the task pending for the sweeper; an error no retry
- * can fix (bad token, unpublished workflow, plan without async runs) fails it at once.
+ * can fix (bad token, unpublished workflow, plan without async runs) fails it at once. Answers
+ * the task as it now stands.
  */
 export async function dispatchRun(
   deps: PipelineDeps & { coze: CozeApi },
   task: TaskDoc,
   callbackToken: string,
-): Promise<DispatchResult> {
+): Promise<{ result: DispatchResult; task: TaskDoc }> {
   try {
     const { executeId } = await deps.coze.startRun({
       // The normalized link, not the pasted text: nothing a user typed reaches the workflow's prompts.
@@ -90,8 +98,9 @@ export async function dispatchRun(
       callbackUrl: deps.config.WEBHOOK_URL,
       callbackToken,
     });
-    await applyEvent(deps, task._id, { type: 'dispatched', executeId });
-    return 'dispatched';
+    // Lost only to a callback that already moved the task on: the watch shows that state.
+    const started = await applyEvent(deps, task, { type: 'dispatched', executeId });
+    return { result: 'dispatched', task: started ?? task };
   } catch (err) {
     const cozeError = err instanceof CozeError ? err : null;
     const retryable = cozeError ? cozeError.retryable : true;
@@ -101,15 +110,14 @@ export async function dispatchRun(
       retryable,
       detail: describeError(err),
     });
-    if (retryable) return 'deferred';
-    const won = await applyEvent(deps, task._id, {
+    if (retryable) return { result: 'deferred', task };
+    const failed = await finishWith(deps, task, {
       type: 'failed',
       errorCode: 'UPSTREAM_UNAVAILABLE',
       errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,
       source: 'system',
     });
-    if (won) await afterFinish(deps, task._id);
-    return 'failed';
+    return { result: 'failed', task: failed ?? task };
   }
 }
 

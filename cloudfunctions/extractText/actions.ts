@@ -11,7 +11,7 @@ import {
   type ExtractRequest,
   type TaskAnswer,
 } from '../../shared/api';
-import { AppError, describeError, toErrorAnswer } from '../../shared/errors';
+import { AppError, FAILURE_MESSAGES, describeError, toErrorAnswer } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus } from '../../shared/status';
 import { newTask, shanghaiDay, toTaskView, type TaskDoc } from '../../shared/task';
@@ -122,9 +122,8 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
   }
   log.info('task_created', { task: taskId, platform: share.platform });
 
-  await dispatchRun(deps, task, token);
-  const fresh = await store.get(taskId);
-  return { ok: true, task: toTaskView(fresh ?? task) };
+  const started = await dispatchRun(deps, task, token);
+  return { ok: true, task: toTaskView(started.task) };
 }
 
 async function list(deps: ExtractDeps, openid: string, cursor: string | undefined, limit?: number) {
@@ -142,16 +141,16 @@ async function list(deps: ExtractDeps, openid: string, cursor: string | undefine
 }
 
 async function cancel(deps: ExtractDeps, openid: string, taskId: string): Promise<TaskAnswer> {
-  await owned(deps, openid, taskId);
-  const won = await applyEvent(deps, taskId, {
+  const task = await owned(deps, openid, taskId);
+  const cancelled = await applyEvent(deps, task, {
     type: 'cancelled',
     errorCode: 'CANCELLED',
-    errorMessage: '已取消',
+    errorMessage: FAILURE_MESSAGES.CANCELLED,
   });
-  if (!won) throw new AppError('CONFLICT', 'cancel on a finished task');
+  if (!cancelled) throw new AppError('CONFLICT', 'cancel on a finished task');
   // A cancelled task sends no notice: the user asked for it.
   await deps.store.skipNotice(taskId, deps.now());
-  return { ok: true, task: toTaskView(await owned(deps, openid, taskId)) };
+  return { ok: true, task: toTaskView(cancelled) };
 }
 
 /**

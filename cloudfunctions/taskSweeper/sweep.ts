@@ -8,10 +8,10 @@ import { MAX_DISPATCH_RETRIES, TaskStatus } from '../../shared/status';
 import { shanghaiDay, type TaskDoc } from '../../shared/task';
 import { deliverNotice } from '../_lib/notices';
 import {
-  afterFinish,
   applyEvent,
   dispatchRun,
   finishTask,
+  finishWith,
   mintCallbackToken,
   outcomeFromRun,
   type CozeApi,
@@ -90,28 +90,25 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     if (!timeLeft()) break;
     const now = deps.now();
     if (task.retry_count >= MAX_DISPATCH_RETRIES) {
-      const won = await applyEvent(deps, task._id, {
+      const failed = await finishWith(deps, task, {
         type: 'failed',
         errorCode: 'UPSTREAM_UNAVAILABLE',
         errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,
         source: 'system',
       });
-      if (won) {
-        report.gaveUp++;
-        await afterFinish(deps, task._id);
-      }
+      if (failed) report.gaveUp++;
       continue;
     }
     const { token, hash } = mintCallbackToken();
     const backoffS = config.DISPATCH_BACKOFF_S * 2 ** (task.retry_count + 1);
-    const claimed = await applyEvent(deps, task._id, {
+    const claimed = await applyEvent(deps, task, {
       type: 'dispatch_retried',
       retryCount: task.retry_count,
       nextAttemptAt: new Date(now.getTime() + backoffS * 1000),
       callbackTokenHash: hash,
     });
     if (!claimed) continue;
-    const result = await dispatchRun(deps, task, token);
+    const { result } = await dispatchRun(deps, claimed, token);
     if (result === 'dispatched') report.dispatched++;
     else if (result === 'deferred') report.deferred++;
     else report.gaveUp++;
@@ -122,18 +119,15 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     if (!timeLeft()) break;
     const outcome = await readRun(task);
     if (outcome) {
-      if (await finishTask(deps, task._id, outcome, 'history')) report.reconciled++;
+      if (await finishTask(deps, task, outcome, 'history')) report.reconciled++;
       continue;
     }
-    const won = await applyEvent(deps, task._id, {
+    const timedOut = await finishWith(deps, task, {
       type: 'timed_out',
       errorCode: 'TIMEOUT',
       errorMessage: FAILURE_MESSAGES.TIMEOUT,
     });
-    if (won) {
-      report.timedOut++;
-      await afterFinish(deps, task._id);
-    }
+    if (timedOut) report.timedOut++;
   }
 
   // 3. Processing and silent for RECONCILE_AFTER_S: the run history is the source of truth.
@@ -142,7 +136,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     if (!timeLeft() || report.historyReads >= maxReads) break;
     const outcome = await readRun(task);
     if (outcome) {
-      if (await finishTask(deps, task._id, outcome, 'history')) report.reconciled++;
+      if (await finishTask(deps, task, outcome, 'history')) report.reconciled++;
       continue;
     }
     report.stillRunning++;

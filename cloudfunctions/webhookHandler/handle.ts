@@ -15,6 +15,7 @@ import { describeError } from '../../shared/errors';
 import { json, lowerCaseHeaders, rawBody, type HttpAnswer, type HttpEvent } from '../_lib/http';
 import { applyEvent, finishTask, type PipelineDeps } from '../_lib/pipeline';
 import type { WebhookEventStore } from '../_lib/store';
+import type { TaskDoc } from '../../shared/task';
 
 export interface WebhookDeps extends PipelineDeps {
   events: WebhookEventStore;
@@ -67,7 +68,7 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
   if (!fresh) return answer(deps, taskId, 'duplicate', body.type);
 
   try {
-    const outcome = await apply(deps, task.coze_execute_id, body);
+    const outcome = await apply(deps, task, body);
     return answer(deps, taskId, outcome, body.type);
   } catch (err) {
     // Our storage failed: forget the delivery so a resend is processed, and say so honestly.
@@ -82,18 +83,15 @@ function answer(deps: WebhookDeps, taskId: string, outcome: Outcome, type: strin
   return json(200, { ok: true, outcome });
 }
 
-async function apply(
-  deps: WebhookDeps,
-  knownExecuteId: string | null,
-  body: CallbackBody,
-): Promise<Outcome> {
+async function apply(deps: WebhookDeps, task: TaskDoc, body: CallbackBody): Promise<Outcome> {
   const { data } = body;
+  const knownExecuteId = task.coze_execute_id;
   // The callback may come before extractText stored the execute id: compare only when both exist.
   if (knownExecuteId && data.execute_id && data.execute_id !== knownExecuteId) return 'stale';
 
   switch (body.type) {
     case 'workflow.execution.progress': {
-      const won = await applyEvent(deps, data.task_id, {
+      const won = await applyEvent(deps, task, {
         type: 'progress',
         progress: data.progress ?? 0,
         source: 'callback',
@@ -102,18 +100,13 @@ async function apply(
     }
     case 'workflow.execution.completed': {
       const output = data.output ?? { title: '', content: '', cover: '', video_url: '' };
-      const won = await finishTask(
-        deps,
-        data.task_id,
-        { kind: 'completed', result: output },
-        'callback',
-      );
+      const won = await finishTask(deps, task, { kind: 'completed', result: output }, 'callback');
       return won ? 'processed' : 'stale';
     }
     case 'workflow.execution.failed': {
       const won = await finishTask(
         deps,
-        data.task_id,
+        task,
         { kind: 'failed', errorCode: data.error?.code },
         'callback',
       );
