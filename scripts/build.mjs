@@ -2,7 +2,15 @@
 // dist/functions/<name>/{index.js, package.json, config.json}. wx-server-sdk stays external: the
 // cloud installs it (installDependency) and the local stack resolves it from node_modules.
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,7 +34,10 @@ export async function buildFunctions({
   const sizes = {};
   for (const name of names) {
     const src = join(root, 'cloudfunctions', name);
-    const out = join(outRoot, name);
+    // Built beside the target and renamed into place: a running local stack never sees a
+    // half-written function folder.
+    const final = join(outRoot, name);
+    const out = join(outRoot, `.${name}.${process.pid}.tmp`);
     rmSync(out, { recursive: true, force: true });
     mkdirSync(out, { recursive: true });
     await build({
@@ -68,6 +79,8 @@ export async function buildFunctions({
         : '{ "permissions": { "openapi": [] } }\n',
     );
     sizes[name] = readFileSync(join(out, 'index.js')).length;
+    rmSync(final, { recursive: true, force: true });
+    renameSync(out, final);
   }
   if (!quiet) {
     for (const [name, bytes] of Object.entries(sizes)) {

@@ -245,10 +245,6 @@ export class WebhookEventStore {
     }
   }
 
-  async forget(id: string): Promise<void> {
-    await this.events.doc(id).remove();
-  }
-
   async removeBefore(before: Date): Promise<number> {
     const res = (await this.events.where({ received_at: this._.lt(before) }).remove()) as {
       stats?: { removed?: number };

@@ -81,14 +81,6 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
   const day = shanghaiDay(now);
 
   const taskId = req.requestId ? taskIdForRequest(openid, req.requestId) : newTaskId();
-  if (req.requestId) {
-    const existing = await store.getOwned(taskId, openid);
-    if (existing) return { ok: true, task: toTaskView(existing) };
-  }
-
-  if (!(await quota.consume(openid, day, config.DAILY_QUOTA_PER_USER, now))) {
-    throw new AppError('QUOTA_EXCEEDED');
-  }
   const { token, hash } = mintCallbackToken();
   const task = newTask({
     taskId,
@@ -108,10 +100,14 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
   // Until the start succeeds, the sweeper may take the task over after the backoff.
   task.next_dispatch_at = new Date(now.getTime() + config.DISPATCH_BACKOFF_S * 1000);
 
+  // The insert comes first: the same request again (a double tap, a resend) meets its own `_id`,
+  // and a crash before the quota is taken costs the user nothing.
   if ((await store.insert(task)) === 'exists') {
-    // The same request raced us (double tap): answer its task and give the quota back.
-    await quota.refund(openid, day);
     return { ok: true, task: toTaskView(await owned(deps, openid, taskId)) };
+  }
+  if (!(await quota.consume(openid, day, config.DAILY_QUOTA_PER_USER, now))) {
+    await store.remove(taskId);
+    throw new AppError('QUOTA_EXCEEDED');
   }
   // Counted after the insert: of racing creates, the last to count sees all the others, so the
   // limit can never be exceeded (at worst two racers both back off).

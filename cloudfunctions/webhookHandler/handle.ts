@@ -60,22 +60,24 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
     return refuse(401, 'UNAUTHORIZED', 'callback token not accepted');
   }
 
-  const fresh = await deps.events.record(webhookId, {
-    task_id: taskId,
-    type: body.type,
-    received_at: deps.now(),
-  });
-  if (!fresh) return answer(deps, taskId, 'duplicate', body.type);
-
+  // Applied before the delivery is recorded: every write is a compare-and-set, so applying a
+  // duplicate changes nothing, and an instance that dies in between loses no redelivery.
+  let outcome: Outcome;
   try {
-    const outcome = await apply(deps, task, body);
-    return answer(deps, taskId, outcome, body.type);
+    outcome = await apply(deps, task, body);
   } catch (err) {
-    // Our storage failed: forget the delivery so a resend is processed, and say so honestly.
     log.error('callback_failed', { task: taskId, detail: describeError(err) });
-    await deps.events.forget(webhookId).catch(() => undefined);
     return refuse(503, 'UNAVAILABLE', 'try again later');
   }
+  const fresh = await deps.events
+    .record(webhookId, { task_id: taskId, type: body.type, received_at: deps.now() })
+    .catch((err: unknown) => {
+      // The change is written; only the dedupe record is missing, and re-applying is harmless.
+      log.warn('callback_record_failed', { task: taskId, detail: describeError(err) });
+      return true;
+    });
+  // A racing copy may have recorded the id first; the one whose write won still says so.
+  return answer(deps, taskId, fresh || outcome === 'processed' ? outcome : 'duplicate', body.type);
 }
 
 function answer(deps: WebhookDeps, taskId: string, outcome: Outcome, type: string): HttpAnswer {

@@ -1,0 +1,401 @@
+/**
+ * `npm run bench [-- --quick] [--out FILE] [--md FILE]`: the product's promises, measured on the
+ * local stack (built functions, Coze stand-in, real HTTP and WebSocket), in one run:
+ * - submit answered (1 user, then 50 users at once);
+ * - callback received → the client's watch sees it, and → the subscription message is sent;
+ * - the watch design against the polling design it replaces (1 s, 2 s, 5 s), side by side on the
+ *   same stack at the same time: how late each learns the end, and how many requests each makes;
+ * - verified callbacks per second and CPU per callback (every process that served them);
+ * - per function: bundle size, cold require time, and one instance's peak memory under load.
+ * Prints a table with the ratios and writes the JSON (`--out`) and a Markdown report (`--md`;
+ * bench/RESULTS.md is `npm run bench -- --md bench/RESULTS.md`). `--run-ms N` sets how long a
+ * simulated Coze run lasts (quick 8 s, full 30 s: real runs take 30–60 s).
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TaskStatus } from '../shared/status';
+import { callFunction, grantSubscriptions } from '../emulator/client';
+import { startProductStack, type ProductStack } from '../scripts/local-stack';
+import { followWithPolling, followWithWatch, submit, type Followed } from './clients';
+import { childCpuMs, childDelta, selfCpuMs } from './cpu';
+import { machine } from './machine';
+import { markdown, table, type BenchResult } from './report';
+import { bundleKb, coldRequireMs } from './static';
+import { mean, pcts, round } from './stats';
+import type { LoadRequest, LoadResult } from './webhook-load';
+
+interface Plan {
+  mode: 'quick' | 'full';
+  /** how long a simulated Coze run takes (start → final callback) */
+  runMs: number;
+  /** tasks per design in the side-by-side phase, started over `spreadMs` */
+  cohort: number;
+  spreadMs: number;
+  soloCreates: number;
+  rounds50: number;
+  /** tasks whose three callbacks make the throughput load */
+  webhookTasks: number;
+  coldRuns: number;
+  /** instances per function for submits and callbacks (the stack's default is 10) */
+  instances: number;
+}
+
+const QUICK: Plan = {
+  mode: 'quick',
+  runMs: 8000,
+  cohort: 16,
+  spreadMs: 2500,
+  soloCreates: 40,
+  rounds50: 3,
+  webhookTasks: 100,
+  coldRuns: 3,
+  instances: 6,
+};
+const FULL: Plan = {
+  mode: 'full',
+  runMs: 30_000,
+  cohort: 50,
+  spreadMs: 10_000,
+  soloCreates: 90,
+  rounds50: 10,
+  webhookTasks: 500,
+  coldRuns: 10,
+  instances: 10,
+};
+const POLL_INTERVALS = [1000, 2000, 5000] as const;
+/** The side-by-side load is steady and light: a few warm instances serve it. */
+const SIDE_BY_SIDE_INSTANCES = 4;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const t0 = Date.now();
+const log = (line: string) =>
+  process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
+
+function args(argv: string[]): { plan: Plan; out?: string; md?: string } {
+  const plan = argv.includes('--quick') ? QUICK : FULL;
+  const value = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const runMs = value('--run-ms');
+  const out = value('--out');
+  const md = value('--md');
+  return {
+    plan: runMs ? { ...plan, runMs: Number(runMs) } : plan,
+    ...(out ? { out } : {}),
+    ...(md ? { md } : {}),
+  };
+}
+
+let linkSeq = 0;
+function shareText(): string {
+  linkSeq++;
+  const code = `b${linkSeq.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  return `7.94 复制打开抖音，看看【压测${linkSeq}】 https://v.douyin.com/${code}/`;
+}
+const requestId = () =>
+  `bench-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+
+async function stack(
+  dataDir: string,
+  env: Record<string, string>,
+  instances: number,
+): Promise<ProductStack> {
+  return startProductStack({
+    dataDir,
+    env: { MAX_ACTIVE_TASKS_PER_USER: '100', DAILY_QUOTA_PER_USER: '100000', ...env },
+    timersEnabled: false,
+    instancesPerFunction: instances,
+  });
+}
+
+/**
+ * Starts every instance of the two client-facing functions with requests that start no run (a
+ * `get` of nothing, an unsigned callback), so cold starts, measured on their own, stay out.
+ */
+async function warm(product: ProductStack, instances: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: instances * 2 }, (_, i) =>
+      Promise.all([
+        callFunction(product.url, 'extractText', { action: 'get', taskId: `warm-${i}` }, 'warm'),
+        fetch(`${product.url}/webhook/coze`, { method: 'POST', body: '{}' }).then((r) => r.text()),
+      ]),
+    ),
+  );
+  await product.stack.runTimer('taskSweeper');
+}
+
+/** When the stand-in posted each task's final callback (ms since epoch). */
+function finalCallbackAt(product: ProductStack): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const run of product.standin?.runs() ?? []) {
+    const final = run.deliveries.find((d) => !d.type.endsWith('progress'));
+    if (final) out.set(run.taskId, final.at);
+  }
+  return out;
+}
+
+/** Watch against polling, side by side on one stack, with the stand-in playing runs of runMs. */
+async function sideBySide(plan: Plan, dir: string) {
+  const product = await stack(
+    dir,
+    { COZE_STANDIN_DELAY_MS: String(plan.runMs) },
+    SIDE_BY_SIDE_INSTANCES,
+  );
+  try {
+    const url = product.url;
+    await warm(product, SIDE_BY_SIDE_INSTANCES);
+    log('side by side: warm');
+    const designs = ['watch', ...POLL_INTERVALS.map((ms) => `poll${ms}`)];
+    for (const d of designs) {
+      for (let i = 0; i < plan.cohort; i++) await grantSubscriptions(url, `bench-${d}-${i}`);
+    }
+    log(
+      `side by side: watch and polling every ${POLL_INTERVALS.join('/')} ms, ${plan.cohort} tasks each, runs of ${plan.runMs} ms`,
+    );
+    const timeout = plan.runMs + 30_000;
+    const gap = plan.spreadMs / (plan.cohort * designs.length);
+    const jobs: Promise<Followed>[] = [];
+    for (let i = 0; i < plan.cohort; i++) {
+      for (const d of designs) {
+        const openid = `bench-${d}-${i}`;
+        const interval = d === 'watch' ? 0 : Number(d.slice(4));
+        jobs.push(
+          interval
+            ? followWithPolling(url, openid, shareText(), requestId(), interval, timeout)
+            : followWithWatch(url, openid, shareText(), requestId(), timeout),
+        );
+        await sleep(gap);
+      }
+    }
+    // The sweeper's timer fires meanwhile, as it would in the cloud (and shows its memory).
+    await product.stack.runTimer('taskSweeper');
+    const followed = await Promise.all(jobs);
+    log('side by side: every client saw its task end');
+    await product.standin?.settle();
+    await product.stack.runTimer('taskSweeper');
+    await sleep(300);
+
+    const finals = finalCallbackAt(product);
+    const outbox = product.stack.outbox();
+    const noticeMs = (design: string) =>
+      followed
+        .filter((f) => f.design === design && f.seenEndAt !== null && finals.has(f.taskId))
+        .map((f) => (f.seenEndAt as number) - (finals.get(f.taskId) as number));
+    const requests = (design: string) =>
+      mean(followed.filter((f) => f.design === design).map((f) => f.requests));
+    const messageMs: number[] = [];
+    for (const f of followed) {
+      const m = outbox.find((x) => (x.page ?? '').includes(f.taskId));
+      const at = finals.get(f.taskId);
+      if (m && at !== undefined) messageMs.push(Date.parse(m.sentAt) - at);
+    }
+    // End to end: submitted, completed, and the user told by a subscription message.
+    const completed = followed.filter((f) => f.status === TaskStatus.Completed).length;
+    const notified = followed.filter(
+      (f) =>
+        f.status === TaskStatus.Completed && outbox.some((m) => (m.page ?? '').includes(f.taskId)),
+    ).length;
+    return {
+      notice_ms: pcts(noticeMs('watch')),
+      message_ms: pcts(messageMs),
+      requests_per_task: round(requests('watch'), 2),
+      polling: POLL_INTERVALS.map((ms) => ({
+        interval_ms: ms,
+        notice_ms: pcts(noticeMs(`polling ${ms}`)),
+        requests_per_task: round(requests(`polling ${ms}`), 2),
+      })),
+      followed: followed.length,
+      success_rate: round(completed / followed.length, 4),
+      notified_rate: round(notified / followed.length, 4),
+      create_ms_side_by_side: pcts(followed.map((f) => f.createMs)),
+      rss: product.stack.stats().peakRssMb,
+      settings: product.env,
+    };
+  } finally {
+    await product.close();
+  }
+}
+
+/**
+ * Submits (1 user in a row, then 50 at once) with the stand-in's callbacks dropped, so nothing
+ * else runs meanwhile; then those tasks' callbacks, played by a load generator in its own process,
+ * as fast as the webhook takes them: throughput and CPU of verified callbacks.
+ */
+async function submitsAndWebhooks(plan: Plan, dir: string) {
+  const product = await stack(
+    dir,
+    { COZE_STANDIN_CALLBACK: 'drop', COZE_STANDIN_DELAY_MS: '0' },
+    plan.instances,
+  );
+  try {
+    const url = product.url;
+    const success = product.env.SUBSCRIBE_TEMPLATE_SUCCESS_ID!;
+    await grantSubscriptions(url, 'bench-solo', Array<string>(plan.soloCreates).fill(success));
+    for (let i = 0; i < 50; i++) {
+      const id = `bench-u${String(i).padStart(2, '0')}`;
+      await grantSubscriptions(url, id, Array<string>(plan.rounds50).fill(success));
+    }
+    await warm(product, plan.instances);
+    const errors: string[] = [];
+    log(`submit, 1 user: ${plan.soloCreates} one after another`);
+    const solo: number[] = [];
+    for (let i = 0; i < plan.soloCreates; i++) {
+      const r = await submit(url, 'bench-solo', shareText(), requestId());
+      if (r.code) errors.push(r.code);
+      solo.push(r.ms);
+    }
+    log(`submit, 50 users at once: ${plan.rounds50} rounds`);
+    const fifty: number[] = [];
+    const cpu0 = selfCpuMs() + [...childCpuMs().values()].reduce((a, b) => a + b, 0);
+    for (let round = 0; round < plan.rounds50; round++) {
+      const rs = await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          submit(url, `bench-u${String(i).padStart(2, '0')}`, shareText(), requestId()),
+        ),
+      );
+      for (const r of rs) {
+        if (r.code) errors.push(r.code);
+        fifty.push(r.ms);
+      }
+    }
+    // Includes this process's client side of the submits (small next to the stack's).
+    const cpuPerCreate =
+      (selfCpuMs() + [...childCpuMs().values()].reduce((a, b) => a + b, 0) - cpu0) / fifty.length;
+    await product.standin?.settle();
+    const runs = (product.standin?.runs() ?? []).slice(0, plan.webhookTasks);
+    const tasks = runs.map((r) => ({
+      id: r.taskId,
+      executeId: r.executeId,
+      token: r.callbackToken,
+    }));
+    log(
+      `webhooks: ${tasks.length * 3} verified callbacks (progress, progress, completed per task)`,
+    );
+    const loader = fork(join(__dirname, 'webhook-load.ts'), [], { stdio: 'inherit' });
+    // Loaded before the clock starts.
+    await new Promise<void>((resolve, reject) => {
+      loader.once('message', () => resolve());
+      loader.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`the load generator failed (exit ${code})`));
+      });
+    });
+    const exclude = new Set([loader.pid ?? -1]);
+    const self0 = selfCpuMs();
+    const kids0 = childCpuMs(exclude);
+    const result = await new Promise<LoadResult>((resolve, reject) => {
+      loader.once('message', (m) => resolve(m as LoadResult));
+      loader.once('error', reject);
+      loader.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`the load generator failed (exit ${code})`));
+      });
+      const req: LoadRequest = {
+        url: `${url}/webhook/coze`,
+        secret: product.env.WEBHOOK_SECRET!,
+        tasks,
+        concurrency: plan.instances,
+      };
+      loader.send(req);
+    });
+    const selfMs = selfCpuMs() - self0;
+    const functionsMs = childDelta(kids0, childCpuMs(exclude));
+    log(
+      `webhooks: ${result.sent} in ${Math.round(result.elapsedMs)} ms, ${JSON.stringify(result.statuses)}`,
+    );
+    return {
+      create_ms: pcts(solo),
+      create_ms_50: pcts(fifty),
+      create_errors: errors.length,
+      cpu_ms_per_create: round(cpuPerCreate, 1),
+      creates: solo.length + fifty.length,
+      webhooks_per_s: round(result.sent / (result.elapsedMs / 1000), 1),
+      cpu_ms_per_webhook: round((selfMs + functionsMs) / result.sent, 2),
+      cpu_split_ms_per_webhook: {
+        functions: round(functionsMs / result.sent, 2),
+        emulator: round(selfMs / result.sent, 2),
+      },
+      webhook_ms: pcts(result.latenciesMs),
+      webhook_statuses: result.statuses,
+      webhooks_sent: result.sent,
+      rss: product.stack.stats().peakRssMb,
+    };
+  } finally {
+    await product.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const { plan, out, md } = args(process.argv.slice(2));
+  const dir = mkdtempSync(join(tmpdir(), 'svt-bench-'));
+  try {
+    const flow = await sideBySide(plan, join(dir, 'flow'));
+    const hooks = await submitsAndWebhooks(plan, join(dir, 'hooks'));
+    log('bundles and cold requires');
+    const cold = coldRequireMs(flow.settings, plan.coldRuns);
+    const peak: Record<string, number> = {};
+    for (const rss of [flow.rss, hooks.rss]) {
+      for (const [fn, mb] of Object.entries(rss)) peak[fn] = Math.max(peak[fn] ?? 0, mb);
+    }
+    const result: BenchResult = {
+      create_ms: hooks.create_ms,
+      create_ms_50: hooks.create_ms_50,
+      notice_ms: flow.notice_ms,
+      message_ms: flow.message_ms,
+      requests_per_task: flow.requests_per_task,
+      polling: flow.polling,
+      webhooks_per_s: hooks.webhooks_per_s,
+      cpu_ms_per_webhook: hooks.cpu_ms_per_webhook,
+      bundle_kb: bundleKb(),
+      cold_require_ms: cold.functions,
+      peak_rss_mb: peak,
+      success_rate: flow.success_rate,
+      notified_rate: flow.notified_rate,
+      create_ms_side_by_side: flow.create_ms_side_by_side,
+      cpu_split_ms_per_webhook: hooks.cpu_split_ms_per_webhook,
+      cpu_ms_per_create: hooks.cpu_ms_per_create,
+      cold_require_ms_sdk_alone: cold.sdkAlone,
+      webhook_ms: hooks.webhook_ms,
+      webhook_statuses: hooks.webhook_statuses,
+      counts: {
+        followed_per_design: plan.cohort,
+        followed: flow.followed,
+        create_1_user: plan.soloCreates,
+        create_50_users: plan.rounds50 * 50,
+        create_errors: hooks.create_errors,
+        webhooks: hooks.webhooks_sent,
+      },
+      run_ms: plan.runMs,
+      instances_per_function: {
+        side_by_side: SIDE_BY_SIDE_INSTANCES,
+        submits_and_webhooks: plan.instances,
+      },
+      mode: plan.mode,
+      machine: machine(),
+      date: new Date().toISOString(),
+      duration_s: round((Date.now() - t0) / 1000, 1),
+    };
+    console.log(table(result));
+    if (out) writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    if (md) {
+      // Written as the repository's formatter would, so `prettier --check` stays green.
+      const prettier = await import('prettier');
+      const options = (await prettier.resolveConfig(md)) ?? {};
+      writeFileSync(md, await prettier.format(markdown(result), { ...options, filepath: md }));
+    }
+    const ok = result.webhook_statuses['200'] === hooks.webhooks_sent && hooks.create_errors === 0;
+    if (!ok) log('some submits or callbacks were refused: see the counts');
+    return ok ? 0 : 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
