@@ -16,7 +16,8 @@ import { attackTask, unexpected, type AttackOutcome } from './support/attacks';
 import type { InterceptedCallback, ProxyDecision } from './support/callback-proxy';
 import { FaultWorld, type WorldOptions } from './support/fault-world';
 
-const SCENARIO_TIMEOUT_MS = 120_000;
+// Generous: the scenarios run side by side and a loaded 2-core machine can halve their pace.
+const SCENARIO_TIMEOUT_MS = 300_000;
 
 async function withWorld(
   opts: WorldOptions,

@@ -405,14 +405,26 @@ export class FaultWorld {
    * Lets the runs and callbacks play out, running the sweeper every second (as its timer would,
    * only faster) until every task is settled; then one more sweep that must change nothing.
    */
-  async driveToEnd(deadlineMs = 90_000): Promise<number> {
+  async driveToEnd(deadlineMs = 150_000): Promise<number> {
     const until = Date.now() + deadlineMs;
     let sweeps = 0;
     for (;;) {
       await this.quiesce();
       if (this.settled()) break;
       if (Date.now() > until) {
-        this.violations.push(`not settled within ${deadlineMs} ms`);
+        const docs = this.docs();
+        const open = this.tasks
+          .map((t) => docs.get(t.id))
+          .filter(
+            (d) =>
+              !d ||
+              !isTerminal(d.status as TaskStatus) ||
+              ['none', 'claimed'].includes(d.notification_state as string),
+          )
+          .map((d) =>
+            d ? `${d._id}:${d.status}/${d.notification_state}/${d.progress}` : 'missing',
+          );
+        this.violations.push(`not settled within ${deadlineMs} ms: ${open.join(', ')}`);
         break;
       }
       await sleep(1000);
