@@ -60,10 +60,10 @@ export async function deliverNotice(deps: NoticeDeps, task: TaskDoc): Promise<No
       : task.status === TaskStatus.Failed || task.status === TaskStatus.Timeout
         ? 'failure'
         : null;
-  if (!kind) return 'skipped';
-  const template = templatesFromConfig(config)[kind];
+  const template = kind ? templatesFromConfig(config)[kind] : null;
   const accepted = kind === 'success' ? task.subscribed.success : task.subscribed.failure;
-  if (!template || !accepted) {
+  // Cancelled (the user asked), no template configured, or not accepted: nothing to send.
+  if (!kind || !template || !accepted) {
     await store.skipNotice(task._id, now);
     return 'skipped';
   }

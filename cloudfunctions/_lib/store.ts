@@ -3,7 +3,12 @@
  * status change goes through `applyTransition`, a compare-and-set whose condition comes from the
  * domain's plan; `stats.updated` tells whether this writer won.
  */
-import { ACTIVE_STATUSES, TaskStatus, type TransitionPlan } from '../../shared/status';
+import {
+  ACTIVE_STATUSES,
+  TERMINAL_STATUSES,
+  TaskStatus,
+  type TransitionPlan,
+} from '../../shared/status';
 import { TASKS_COLLECTION, taskDocSchema, type NoticeState, type TaskDoc } from '../../shared/task';
 import type { Command, Database } from './cloud';
 
@@ -192,9 +197,12 @@ export class TaskStore {
     );
   }
 
-  /** Finished tasks whose notice is unclaimed, or claimed by a sender that died. */
+  /**
+   * Finished tasks whose notice is unclaimed, or claimed by a sender that died. Cancelled ones
+   * too: a cancel whose instance died before marking its notice skipped is settled here.
+   */
   async pendingNotices(staleBefore: Date, limit: number) {
-    const finished = [TaskStatus.Completed, TaskStatus.Failed, TaskStatus.Timeout];
+    const finished = [...TERMINAL_STATUSES];
     const unclaimed = await this.query(
       { status: this._.in(finished), notification_state: 'none' },
       [['updated_at', 'asc']],

@@ -172,6 +172,18 @@ describe('taskSweeper', () => {
     expect(await get(id)).toMatchObject({ notification_state: 'sent', notification_sent: true });
   });
 
+  it('settles the notice of a cancel whose instance died before marking it skipped', async () => {
+    const id = await create();
+    await b.deps.store.touch(id, [TaskStatus.Processing], { status: TaskStatus.Cancelled });
+    expect((await get(id)).notification_state).toBe('none');
+    await run();
+    expect(await get(id)).toMatchObject({
+      notification_state: 'skipped',
+      notification_sent: false,
+    });
+    expect(b.stack.outbox()).toHaveLength(0);
+  });
+
   it('paces history reads and caps them per sweep', async () => {
     const ids = [] as string[];
     for (let i = 0; i < 3; i++) ids.push(await create());
