@@ -40,7 +40,6 @@ export const extractRequestSchema = z.discriminatedUnion('action', [
 ]);
 
 export type ExtractRequest = z.infer<typeof extractRequestSchema>;
-export type ExtractAction = ExtractRequest['action'];
 
 export interface TaskAnswer {
   ok: true;
