@@ -55,6 +55,26 @@ async function getStatus(url: string, openid: string, taskId: string): Promise<s
   return a.ok && 'task' in a ? a.task.status : null;
 }
 
+/** Submits (the first request of either design) and starts the record of how it is followed. */
+async function startFollowing(
+  design: string,
+  url: string,
+  openid: string,
+  shareText: string,
+  requestId: string,
+): Promise<Followed> {
+  const created = await submit(url, openid, shareText, requestId);
+  return {
+    design,
+    taskId: created.taskId ?? '',
+    openid,
+    createMs: created.ms,
+    seenEndAt: null,
+    status: null,
+    requests: 1,
+  };
+}
+
 export async function followWithWatch(
   url: string,
   openid: string,
@@ -62,20 +82,9 @@ export async function followWithWatch(
   requestId: string,
   timeoutMs: number,
 ): Promise<Followed> {
-  const out: Followed = {
-    design: 'watch',
-    taskId: '',
-    openid,
-    createMs: 0,
-    seenEndAt: null,
-    status: null,
-    requests: 1,
-  };
-  const created = await submit(url, openid, shareText, requestId);
-  out.createMs = created.ms;
-  if (!created.taskId) return out;
-  const taskId = created.taskId;
-  out.taskId = taskId;
+  const out = await startFollowing('watch', url, openid, shareText, requestId);
+  if (!out.taskId) return out;
+  const taskId = out.taskId;
   await new Promise<void>((resolve) => {
     let done = false;
     let handle: { close(): void } | null = null;
@@ -133,26 +142,15 @@ export async function followWithPolling(
   intervalMs: number,
   timeoutMs: number,
 ): Promise<Followed> {
-  const out: Followed = {
-    design: `polling ${intervalMs}`,
-    taskId: '',
-    openid,
-    createMs: 0,
-    seenEndAt: null,
-    status: null,
-    requests: 1,
-  };
-  const created = await submit(url, openid, shareText, requestId);
-  out.createMs = created.ms;
-  if (!created.taskId) return out;
-  out.taskId = created.taskId;
+  const out = await startFollowing(`polling ${intervalMs}`, url, openid, shareText, requestId);
+  if (!out.taskId) return out;
   const until = Date.now() + timeoutMs;
   // A run's length is unknown to the client: its polls fall at a random phase against the end
   // (the stand-in's runs all last the same, which would otherwise lock the two in step).
   await sleep(Math.random() * intervalMs);
   while (Date.now() < until) {
     out.requests++;
-    const status = await getStatus(url, openid, created.taskId).catch(() => null);
+    const status = await getStatus(url, openid, out.taskId).catch(() => null);
     if (status && isTerminal(status as TaskStatus)) {
       out.seenEndAt = Date.now();
       out.status = status;

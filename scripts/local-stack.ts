@@ -32,6 +32,20 @@ const FAILURE_KEYS = 'title:thing1,status:phrase2,reason:thing3,time:time4';
 
 const keywordsOf = (spec: string) => spec.split(',').map((pair) => pair.split(':')[1] ?? '');
 
+/** The two templates the emulator knows, as WeChat would: id and keyword names. */
+export function localTemplates(env: Record<string, string | undefined> = {}) {
+  return [
+    {
+      id: env.SUBSCRIBE_TEMPLATE_SUCCESS_ID ?? LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_SUCCESS_ID,
+      keywords: keywordsOf(env.SUBSCRIBE_SUCCESS_KEYS ?? SUCCESS_KEYS),
+    },
+    {
+      id: env.SUBSCRIBE_TEMPLATE_FAILURE_ID ?? LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_FAILURE_ID,
+      keywords: keywordsOf(env.SUBSCRIBE_FAILURE_KEYS ?? FAILURE_KEYS),
+    },
+  ];
+}
+
 export interface ProductStackOptions {
   port?: number;
   host?: string;
@@ -99,10 +113,10 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
     SUBSCRIBE_SUCCESS_KEYS: SUCCESS_KEYS,
     SUBSCRIBE_FAILURE_KEYS: FAILURE_KEYS,
     WEBHOOK_URL: `${url}/webhook/coze`,
-    COZE_API_BASE: usingRealCoze ? 'https://api.coze.cn' : `${url}/coze`,
     ...given,
+    // The stand-in answers at /coze; the real Coze is api.coze.cn unless COZE_API_BASE says else.
+    COZE_API_BASE: usingRealCoze ? (given.COZE_API_BASE ?? 'https://api.coze.cn') : `${url}/coze`,
   };
-  if (!usingRealCoze) env.COZE_API_BASE = `${url}/coze`;
 
   const standin = usingRealCoze
     ? null
@@ -116,10 +130,7 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
         log: opts.log ?? (() => undefined),
       });
 
-  const templates = [
-    { id: env.SUBSCRIBE_TEMPLATE_SUCCESS_ID!, keywords: keywordsOf(env.SUBSCRIBE_SUCCESS_KEYS!) },
-    { id: env.SUBSCRIBE_TEMPLATE_FAILURE_ID!, keywords: keywordsOf(env.SUBSCRIBE_FAILURE_KEYS!) },
-  ];
+  const templates = localTemplates(env);
 
   const timerOverride = opts.timerOverrideS ?? numberOrUndefined(env.TIMER_OVERRIDE_S);
   const stack = await startLocalStack({

@@ -14,8 +14,6 @@ const int = (min: number, max: number, def: number) =>
     .pipe(z.number().int().min(min).max(max))
     .default(def);
 
-const ms = (min: number, max: number, def: number) => int(min, max, def);
-
 const secret = (prefix?: RegExp) =>
   z
     .string()
@@ -48,9 +46,9 @@ export const configSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the workflow id from the Coze URL'),
   /** Bound on the start call inside `create`, so the user is answered within a second. */
-  COZE_START_TIMEOUT_MS: ms(100, 10_000, 700),
+  COZE_START_TIMEOUT_MS: int(100, 10_000, 700),
   /** Bound on start and history calls made by the sweeper. */
-  COZE_TIMEOUT_MS: ms(500, 30_000, 5000),
+  COZE_TIMEOUT_MS: int(500, 30_000, 5000),
   /** Run-history reads per second across the sweeper (Coze's run and history calls share QPS). */
   COZE_HISTORY_QPS: int(1, 500, 5),
 
@@ -79,7 +77,7 @@ export const configSchema = z.object({
   DISPATCH_BACKOFF_S: int(1, 3600, 20),
   NOTICE_CLAIM_STALE_S: int(5, 3600, 60),
   SWEEP_BATCH_LIMIT: int(1, 1000, 50),
-  SWEEP_BUDGET_MS: ms(1000, 900_000, 40_000),
+  SWEEP_BUDGET_MS: int(1000, 900_000, 40_000),
   WEBHOOK_EVENT_RETENTION_DAYS: int(1, 30, 3),
   TASK_RETENTION_DAYS: int(1, 3650, 90),
 });

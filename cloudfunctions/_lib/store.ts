@@ -220,15 +220,12 @@ export class TaskStore {
     return [...unclaimed, ...stale];
   }
 
-  async removeFinishedBefore(before: Date, limit: number): Promise<number> {
-    const old = await this.query({ created_at: this._.lt(before) }, [['created_at', 'asc']], limit);
-    let removed = 0;
-    for (const t of old) {
-      if (ACTIVE_STATUSES.includes(t.status)) continue;
-      await this.remove(t._id);
-      removed++;
-    }
-    return removed;
+  /** Old finished tasks: one conditional remove (never an active task). */
+  async removeFinishedBefore(before: Date): Promise<number> {
+    const res = (await this.tasks
+      .where({ created_at: this._.lt(before), status: this._.in([...TERMINAL_STATUSES]) })
+      .remove()) as { stats?: { removed?: number } };
+    return res.stats?.removed ?? 0;
   }
 }
 

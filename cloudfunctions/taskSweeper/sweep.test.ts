@@ -195,6 +195,17 @@ describe('taskSweeper', () => {
     expect(b.clock.now().getTime() - before).toBeGreaterThanOrEqual(400);
   });
 
+  it('deletes finished tasks past their retention, never an active one', async () => {
+    const done = await create();
+    await handleExtract(b.deps, USER, { action: 'cancel', taskId: done });
+    b.clock.advance(91 * 86_400_000);
+    const active = await create();
+    const report = await run();
+    expect(report.cleaned.tasks).toBe(1);
+    expect(await b.deps.store.get(done)).toBeNull();
+    expect(await b.deps.store.get(active)).not.toBeNull();
+  });
+
   it('deletes old callback deliveries', async () => {
     const id = await create();
     await handleCallback(

@@ -164,7 +164,6 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     );
     report.cleaned.tasks = await store.removeFinishedBefore(
       new Date(now - config.TASK_RETENTION_DAYS * DAY_MS),
-      limit,
     );
     report.cleaned.quota = await deps.quota.removeBefore(shanghaiDay(new Date(now - 2 * DAY_MS)));
   }

@@ -20,7 +20,7 @@ import {
   WebhookEventStore,
 } from '../../cloudfunctions/_lib/store';
 import { startLocalStack, type LocalStack } from '../../emulator';
-import { LOCAL_DEFAULTS, REPO_ROOT, freePort } from '../../scripts/local-stack';
+import { LOCAL_DEFAULTS, REPO_ROOT, freePort, localTemplates } from '../../scripts/local-stack';
 
 export const SECRET = LOCAL_DEFAULTS.WEBHOOK_SECRET;
 export const T0 = new Date('2026-11-28T02:00:00Z');
@@ -114,16 +114,7 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
     projectDir: REPO_ROOT,
     timersEnabled: false,
     collections: [...COLLECTIONS],
-    templates: [
-      {
-        id: LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_SUCCESS_ID,
-        keywords: ['thing1', 'phrase2', 'time3', 'thing4'],
-      },
-      {
-        id: LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_FAILURE_ID,
-        keywords: ['thing1', 'phrase2', 'thing3', 'time4'],
-      },
-    ],
+    templates: localTemplates(),
   });
   const cloud = initCloud({
     serviceUrl: stack.adminUrl,
