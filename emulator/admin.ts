@@ -8,13 +8,21 @@ import { type Doc, isPlainObject, parseEJSON, stringifyEJSON } from './ejson';
 import { DbError, type FindOptions, type Store } from './store';
 import type { FunctionRuntime } from './runtime/pool';
 import type { SubscriptionService } from './subscribe';
-import { decodeCommApiData, encodeCommOpenApiResp, parseMultipart } from './wire';
+import { aggregateDocuments } from './aggregate';
+import { answerOpenApi } from './openapi';
+import { type StorageService, StorageError } from './storage';
+import type { TransactionManager } from './transaction';
+import { parseMultipart } from './wire';
 
 export interface AdminContext {
   store: Store;
   runtime: FunctionRuntime;
   subscriptions: SubscriptionService;
+  transactions: TransactionManager;
+  storage: StorageService;
   log: (line: string) => void;
+  /** The caller's `X-TCB-Source` header (`<TCB_SOURCE>,<run env tag>`), when it sent one. */
+  source?: string;
 }
 
 export type AdminParams = Record<string, unknown>;
@@ -111,7 +119,7 @@ const addCollection: AdminAction = (p, { store }) => {
   return {};
 };
 
-const insertDocument: AdminAction = (p, { store }) => {
+const insertDocument: AdminAction = (p, { store, transactions }) => {
   const now = Date.now();
   const name = collectionName(p);
   const items = Array.isArray(p.data) ? p.data : [p.data];
@@ -121,12 +129,35 @@ const insertDocument: AdminAction = (p, { store }) => {
     return d;
   });
   if (!docs.length) throw invalid('data must not be empty');
-  return { data: { insertedIds: store.insert(name, docs) } };
+  if (p.transactionId) return { data: { insertedIds: transactions.insert(p.transactionId, name, docs) } };
+  return transactions.whenUnlocked(
+    name,
+    () => docs.map((d) => d._id).filter((id) => id !== undefined),
+    () => ({ data: { insertedIds: store.insert(name, docs) } }),
+  );
 };
 
-const getDocument: AdminAction = (p, { store }) => {
+/** Ids of the documents a write would touch, for waiting on transaction locks. */
+function targetIds(store: Store, name: string, query: Doc, multi: boolean): unknown[] {
+  if (!store.has(name)) return [];
+  const opts: FindOptions = { projection: { _id: 1 } };
+  if (!multi) opts.limit = 1;
+  return store.find(name, query, opts).map((d) => d._id);
+}
+
+const getDocument: AdminAction = (p, { store, transactions }) => {
   const now = Date.now();
   const name = collectionName(p);
+  if (p.transactionId) {
+    const projection = ejsonParam(p.projection, 'projection', now);
+    const docs = transactions.get(
+      p.transactionId,
+      name,
+      queryParam(p, now),
+      isPlainObject(projection) ? projection : undefined,
+    );
+    return { data: { list: docs.map((d) => stringifyEJSON(d)) } };
+  }
   const requested = int(p.limit);
   // Cloud default 100, hard cap 1000.
   const limit = requested && requested > 0 ? Math.min(requested, 1000) : 100;
@@ -144,42 +175,110 @@ const calculateDocument: AdminAction = (p, { store }) => ({
   data: { total: store.count(collectionName(p), queryParam(p, Date.now())) },
 });
 
-const modifyDocument: AdminAction = (p, { store }) => {
+const modifyDocument: AdminAction = (p, { store, transactions }) => {
   const now = Date.now();
   const name = collectionName(p);
   const query = queryParam(p, now);
   const data = dataObject(p, now);
   const isDoc = p.queryType === 'DOC';
+  const multi = bool(p.multi, !isDoc);
   if (p.merge === false || p.action === 'database.setDocument') {
     // doc.set(): replace or create by _id.
     const id = query._id;
     if (typeof id !== 'string' && typeof id !== 'number') throw invalid('set needs a document id');
-    const r = store.set(name, id, data);
-    return { data: { updated: r.updated, upsert_id: r.upsertedId } };
+    if (p.transactionId) {
+      const r = transactions.set(p.transactionId, name, id, data);
+      return { data: { updated: r.updated, upsert_id: r.upsertedId } };
+    }
+    return transactions.whenUnlocked(
+      name,
+      () => [id],
+      () => {
+        const r = store.set(name, id, data);
+        return { data: { updated: r.updated, upsert_id: r.upsertedId } };
+      },
+    );
   }
-  const r = store.update(name, query, data, bool(p.multi, !isDoc));
-  return { data: { updated: r.updated } };
+  if (p.transactionId) {
+    if (!isDoc || Object.keys(query).length !== 1) throw invalid(TX_SINGLE_DOC);
+    return { data: { updated: transactions.update(p.transactionId, name, query._id, data) } };
+  }
+  return transactions.whenUnlocked(
+    name,
+    () => targetIds(store, name, query, multi),
+    () => ({ data: { updated: store.update(name, query, data, multi).updated } }),
+  );
 };
 
-const modifyAndReturnDoc: AdminAction = (p, { store }) => {
+const TX_SINGLE_DOC =
+  'a transaction supports single-document operations only (collection.doc / collection.add), not where()';
+
+const modifyAndReturnDoc: AdminAction = (p, { store, transactions }) => {
   const now = Date.now();
   const name = collectionName(p);
-  const first = store.find(name, queryParam(p, now), { limit: 1 })[0];
-  if (!first) return { data: { updated: 0, doc: null } };
-  const r = store.update(name, { _id: first._id }, dataObject(p, now), false);
-  const doc = store.find(name, { _id: first._id }, { limit: 1 })[0];
-  return { data: { updated: r.updated, doc: doc ? stringifyEJSON(doc) : null } };
+  if (p.transactionId) throw invalid(TX_SINGLE_DOC);
+  const query = queryParam(p, now);
+  const data = dataObject(p, now);
+  return transactions.whenUnlocked(
+    name,
+    () => targetIds(store, name, query, false),
+    () => {
+      const first = store.find(name, query, { limit: 1 })[0];
+      if (!first) return { data: { updated: 0, doc: null } };
+      const r = store.update(name, { _id: first._id }, data, false);
+      const doc = store.find(name, { _id: first._id }, { limit: 1 })[0];
+      return { data: { updated: r.updated, doc: doc ? stringifyEJSON(doc) : null } };
+    },
+  );
 };
 
-const removeDocument: AdminAction = (p, { store }) => {
+const removeDocument: AdminAction = (p, { store, transactions }) => {
   const name = collectionName(p);
   const isDoc = p.queryType === 'DOC';
-  return {
-    data: { deleted: store.remove(name, queryParam(p, Date.now()), bool(p.multi, !isDoc)) },
-  };
+  const query = queryParam(p, Date.now());
+  const multi = bool(p.multi, !isDoc);
+  if (p.transactionId) {
+    if (!isDoc || Object.keys(query).length !== 1) throw invalid(TX_SINGLE_DOC);
+    return { data: { deleted: transactions.remove(p.transactionId, name, query._id) } };
+  }
+  return transactions.whenUnlocked(
+    name,
+    () => targetIds(store, name, query, multi),
+    () => ({ data: { deleted: store.remove(name, query, multi) } }),
+  );
 };
 
-const invokeFunction: AdminAction = async (p, { runtime }) => {
+const startTransaction: AdminAction = (_p, { transactions }) => ({
+  transactionId: transactions.start(),
+});
+
+const commitTransaction: AdminAction = (p, { transactions }) => {
+  transactions.commit(p.transactionId);
+  return {};
+};
+
+const abortTransaction: AdminAction = (p, { transactions }) => {
+  transactions.abort(p.transactionId);
+  return {};
+};
+
+const aggregate: AdminAction = (p, { store }) => ({
+  data: { list: aggregateDocuments(store, collectionName(p), p.stages) },
+});
+
+const getUploadMetadata: AdminAction = (p, { storage }) => ({
+  data: storage.uploadMetadata(p.path),
+});
+
+const batchGetDownloadUrl: AdminAction = (p, { storage }) => ({
+  data: { download_list: storage.downloadUrls(p.file_list) },
+});
+
+const batchDeleteFile: AdminAction = (p, { storage }) => ({
+  data: { delete_list: storage.delete(p.fileid_list) },
+});
+
+const invokeFunction: AdminAction = async (p, { runtime, source }) => {
   const name = p.function_name;
   if (typeof name !== 'string' || !name) throw invalid('function_name must be a non-empty string');
   let event: unknown = {};
@@ -190,7 +289,13 @@ const invokeFunction: AdminAction = async (p, { runtime }) => {
       throw invalid('request_data must be JSON');
     }
   }
-  const outcome = await runtime.invoke(name, { event, source: 'function' });
+  // X-TCB-Source is `<caller's TCB_SOURCE>,<run env tag>`: the callee's SOURCE extends the caller's chain.
+  const callerSource = source?.split(',').slice(0, -1).join(',') || undefined;
+  const outcome = await runtime.invoke(name, {
+    event,
+    source: 'function',
+    ...(callerSource ? { callerSource } : {}),
+  });
   if (!outcome.ok) {
     const code = outcome.kind === 'not-found' ? 'FUNCTIONS_REQUEST_FAIL' : 'FUNCTIONS_EXECUTE_FAIL';
     throw new AdminError(code, `errCode: ${outcome.errCode} | errMsg: ${outcome.errMsg}`);
@@ -198,33 +303,18 @@ const invokeFunction: AdminAction = async (p, { runtime }) => {
   return { data: { response_data: JSON.stringify(outcome.value) } };
 };
 
-const OPENAPI_JSON = 'application/json';
-
-const wxOpenApi: AdminAction = (p, { subscriptions }) => {
+const wxOpenApi: AdminAction = (p, ctx) => {
   const apiName = typeof p.apiName === 'string' ? p.apiName : '';
   const raw = p.requestData;
   if (!Buffer.isBuffer(raw)) throw invalid('requestData must be a protobuf buffer');
-  let reply: Record<string, unknown>;
+  let body: Buffer;
   try {
-    const req = decodeCommApiData(raw);
-    const params: Record<string, unknown> = {};
-    for (const [k, v] of req.pairs) params[k] = JSON.parse(v.toString('utf8')) as unknown;
-    if (apiName === 'subscribeMessage.send') {
-      reply = { ...subscriptions.send(params) };
-    } else {
-      reply = {
-        errcode: 48001,
-        errmsg: `api unauthorized: ${apiName} is not emulated by the local stack`,
-      };
-    }
+    body = answerOpenApi(apiName, raw, ctx);
   } catch (e) {
     throw invalid(`cannot decode requestData: ${(e as Error).message}`);
   }
   // wx-server-sdk tells a WeChat answer from a tcb error by the HTTP content type: never send JSON's exact one.
-  return {
-    raw: encodeCommOpenApiResp(Buffer.from(JSON.stringify(reply), 'utf8'), OPENAPI_JSON),
-    contentType: 'application/octet-stream',
-  };
+  return { raw: body, contentType: 'application/octet-stream' };
 };
 
 /**
@@ -246,6 +336,14 @@ export const adminActions: Record<string, AdminAction> = {
   'database.modifyAndReturnDoc': modifyAndReturnDoc,
   'database.removeDocument': removeDocument,
   'database.deleteDocument': removeDocument,
+  'database.startTransaction': startTransaction,
+  'database.commitTransaction': commitTransaction,
+  'database.abortTransaction': abortTransaction,
+  'database.aggregateDocuments': aggregate,
+  'database.aggregate': aggregate,
+  'storage.getUploadMetadata': getUploadMetadata,
+  'storage.batchGetDownloadUrl': batchGetDownloadUrl,
+  'storage.batchDeleteFile': batchDeleteFile,
   'functions.invokeFunction': invokeFunction,
   'wx.openApi': wxOpenApi,
 };
@@ -310,7 +408,7 @@ export async function handleAdmin(
     }
     return json({ ...result, requestId });
   } catch (e) {
-    if (e instanceof AdminError || e instanceof DbError)
+    if (e instanceof AdminError || e instanceof DbError || e instanceof StorageError)
       return json({ code: e.code, message: e.message, requestId });
     ctx.log(`admin ${action} failed: ${(e as Error).stack ?? String(e)}`);
     return json({ code: 'SYS_ERR', message: (e as Error).message, requestId });

@@ -10,9 +10,11 @@ import { isPlainObject } from './ejson';
 import { buildHttpEvent, writeHttpResult } from './http-access';
 import { loadProject, type FunctionSpec } from './project';
 import { FunctionRuntime, type InvokeOutcome, type InvokeRequest } from './runtime/pool';
+import { STORAGE_ROUTE, StorageService } from './storage';
 import { Store } from './store';
 import { type SentMessage, SubscriptionService } from './subscribe';
 import { TimerScheduler } from './timers';
+import { TransactionManager } from './transaction';
 import { WatchServer } from './watch';
 
 export type { SentMessage, TemplateSpec } from './subscribe';
@@ -59,8 +61,8 @@ export interface LocalStack {
   dataDir: string;
   /** Same as POST /functions/<name>: resolves the return value, rejects with a FunctionCallError. */
   invoke(name: string, event: unknown, openid?: string): Promise<unknown>;
-  /** Runs a function's timer trigger now (waits for a run already in progress, never overlaps it). */
-  runTimer(name: string): Promise<unknown>;
+  /** Runs a function's timer trigger now (default: its first); waits for a run of that trigger in progress. */
+  runTimer(name: string, trigger?: string): Promise<unknown>;
   outbox(): SentMessage[];
   grant(openid: string, templateIds?: string[]): void;
   /** Hard-kills running instances (fault tests); events in flight fail like a crashed instance. */
@@ -136,17 +138,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const project = loadProject(path.resolve(opts.projectDir), opts.env ?? {});
   const store = Store.open(path.join(dataDir, 'db'), log);
   let subscriptions: SubscriptionService;
+  let storage: StorageService;
   try {
     for (const c of opts.collections ?? []) store.create(c);
+    // The project's own declared templates, then the caller's (same id: the caller's wins).
     subscriptions = new SubscriptionService(
       path.join(dataDir, 'subscribe'),
-      opts.templates ?? [],
+      [...project.templates, ...(opts.templates ?? [])],
       log,
     );
+    storage = new StorageService(path.join(dataDir, 'storage'), LOCAL_ENV_ID, log);
   } catch (e) {
     store.close();
     throw e;
   }
+  const transactions = new TransactionManager(store, log);
   const watch = new WatchServer(store, log);
   const httpRoutes = project.functions
     .filter((f): f is FunctionSpec & { httpPath: string } => typeof f.httpPath === 'string')
@@ -186,7 +192,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         store,
         runtime: rt(),
         subscriptions,
+        transactions,
+        storage,
         log,
+        ...(header(req, 'x-tcb-source') ? { source: header(req, 'x-tcb-source') } : {}),
       });
       res.writeHead(out.status, {
         'content-type': out.contentType,
@@ -225,6 +234,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         sendJson(res, outcomeStatus(outcome), { errCode: outcome.errCode, errMsg: outcome.errMsg });
       return;
     }
+    if (p.startsWith(STORAGE_ROUTE)) return storage.handleHttp(req, res, url);
     if (p === '/_outbox' && method === 'GET') return sendJson(res, 200, subscriptions.outbox());
     if (p === '/_grants' && method === 'POST') {
       const body = await readBody(req, 64 * 1024);
@@ -305,6 +315,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const port = typeof address === 'object' && address ? address.port : (opts.port ?? 3000);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   const adminUrl = `${url}/admin`;
+  storage.setBaseUrl(url);
   const fnRuntime = new FunctionRuntime({
     project,
     adminUrl,
@@ -325,12 +336,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     throw new FunctionCallError(outcome.errCode, outcome.errMsg);
   }
 
-  // One timer run per function at a time: scheduled fires are skipped while one runs, runTimer() queues.
+  // One run per (function, trigger) at a time: scheduled fires are skipped while one runs, runTimer() queues.
   const timerRuns = new Map<string, Promise<unknown>>();
-  function runTimer(name: string, trigger?: string): Promise<unknown> {
+  const runKey = (fn: string, trigger: string): string => `${fn}\u0000${trigger}`;
+  function runTimer(name: string, triggerName?: string): Promise<unknown> {
     const spec = fnRuntime.spec(name);
     if (!spec) return Promise.reject(new FunctionCallError(-501000, `function not found: ${name}`));
-    const prev = timerRuns.get(name) ?? Promise.resolve();
+    const trigger = triggerName ?? spec.timers[0]?.name ?? 'timer';
+    const key = runKey(name, trigger);
+    const prev = timerRuns.get(key) ?? Promise.resolve();
     const run = prev
       .catch(() => undefined)
       .then(() =>
@@ -338,15 +352,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
           source: 'timer',
           event: {
             Type: 'Timer',
-            TriggerName: trigger ?? spec.timers[0]?.name ?? 'timer',
+            TriggerName: trigger,
             Time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
             Message: '',
           },
         }),
       );
-    timerRuns.set(name, run);
+    timerRuns.set(key, run);
     const clear = (): void => {
-      if (timerRuns.get(name) === run) timerRuns.delete(name);
+      if (timerRuns.get(key) === run) timerRuns.delete(key);
     };
     run.then(clear, clear);
     return run;
@@ -358,8 +372,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     ),
     opts.timerOverrideS ?? 0,
     (fn, trigger) => {
-      if (timerRuns.has(fn)) {
-        log(`timer ${fn} skipped: previous run still going`);
+      if (timerRuns.has(runKey(fn, trigger))) {
+        log(`timer ${fn}/${trigger} skipped: previous run still going`);
         return;
       }
       runTimer(fn, trigger).catch(() => undefined); // failures are logged by the runtime
@@ -377,7 +391,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     dataDir,
     invoke: (name, event, openid) =>
       call(name, { event, source: 'client', ...(openid ? { openid } : {}) }),
-    runTimer: (name) => runTimer(name),
+    runTimer: (name, trigger) => runTimer(name, trigger),
     outbox: () => subscriptions.outbox(),
     grant: (openid, templateIds) => {
       subscriptions.grant(openid, templateIds);
@@ -389,6 +403,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         scheduler.stop();
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         await fnRuntime.close();
+        transactions.close();
         watch.close();
         server.closeAllConnections();
         await serverClosed;

@@ -1,4 +1,9 @@
-/** Reads `cloudbaserc.json` the way the tcb CLI applies it to the functions we emulate. */
+/**
+ * Reads a project the way its deploy tools apply it to the functions we emulate: `cloudbaserc.json` (tcb CLI), else
+ * `project.config.json`'s `cloudfunctionRoot` (WeChat DevTools, every folder a function); per function its own
+ * `config.json` (DevTools: `triggers`, `permissions.openapi`); and `local-templates.json` (subscription templates,
+ * emulator only).
+ */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isPlainObject } from './ejson';
@@ -20,13 +25,25 @@ export interface FunctionSpec {
   timers: TimerTrigger[];
   /** HTTP access path, e.g. `/webhook/coze`. */
   httpPath?: string;
+  /** `permissions.openapi` of the function's config.json (read and listed; not enforced, see README). */
+  openapi: string[];
+}
+
+export interface ProjectTemplate {
+  id: string;
+  keywords: string[];
 }
 
 export interface ProjectSpec {
   envId: string;
   functionRoot: string;
   functions: FunctionSpec[];
+  /** From `local-templates.json` in the project dir. */
+  templates: ProjectTemplate[];
 }
+
+/** The emulator-only file declaring a project's subscription-message templates. */
+export const TEMPLATES_FILE = 'local-templates.json';
 
 /** The CLI's code default (PLATFORM-NOTES: timeout 10 even though the docs say 3). */
 export const DEFAULT_TIMEOUT_S = 10;
@@ -59,8 +76,12 @@ export function loadProject(
 ): ProjectSpec {
   const file = path.join(projectDir, 'cloudbaserc.json');
   let raw: unknown;
+  if (!fs.existsSync(file)) {
+    const fromDevtools = devtoolsProject(projectDir);
+    if (fromDevtools) raw = fromDevtools;
+  }
   try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+    raw ??= JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
   } catch (e) {
     throw new Error(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
@@ -82,18 +103,16 @@ export function loadProject(
         if (v !== undefined && v !== null) envVariables[k] = String(v);
       }
     }
-    const timers: TimerTrigger[] = [];
-    if (Array.isArray(f.triggers)) {
-      for (const t of f.triggers) {
-        if (isPlainObject(t) && t.type === 'timer' && typeof t.config === 'string') {
-          timers.push({ name: str(t.name) ?? 'timer', config: t.config });
-        }
-      }
-    }
     const timeout = typeof f.timeout === 'number' && f.timeout > 0 ? f.timeout : DEFAULT_TIMEOUT_S;
     const dir = str(f.dir)
       ? path.resolve(projectDir, str(f.dir) ?? '')
       : path.resolve(projectDir, functionRoot, name);
+    const own = functionConfig(dir, env);
+    // cloudbaserc.json wins where it defines triggers (what the tcb CLI deploys); else the function's config.json
+    // (what DevTools deploys).
+    const timers = timerTriggers(f.triggers) ?? timerTriggers(own.triggers) ?? [];
+    const perms = isPlainObject(own.permissions) ? own.permissions.openapi : undefined;
+    const openapi = Array.isArray(perms) ? perms.filter((x): x is string => typeof x === 'string') : [];
     const httpPath = str(f.path);
     functions.push({
       name,
@@ -103,8 +122,96 @@ export function loadProject(
       timeoutS: timeout,
       envVariables,
       timers,
+      openapi,
       ...(httpPath ? { httpPath: httpPath.startsWith('/') ? httpPath : `/${httpPath}` } : {}),
     });
   }
-  return { envId: str(rc.envId) ?? 'local', functionRoot, functions };
+  return {
+    envId: str(rc.envId) ?? 'local',
+    functionRoot,
+    functions,
+    templates: loadTemplates(projectDir),
+  };
+}
+
+function timerTriggers(list: unknown): TimerTrigger[] | undefined {
+  if (!Array.isArray(list)) return undefined;
+  const timers: TimerTrigger[] = [];
+  for (const t of list) {
+    if (isPlainObject(t) && t.type === 'timer' && typeof t.config === 'string') {
+      timers.push({ name: str(t.name) ?? 'timer', config: t.config });
+    }
+  }
+  return timers;
+}
+
+/** A function folder's own `config.json` (absent or unreadable: empty). */
+function functionConfig(dir: string, env: Record<string, string | undefined>): Record<string, unknown> {
+  const file = path.join(dir, 'config.json');
+  if (!fs.existsSync(file)) return {};
+  try {
+    const parsed = fillDeep(JSON.parse(fs.readFileSync(file, 'utf8')) as unknown, env);
+    return isPlainObject(parsed) ? parsed : {};
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * A DevTools project without cloudbaserc.json: `project.config.json`'s `cloudfunctionRoot`, every sub-folder with
+ * an index.js or package.json is a function (DevTools deploys them with the cloud's defaults).
+ */
+function devtoolsProject(projectDir: string): Record<string, unknown> | undefined {
+  const file = path.join(projectDir, 'project.config.json');
+  if (!fs.existsSync(file)) return undefined;
+  let cfg: unknown;
+  try {
+    cfg = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const root = isPlainObject(cfg) ? str(cfg.cloudfunctionRoot) : undefined;
+  if (!root) return undefined;
+  const abs = path.resolve(projectDir, root);
+  const names = fs.existsSync(abs)
+    ? fs
+        .readdirSync(abs, { withFileTypes: true })
+        .filter(
+          (d) =>
+            d.isDirectory() &&
+            (fs.existsSync(path.join(abs, d.name, 'index.js')) ||
+              fs.existsSync(path.join(abs, d.name, 'package.json'))),
+        )
+        .map((d) => d.name)
+        .sort()
+    : [];
+  return { functionRoot: root, functions: names.map((name) => ({ name })) };
+}
+
+/** `local-templates.json`: `[{id, keywords}]` or `{templates: [...]}`. */
+function loadTemplates(projectDir: string): ProjectTemplate[] {
+  const file = path.join(projectDir, TEMPLATES_FILE);
+  if (!fs.existsSync(file)) return [];
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as unknown;
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const list = isPlainObject(raw) ? raw.templates : raw;
+  if (!Array.isArray(list)) throw new Error(`${file}: expected [{id, keywords}] or {templates: [...]}`);
+  return list.map((t, i) => {
+    if (
+      !isPlainObject(t) ||
+      typeof t.id !== 'string' ||
+      !t.id ||
+      !Array.isArray(t.keywords) ||
+      !t.keywords.every((k) => typeof k === 'string' && /^[a-z_]+\d+$/.test(k))
+    ) {
+      throw new Error(
+        `${file}: templates[${i}] must be {id: string, keywords: ["thing1", "time2", ...]}`,
+      );
+    }
+    return { id: t.id, keywords: t.keywords as string[] };
+  });
 }

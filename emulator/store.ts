@@ -13,6 +13,7 @@ export type DbErrorCode =
   | 'DATABASE_COLLECTION_NOT_EXIST'
   | 'DATABASE_COLLECTION_ALREADY_EXIST'
   | 'DATABASE_REQUEST_FAILED'
+  | 'DATABASE_TRANSACTION_CONFLICT'
   | 'INVALID_PARAM';
 
 /** Carries the tcb error code string the SDK maps to a numeric errCode (e.g. -502005). */
@@ -76,7 +77,7 @@ function idKey(id: unknown): string {
   return typeof id === 'string' ? id : JSON.stringify(id);
 }
 
-function withIdFirst(id: unknown, rest: Doc): Doc {
+export function withIdFirst(id: unknown, rest: Doc): Doc {
   const out: Doc = { _id: id };
   for (const [k, v] of Object.entries(rest)) if (k !== '_id') out[k] = v;
   return out;
@@ -129,6 +130,49 @@ function checkUpdateTypes(doc: Doc, mod: Doc): void {
   }
 }
 
+/** One document write of a transaction commit: `after` null removes the document. */
+export interface BatchWrite {
+  collection: string;
+  id: unknown;
+  after: Doc | null;
+  /** doc.set over an existing document (the watch reports `replace`). */
+  replace?: boolean;
+}
+
+/** Checks an update's shape (operators or plain fields, never `_id`) and answers it in operator form. */
+export function normalizeModifier(modifier: Doc): Doc {
+  const ops = Object.keys(modifier);
+  if (!ops.length) throw new DbError('INVALID_PARAM', 'update data must not be empty');
+  const isOperatorUpdate = ops.every((k) => k.startsWith('$'));
+  if (!isOperatorUpdate && ops.some((k) => k.startsWith('$'))) {
+    throw new DbError('INVALID_PARAM', 'update data mixes operators and fields');
+  }
+  const mod: Doc = isOperatorUpdate ? modifier : { $set: modifier };
+  for (const [op, fields] of Object.entries(mod)) {
+    if (!UPDATE_OPERATORS.has(op)) throw new DbError('INVALID_PARAM', `unknown update operator: ${op}`);
+    if (!isPlainObject(fields)) throw new DbError('INVALID_PARAM', `${op} needs an object`);
+    for (const f of Object.keys(fields)) {
+      if (touchesId(f) || (op === '$rename' && typeof fields[f] === 'string' && touchesId(fields[f]))) {
+        throw new DbError('INVALID_PARAM', '不能更新_id的值');
+      }
+    }
+  }
+  return mod;
+}
+
+/** The document after a normalized update, or null when nothing changed. */
+export function applyModifier(before: Doc, mod: Doc): Doc | null {
+  checkUpdateTypes(before, mod);
+  const next = cloneDoc(before);
+  let changed: string[];
+  try {
+    changed = mingoUpdate(next, mod);
+  } catch (e) {
+    throw new DbError('DATABASE_REQUEST_FAILED', (e as Error).message);
+  }
+  return changed.length ? next : null;
+}
+
 const heldDirs = new Set<string>();
 
 function pidAlive(pid: number): boolean {
@@ -174,6 +218,7 @@ export class Store {
       for (const entry of fs.readdirSync(resolved)) {
         if (entry.endsWith('.jsonl')) store.load(entry.slice(0, -'.jsonl'.length));
       }
+      store.replayIntent();
     } catch (e) {
       store.close();
       throw e;
@@ -369,39 +414,13 @@ export class Store {
     multi: boolean,
   ): { matched: number; updated: number } {
     const col = this.col(name);
-    const ops = Object.keys(modifier);
-    if (!ops.length) throw new DbError('INVALID_PARAM', 'update data must not be empty');
-    const isOperatorUpdate = ops.every((k) => k.startsWith('$'));
-    if (!isOperatorUpdate && ops.some((k) => k.startsWith('$'))) {
-      throw new DbError('INVALID_PARAM', 'update data mixes operators and fields');
-    }
-    const mod: Doc = isOperatorUpdate ? modifier : { $set: modifier };
-    for (const [op, fields] of Object.entries(mod)) {
-      if (!UPDATE_OPERATORS.has(op))
-        throw new DbError('INVALID_PARAM', `unknown update operator: ${op}`);
-      if (!isPlainObject(fields)) throw new DbError('INVALID_PARAM', `${op} needs an object`);
-      for (const f of Object.keys(fields)) {
-        if (
-          touchesId(f) ||
-          (op === '$rename' && typeof fields[f] === 'string' && touchesId(fields[f]))
-        ) {
-          throw new DbError('INVALID_PARAM', '不能更新_id的值');
-        }
-      }
-    }
+    const mod = normalizeModifier(modifier);
     let targets = this.matching(col, criteria);
     if (!multi) targets = targets.slice(0, 1);
     const changes: { before: Doc; after: Doc }[] = [];
     for (const before of targets) {
-      checkUpdateTypes(before, mod);
-      const next = cloneDoc(before);
-      let changed: string[];
-      try {
-        changed = mingoUpdate(next, mod);
-      } catch (e) {
-        throw new DbError('DATABASE_REQUEST_FAILED', (e as Error).message);
-      }
-      if (changed.length) changes.push({ before, after: next });
+      const next = applyModifier(before, mod);
+      if (next) changes.push({ before, after: next });
     }
     // Commit only after every target computed without error, so a multi update is all-or-nothing.
     for (const c of changes) col.docs.set(idKey(c.after._id), c.after);
@@ -419,6 +438,83 @@ export class Store {
       })),
     );
     return { matched: targets.length, updated: changes.length };
+  }
+
+  /** Throws the cloud's error when the collection does not exist. */
+  assertCollection(name: string): void {
+    this.col(name);
+  }
+
+  /** One document by id (a copy is not made: callers must not mutate it). */
+  get(name: string, id: unknown): Doc | undefined {
+    return this.col(name).docs.get(idKey(id));
+  }
+
+  /**
+   * Writes a transaction's changes across collections atomically: the whole batch goes to `TXN` first (fsync), then
+   * to each journal; `open()` replays a `TXN` left by a crash. Puts and deletes of whole documents replay idempotently.
+   */
+  applyBatch(writes: BatchWrite[]): void {
+    if (!writes.length) return;
+    for (const w of writes) this.col(w.collection);
+    const intent = path.join(this.dir, 'TXN');
+    const body = writes
+      .map((w) => stringifyEJSON(w.after ? { c: w.collection, p: w.after } : { c: w.collection, d: w.id }))
+      .join('\n');
+    const fd = fs.openSync(`${intent}.tmp`, 'w');
+    fs.writeSync(fd, body);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(`${intent}.tmp`, intent);
+    const events: ChangeEvent[] = [];
+    for (const w of writes) {
+      const col = this.col(w.collection);
+      const key = idKey(w.id);
+      const before = col.docs.get(key) ?? null;
+      if (w.after) {
+        col.docs.set(key, w.after);
+        this.append(col, [{ p: w.after }]);
+      } else {
+        if (!before) continue;
+        col.docs.delete(key);
+        this.append(col, [{ d: w.id }]);
+      }
+      events.push({
+        collection: w.collection,
+        docId: key,
+        before,
+        after: w.after,
+        kind: !w.after ? 'remove' : !before ? 'insert' : w.replace ? 'replace' : 'update',
+      });
+    }
+    for (const col of new Set(writes.map((w) => this.col(w.collection)))) fs.fsyncSync(col.fd);
+    fs.unlinkSync(intent);
+    this.emit(events);
+  }
+
+  private replayIntent(): void {
+    const intent = path.join(this.dir, 'TXN');
+    let text: string;
+    try {
+      text = fs.readFileSync(intent, 'utf8');
+    } catch {
+      return;
+    }
+    const writes: BatchWrite[] = [];
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      const rec = parseEJSON(line);
+      if (!isPlainObject(rec) || typeof rec.c !== 'string') continue;
+      if (isPlainObject(rec.p)) writes.push({ collection: rec.c, id: rec.p._id, after: rec.p });
+      else writes.push({ collection: rec.c, id: rec.d, after: null });
+    }
+    this.log(`[store] replaying an interrupted transaction commit (${writes.length} writes)`);
+    this.applyBatch(writes.filter((w) => this.cols.has(w.collection)));
+    try {
+      fs.unlinkSync(intent);
+    } catch {
+      // applyBatch already removed it
+    }
   }
 
   /** `doc(id).set(data)`: replace or create. */

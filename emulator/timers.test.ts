@@ -24,7 +24,7 @@ describe('TimerScheduler', () => {
     expect(fired).toHaveLength(4);
   });
 
-  it('fires every function once per override period, and skips bad crons with a log line', () => {
+  it('fires every trigger once per override period, and skips bad crons with a log line', () => {
     jest.useFakeTimers();
     const fired: string[] = [];
     const logs: string[] = [];
@@ -35,13 +35,13 @@ describe('TimerScheduler', () => {
         { fn: 'bad', trigger: 't', cron: 'nonsense' },
       ],
       2,
-      (fn) => fired.push(fn),
+      (fn, trigger) => fired.push(`${fn}:${trigger}`),
       (l) => logs.push(l),
     );
     s.start();
     jest.advanceTimersByTime(6100);
     s.stop();
-    expect(fired).toEqual(['a', 'a', 'a']);
+    expect(fired).toEqual(['a:t1', 'a:t2', 'a:t1', 'a:t2', 'a:t1', 'a:t2']);
     expect(logs[0]).toContain('timer of bad ignored');
   });
 });

@@ -1,4 +1,4 @@
-/** Fires timer triggers on their cron (checked every second, catching up a few missed seconds) or every N seconds. */
+/** Fires each timer trigger on its cron (checked every second, catching up a few missed seconds) or every N seconds. */
 import { type CronSpec, parseCron } from './cron';
 
 export interface TimerTarget {
@@ -32,12 +32,9 @@ export class TimerScheduler {
   start(): void {
     if (!this.specs.length) return;
     if (this.overrideS > 0) {
+      // Every trigger of every function, each on its own (the caller skips one whose previous run still goes).
       this.timer = setInterval(() => {
-        const seen = new Set<string>();
-        for (const s of this.specs) {
-          if (!seen.has(s.fn)) this.fire(s.fn, s.trigger);
-          seen.add(s.fn);
-        }
+        for (const s of this.specs) this.fire(s.fn, s.trigger);
       }, this.overrideS * 1000);
       this.timer.unref();
       return;

@@ -20,6 +20,8 @@ export interface InvokeRequest {
   appid?: string;
   unionid?: string;
   clientIp?: string;
+  /** For `function`: the caller's own SOURCE, which the callee's extends (`wx_client,scf`). */
+  callerSource?: string;
 }
 
 export type InvokeOutcome =
@@ -66,10 +68,12 @@ const PER_INVOCATION_KEYS = [
   'TCB_SEQID',
   'TRIGGER_SRC',
 ];
+/** getWXContext().SOURCE per documented value: wx_client, wx_trigger (timer), scf (chained after the caller's). */
 const SOURCE_TAG: Record<InvokeSource, string> = {
   client: 'wx_client',
+  // Not a WeChat source ("其他 非微信端触发" in the docs); the cloud's exact value is unverified.
   http: 'http',
-  timer: 'timer',
+  timer: 'wx_trigger',
   function: 'scf',
 };
 const IDLE_REAP_MS = 10 * 60 * 1000;
@@ -332,7 +336,10 @@ export class FunctionRuntime {
       put('WX_CLIENTIP', req.source === 'client' ? req.clientIp : undefined);
       env.WX_CONTEXT_KEYS = keys.join(',');
     }
-    env.TCB_SOURCE = SOURCE_TAG[req.source];
+    env.TCB_SOURCE =
+      req.source === 'function' && req.callerSource
+        ? `${req.callerSource},${SOURCE_TAG.function}`
+        : SOURCE_TAG[req.source];
     env.TCB_SEQID = randomBytes(8).toString('hex');
     if (req.source === 'timer') env.TRIGGER_SRC = 'timer';
     return { env, unset: PER_INVOCATION_KEYS.filter((k) => !(k in env)) };
