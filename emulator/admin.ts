@@ -129,7 +129,8 @@ const insertDocument: AdminAction = (p, { store, transactions }) => {
     return d;
   });
   if (!docs.length) throw invalid('data must not be empty');
-  if (p.transactionId) return { data: { insertedIds: transactions.insert(p.transactionId, name, docs) } };
+  if (p.transactionId)
+    return { data: { insertedIds: transactions.insert(p.transactionId, name, docs) } };
   return transactions.whenUnlocked(
     name,
     () => docs.map((d) => d._id).filter((id) => id !== undefined),

@@ -24,7 +24,7 @@ interface AggDb {
   };
   command: {
     gte(n: number): object;
-    aggregate: Record<string, (...args: unknown[]) => object>;
+    aggregate: Record<'sum' | 'avg' | 'max', (expr: unknown) => object>;
   };
 }
 
@@ -131,7 +131,12 @@ describe('aggregate', () => {
   });
 
   it('answers the cloud errors for a missing collection and a stage CloudBase does not have', async () => {
-    const missing = await db.collection('nowhere').aggregate().match({}).end().catch((e: unknown) => e);
+    const missing = await db
+      .collection('nowhere')
+      .aggregate()
+      .match({})
+      .end()
+      .catch((e: unknown) => e);
     // aggregate().end() wraps the tcb error without mapping its code (wx-server-sdk source): errCode -1.
     expect(missing).toMatchObject({ errCode: -1 });
     expect(String((missing as { errMsg: string }).errMsg)).toContain('Table not exist: nowhere');

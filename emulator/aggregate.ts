@@ -44,7 +44,10 @@ function decodeStages(raw: unknown, now: number): Doc[] {
           ? parseEJSON(stage.stageValue, now)
           : parseEJSON(JSON.stringify(stage.stageValue ?? null), now);
     } catch (e) {
-      throw new DbError('INVALID_PARAM', `stages[${i}] is not valid EJSON: ${(e as Error).message}`);
+      throw new DbError(
+        'INVALID_PARAM',
+        `stages[${i}] is not valid EJSON: ${(e as Error).message}`,
+      );
     }
     return { [key]: value };
   });
@@ -57,7 +60,8 @@ export function aggregateDocuments(store: Store, collection: string, rawStages: 
   try {
     const out = new Aggregator(pipeline, {
       // $lookup's `from`: another collection (a missing one joins nothing, as in MongoDB).
-      collectionResolver: (name) => (store.has(name) ? store.find(name, {}).map((d) => cloneDoc(d)) : []),
+      collectionResolver: (name) =>
+        store.has(name) ? store.find(name, {}).map((d) => cloneDoc(d)) : [],
       // CloudBase compares values by type like MongoDB.
       useStrictMode: true,
     }).run(docs) as Doc[];

@@ -15,8 +15,7 @@ export interface OpenApiContext {
 }
 
 export type OpenApiReply =
-  | { json: Record<string, unknown> }
-  | { bytes: Buffer; contentType: string };
+  { json: Record<string, unknown> } | { bytes: Buffer; contentType: string };
 
 type OpenApiHandler = (params: Record<string, unknown>, ctx: OpenApiContext) => OpenApiReply;
 
@@ -44,7 +43,9 @@ const msgSecCheck: OpenApiHandler = (params, { log }) => {
       },
     };
   }
-  return { json: risky ? { errcode: 87014, errmsg: 'risky content' } : { errcode: 0, errmsg: 'ok' } };
+  return {
+    json: risky ? { errcode: 87014, errmsg: 'risky content' } : { errcode: 0, errmsg: 'ok' },
+  };
 };
 
 function pngChunk(type: string, data: Buffer): Buffer {

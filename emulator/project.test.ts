@@ -103,7 +103,7 @@ describe('timers', () => {
         const names = new Set(list.map((r) => r.trigger));
         return names.has('fast') && names.has('slow') ? names : undefined;
       }, 15_000);
-      expect([...seen].sort()).toEqual(['fast', 'slow']);
+      expect([...(seen ?? [])].sort()).toEqual(['fast', 'slow']);
     } finally {
       await other.close();
       removeDir(dir);
@@ -175,7 +175,9 @@ describe('openapi', () => {
     const out = await call('wxacode.getUnlimited', { scene: 'id=42', page: 'pages/index/index' });
     expect(out).toMatchObject({ ok: true, contentType: 'image/png' });
     const png = Buffer.from(String(out.base64), 'base64');
-    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.subarray(0, 8)).toEqual(
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    );
     expect(png.toString('latin1')).toContain('local stack fake wxacode: scene=id=42');
     expect(await call('wxacode.getUnlimited', {})).toMatchObject({ ok: false, errCode: 40097 });
   });

@@ -112,7 +112,9 @@ export function loadProject(
     // (what DevTools deploys).
     const timers = timerTriggers(f.triggers) ?? timerTriggers(own.triggers) ?? [];
     const perms = isPlainObject(own.permissions) ? own.permissions.openapi : undefined;
-    const openapi = Array.isArray(perms) ? perms.filter((x): x is string => typeof x === 'string') : [];
+    const openapi = Array.isArray(perms)
+      ? perms.filter((x): x is string => typeof x === 'string')
+      : [];
     const httpPath = str(f.path);
     functions.push({
       name,
@@ -146,7 +148,10 @@ function timerTriggers(list: unknown): TimerTrigger[] | undefined {
 }
 
 /** A function folder's own `config.json` (absent or unreadable: empty). */
-function functionConfig(dir: string, env: Record<string, string | undefined>): Record<string, unknown> {
+function functionConfig(
+  dir: string,
+  env: Record<string, string | undefined>,
+): Record<string, unknown> {
   const file = path.join(dir, 'config.json');
   if (!fs.existsSync(file)) return {};
   try {
@@ -199,7 +204,8 @@ function loadTemplates(projectDir: string): ProjectTemplate[] {
     throw new Error(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
   }
   const list = isPlainObject(raw) ? raw.templates : raw;
-  if (!Array.isArray(list)) throw new Error(`${file}: expected [{id, keywords}] or {templates: [...]}`);
+  if (!Array.isArray(list))
+    throw new Error(`${file}: expected [{id, keywords}] or {templates: [...]}`);
   return list.map((t, i) => {
     if (
       !isPlainObject(t) ||

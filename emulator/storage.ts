@@ -53,7 +53,10 @@ export interface DownloadEntry {
 function cosError(res: ServerResponse, status: number, code: string, message: string): void {
   const id = randomBytes(12).toString('hex');
   const body = `<?xml version='1.0' encoding='utf-8' ?>\n<Error>\n  <Code>${code}</Code>\n  <Message>${message}</Message>\n  <Resource>local</Resource>\n  <RequestId>${id}</RequestId>\n  <TraceId>${id}</TraceId>\n</Error>`;
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/xml',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }
 
@@ -62,7 +65,11 @@ export function checkCloudPath(p: unknown): string {
   if (typeof p !== 'string' || !p || p.length > 850)
     throw new StorageError('INVALID_PARAM', 'cloudPath must be a non-empty string');
   const segments = p.split('/');
-  if (p.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..') || p.includes('\\'))
+  if (
+    p.startsWith('/') ||
+    segments.some((s) => s === '' || s === '.' || s === '..') ||
+    p.includes('\\')
+  )
     throw new StorageError('INVALID_PARAM', `invalid cloudPath: ${p}`);
   return p;
 }
@@ -125,7 +132,10 @@ export class StorageService {
   }
 
   private sign(cloudPath: string, expires: number): string {
-    return createHmac('sha256', this.secret).update(`${cloudPath}\n${expires}`).digest('hex').slice(0, 32);
+    return createHmac('sha256', this.secret)
+      .update(`${cloudPath}\n${expires}`)
+      .digest('hex')
+      .slice(0, 32);
   }
 
   private urlPath(kind: 'upload' | 'files', cloudPath: string): string {
@@ -155,20 +165,28 @@ export class StorageService {
     return list.map((item) => {
       const fileID = isPlainObject(item) ? item.fileid : undefined;
       const maxAgeRaw = isPlainObject(item) ? Number(item.max_age) : NaN;
-      const maxAge = Number.isFinite(maxAgeRaw) && maxAgeRaw > 0 ? Math.floor(maxAgeRaw) : DEFAULT_MAX_AGE_S;
+      const maxAge =
+        Number.isFinite(maxAgeRaw) && maxAgeRaw > 0 ? Math.floor(maxAgeRaw) : DEFAULT_MAX_AGE_S;
       const cloudPath = this.pathOf(fileID);
       if (!cloudPath || !this.exists(cloudPath)) {
-        return { fileID: String(fileID), code: 'STORAGE_FILE_NONEXIST', message: 'file not exist', tempFileURL: '' };
+        return {
+          fileID: String(fileID),
+          code: 'STORAGE_FILE_NONEXIST',
+          message: 'file not exist',
+          tempFileURL: '',
+        };
       }
       const expires = Math.floor(Date.now() / 1000) + maxAge;
-      const tempFileURL = `${this.urlPath('files', cloudPath)}?sign=${this.sign(cloudPath, expires)}&t=${expires}`;
+      // Unencoded, like the cloud's: node-sdk's downloadFile (and callers) run encodeURI over it.
+      const tempFileURL = `${this.baseUrl}${STORAGE_ROUTE}files/${cloudPath}?sign=${this.sign(cloudPath, expires)}&t=${expires}`;
       return { fileID: String(fileID), code: 'SUCCESS', tempFileURL, maxAge };
     });
   }
 
   /** `storage.batchDeleteFile`. */
   delete(list: unknown): { fileID: string; code: string; message?: string }[] {
-    if (!Array.isArray(list)) throw new StorageError('INVALID_PARAM', 'fileid_list must be an array');
+    if (!Array.isArray(list))
+      throw new StorageError('INVALID_PARAM', 'fileid_list must be an array');
     return list.map((fileID) => {
       const cloudPath = this.pathOf(fileID);
       if (!cloudPath || !this.exists(cloudPath))
@@ -197,7 +215,12 @@ export class StorageService {
       const grant = this.uploads.get(token);
       if (!grant || grant.path !== cloudPath || grant.expires < Date.now()) {
         req.resume();
-        return cosError(res, 403, 'AccessDenied', 'upload authorization is missing, expired or for another path');
+        return cosError(
+          res,
+          403,
+          'AccessDenied',
+          'upload authorization is missing, expired or for another path',
+        );
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -222,10 +245,13 @@ export class StorageService {
       const sign = url.searchParams.get('sign') ?? '';
       const want = Number.isFinite(t) ? this.sign(cloudPath, t) : '';
       const valid =
-        want.length === sign.length && sign.length > 0 && timingSafeEqual(Buffer.from(want), Buffer.from(sign));
+        want.length === sign.length &&
+        sign.length > 0 &&
+        timingSafeEqual(Buffer.from(want), Buffer.from(sign));
       if (!valid) return cosError(res, 403, 'AccessDenied', 'Access Denied.');
       if (t < Date.now() / 1000) return cosError(res, 403, 'AccessDenied', 'Request has expired');
-      if (!this.exists(cloudPath)) return cosError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+      if (!this.exists(cloudPath))
+        return cosError(res, 404, 'NoSuchKey', 'The specified key does not exist.');
       const body = fs.readFileSync(this.file(cloudPath));
       res.writeHead(200, {
         'content-type': MIME[path.extname(cloudPath).toLowerCase()] ?? 'application/octet-stream',
@@ -235,6 +261,11 @@ export class StorageService {
       return;
     }
     req.resume();
-    cosError(res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.');
+    cosError(
+      res,
+      405,
+      'MethodNotAllowed',
+      'The specified method is not allowed against this resource.',
+    );
   }
 }

@@ -149,10 +149,14 @@ export function normalizeModifier(modifier: Doc): Doc {
   }
   const mod: Doc = isOperatorUpdate ? modifier : { $set: modifier };
   for (const [op, fields] of Object.entries(mod)) {
-    if (!UPDATE_OPERATORS.has(op)) throw new DbError('INVALID_PARAM', `unknown update operator: ${op}`);
+    if (!UPDATE_OPERATORS.has(op))
+      throw new DbError('INVALID_PARAM', `unknown update operator: ${op}`);
     if (!isPlainObject(fields)) throw new DbError('INVALID_PARAM', `${op} needs an object`);
     for (const f of Object.keys(fields)) {
-      if (touchesId(f) || (op === '$rename' && typeof fields[f] === 'string' && touchesId(fields[f]))) {
+      if (
+        touchesId(f) ||
+        (op === '$rename' && typeof fields[f] === 'string' && touchesId(fields[f]))
+      ) {
         throw new DbError('INVALID_PARAM', '不能更新_id的值');
       }
     }
@@ -459,7 +463,9 @@ export class Store {
     for (const w of writes) this.col(w.collection);
     const intent = path.join(this.dir, 'TXN');
     const body = writes
-      .map((w) => stringifyEJSON(w.after ? { c: w.collection, p: w.after } : { c: w.collection, d: w.id }))
+      .map((w) =>
+        stringifyEJSON(w.after ? { c: w.collection, p: w.after } : { c: w.collection, d: w.id }),
+      )
       .join('\n');
     const fd = fs.openSync(`${intent}.tmp`, 'w');
     fs.writeSync(fd, body);

@@ -4,7 +4,7 @@ import * as cloud from 'wx-server-sdk';
 import { sdkInitOptions } from './client';
 import type { LocalStack } from './index';
 import { Store } from './store';
-import { removeDir, startFixtureStack, tempDataDir } from './testing';
+import { removeDir, sdkDatabase, startFixtureStack, tempDataDir } from './testing';
 
 jest.setTimeout(20_000);
 
@@ -43,7 +43,7 @@ beforeAll(async () => {
   dataDir = tempDataDir();
   stack = await startFixtureStack({ dataDir, collections: ['accounts', 'ledger'] });
   cloud.init(sdkInitOptions(stack.adminUrl) as unknown as Parameters<typeof cloud.init>[0]);
-  db = cloud.database({ throwOnNotFound: false }) as unknown as TxDb;
+  db = sdkDatabase(cloud, { throwOnNotFound: false }) as unknown as TxDb;
 });
 
 afterAll(async () => {
@@ -54,7 +54,9 @@ afterAll(async () => {
 const balance = async (id: string): Promise<unknown> =>
   (await db.collection('accounts').doc(id).get()).data?.balance;
 
-async function failure(p: Promise<unknown>): Promise<{ errCode?: number; errMsg?: string; code?: string }> {
+async function failure(
+  p: Promise<unknown>,
+): Promise<{ errCode?: number; errMsg?: string; code?: string }> {
   try {
     await p;
   } catch (e) {
@@ -69,8 +71,14 @@ describe('runTransaction', () => {
     await db.collection('accounts').add({ data: { _id: 'b', balance: 0 } });
     const out = await db.runTransaction(async (tx) => {
       const a = (await tx.collection('accounts').doc('a').get()).data;
-      await tx.collection('accounts').doc('a').update({ data: { balance: db.command.inc(-30) } });
-      await tx.collection('accounts').doc('b').update({ data: { balance: db.command.inc(30) } });
+      await tx
+        .collection('accounts')
+        .doc('a')
+        .update({ data: { balance: db.command.inc(-30) } });
+      await tx
+        .collection('accounts')
+        .doc('b')
+        .update({ data: { balance: db.command.inc(30) } });
       const added = await tx.collection('ledger').add({ data: { from: 'a', to: 'b', amount: 30 } });
       // Inside: its own writes are visible. Outside: nothing yet.
       expect((await tx.collection('accounts').doc('a').get()).data?.balance).toBe(70);
@@ -80,22 +88,28 @@ describe('runTransaction', () => {
     expect(out.before).toBe(100);
     expect(await balance('a')).toBe(70);
     expect(await balance('b')).toBe(30);
-    expect(
-      (await db.collection('ledger').doc(out.ledgerId).get()).data,
-    ).toMatchObject({ amount: 30 });
+    expect((await db.collection('ledger').doc(out.ledgerId).get()).data).toMatchObject({
+      amount: 30,
+    });
   });
 
   it('rolls back on rollback(reason) and on a thrown error, rejecting with them', async () => {
     const reason = await failure(
       db.runTransaction(async (tx) => {
-        await tx.collection('accounts').doc('a').update({ data: { balance: 0 } });
+        await tx
+          .collection('accounts')
+          .doc('a')
+          .update({ data: { balance: 0 } });
         await tx.rollback({ why: 'insufficient' });
       }),
     );
     expect(reason).toEqual({ why: 'insufficient' });
     const thrown = await failure(
       db.runTransaction(async (tx) => {
-        await tx.collection('accounts').doc('a').set({ data: { balance: -1 } });
+        await tx
+          .collection('accounts')
+          .doc('a')
+          .set({ data: { balance: -1 } });
         throw new Error('boom');
       }),
     );
@@ -108,7 +122,10 @@ describe('startTransaction', () => {
   it('reads a snapshot: a change committed outside after start is not seen inside', async () => {
     await db.collection('accounts').add({ data: { _id: 'snap', balance: 1 } });
     const tx = await db.startTransaction();
-    await db.collection('accounts').doc('snap').update({ data: { balance: 2 } });
+    await db
+      .collection('accounts')
+      .doc('snap')
+      .update({ data: { balance: 2 } });
     expect((await tx.collection('accounts').doc('snap').get()).data?.balance).toBe(1);
     await tx.commit();
     expect(await balance('snap')).toBe(2);
@@ -118,8 +135,16 @@ describe('startTransaction', () => {
     await db.collection('accounts').add({ data: { _id: 'hot', balance: 10 } });
     const t1 = await db.startTransaction();
     const t2 = await db.startTransaction();
-    await t1.collection('accounts').doc('hot').update({ data: { balance: 11 } });
-    const e = await failure(t2.collection('accounts').doc('hot').update({ data: { balance: 12 } }));
+    await t1
+      .collection('accounts')
+      .doc('hot')
+      .update({ data: { balance: 11 } });
+    const e = await failure(
+      t2
+        .collection('accounts')
+        .doc('hot')
+        .update({ data: { balance: 12 } }),
+    );
     expect(e.errMsg).toContain('database transaction conflict');
     await t2.rollback();
     await t1.commit();
@@ -129,7 +154,10 @@ describe('startTransaction', () => {
   it('an ordinary write to a locked document waits until the transaction ends', async () => {
     await db.collection('accounts').add({ data: { _id: 'wait', balance: 0 } });
     const tx = await db.startTransaction();
-    await tx.collection('accounts').doc('wait').update({ data: { balance: db.command.inc(5) } });
+    await tx
+      .collection('accounts')
+      .doc('wait')
+      .update({ data: { balance: db.command.inc(5) } });
     let done = false;
     const outside = db
       .collection('accounts')
@@ -150,8 +178,14 @@ describe('startTransaction', () => {
       db.runTransaction(async (tx) => {
         runs++;
         await tx.collection('accounts').doc('retry').get();
-        await db.collection('accounts').doc('retry').update({ data: { balance: db.command.inc(1) } });
-        await tx.collection('accounts').doc('retry').update({ data: { balance: 100 } });
+        await db
+          .collection('accounts')
+          .doc('retry')
+          .update({ data: { balance: db.command.inc(1) } });
+        await tx
+          .collection('accounts')
+          .doc('retry')
+          .update({ data: { balance: 100 } });
       }),
     );
     // wx-server-sdk wraps the conflict of a document write (errCode -501001 with the server message), so its
@@ -180,7 +214,10 @@ describe('durability', () => {
       s.create('y');
       s.close();
       // Simulate a crash right after the intent file was written.
-      fs.writeFileSync(`${dir}/TXN`, '{"c":"x","p":{"_id":"1","n":1}}\n{"c":"y","p":{"_id":"2","n":2}}');
+      fs.writeFileSync(
+        `${dir}/TXN`,
+        '{"c":"x","p":{"_id":"1","n":1}}\n{"c":"y","p":{"_id":"2","n":2}}',
+      );
       const again = Store.open(dir);
       expect(again.get('x', '1')).toEqual({ _id: '1', n: 1 });
       expect(again.get('y', '2')).toEqual({ _id: '2', n: 2 });

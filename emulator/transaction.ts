@@ -167,7 +167,12 @@ export class TransactionManager {
     return 1;
   }
 
-  set(txId: unknown, collection: string, id: unknown, data: Doc): { updated: number; upsertedId?: unknown } {
+  set(
+    txId: unknown,
+    collection: string,
+    id: unknown,
+    data: Doc,
+  ): { updated: number; upsertedId?: unknown } {
     const tx = this.tx(txId);
     this.store.assertCollection(collection);
     if (Object.keys(data).some((k) => k.startsWith('$')))
@@ -232,7 +237,8 @@ export class TransactionManager {
 export function decodeDocs(data: unknown, now: number): Doc[] {
   const items = Array.isArray(data) ? data : [data];
   return items.map((item) => {
-    const d = typeof item === 'string' ? parseEJSON(item, now) : parseEJSON(JSON.stringify(item), now);
+    const d =
+      typeof item === 'string' ? parseEJSON(item, now) : parseEJSON(JSON.stringify(item), now);
     if (!isPlainObject(d)) throw new DbError('INVALID_PARAM', 'each document must be an object');
     return d;
   });
