@@ -24,7 +24,8 @@ function demo(text: string) {
 }
 
 /** The progress bar states the run drew (each redraw starts with \r). */
-const progressLines = (stdout: string) => stdout.split(/[\r\n]/).filter((l) => l.includes('%]'));
+const progressLines = (stdout: string) =>
+  stdout.split(/[\r\n]/).filter((l) => /^\[[█░]+\] +\d+% /.test(l));
 
 describe('npm run demo', () => {
   it('submits, shows live progress, the result and the notice, and exits 0', () => {
