@@ -17,7 +17,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskStatus } from '../shared/status';
 import { callFunction, grantSubscriptions } from '../emulator/client';
-import { startProductStack, type ProductStack } from '../scripts/local-stack';
+import { commandLineOrExit } from '../scripts/cli';
+import {
+  buildFunctionsIfNeeded,
+  startProductStack,
+  type ProductStack,
+} from '../scripts/local-stack';
 import { followWithPolling, followWithWatch, submit, type Followed } from './clients';
 import { childCpuMs, childDelta, selfCpuMs } from './cpu';
 import { machine } from './machine';
@@ -73,19 +78,40 @@ const t0 = Date.now();
 const log = (line: string) =>
   process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
 
-function args(argv: string[]): { plan: Plan; out?: string; md?: string } {
-  const plan = argv.includes('--quick') ? QUICK : FULL;
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const runMs = value('--run-ms');
-  const out = value('--out');
-  const md = value('--md');
+export const BENCH_USAGE = `usage: npm run bench [-- --quick] [--out FILE] [--md FILE] [--run-ms N]
+  --quick     the short run (under a minute) instead of the full one
+  --out FILE  write the results as JSON
+  --md FILE   write the Markdown report (bench/RESULTS.md is --md bench/RESULTS.md)
+  --run-ms N  how long a simulated Coze run lasts, in ms (quick 8000, full 30000)
+  --build     rebuild the function bundles first (npm run bench passes it)
+  -h, --help  this text`;
+
+const BENCH_COMMAND = {
+  name: 'npm run bench',
+  usage: BENCH_USAGE,
+  options: {
+    quick: { type: 'boolean' },
+    out: { type: 'string' },
+    md: { type: 'string' },
+    'run-ms': { type: 'string' },
+    build: { type: 'boolean' },
+  },
+  allowPositionals: false,
+} as const;
+
+function args(argv: string[]): { plan: Plan; out?: string; md?: string; build: boolean } {
+  const { values } = commandLineOrExit(BENCH_COMMAND, argv);
+  const plan = values.quick ? QUICK : FULL;
+  const runMs = values['run-ms'];
+  if (runMs !== undefined && !(/^\d+$/.test(runMs) && Number(runMs) > 0)) {
+    process.stderr.write(`${BENCH_COMMAND.name}: --run-ms needs a whole number of ms above 0\n`);
+    process.exit(2);
+  }
   return {
     plan: runMs ? { ...plan, runMs: Number(runMs) } : plan,
-    ...(out ? { out } : {}),
-    ...(md ? { md } : {}),
+    ...(values.out ? { out: values.out } : {}),
+    ...(values.md ? { md: values.md } : {}),
+    build: values.build ?? false,
   };
 }
 
@@ -327,7 +353,8 @@ async function submitsAndWebhooks(plan: Plan, dir: string) {
 }
 
 async function main(): Promise<number> {
-  const { plan, out, md } = args(process.argv.slice(2));
+  const { plan, out, md, build } = args(process.argv.slice(2));
+  buildFunctionsIfNeeded(build);
   const dir = mkdtempSync(join(tmpdir(), 'svt-bench-'));
   try {
     const flow = await sideBySide(plan, join(dir, 'flow'));

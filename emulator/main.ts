@@ -4,6 +4,7 @@
  * `runLocalStack` and `bannerLines`.
  */
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from './index';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -15,17 +16,40 @@ export interface MainSettings {
   timerOverrideS: number;
 }
 
+export const MAIN_USAGE = `usage: tsx emulator/main.ts [--project DIR]
+  --project DIR  serve the CloudBase project in DIR (its cloudbaserc.json and functions; default: this repo)
+  -h, --help     this text
+  environment: PORT (3000), DATA_DIR (.data), TIMER_OVERRIDE_S (run every timer every N seconds)`;
+
+/** A flag the entry does not know, or one without its value: said by name, exit 2. */
+export class UsageError extends Error {}
+
+/** `--project DIR` and `--help`, read strictly (node:util parseArgs). */
+export function parseMainArgs(argv: string[]): { projectDir?: string; help: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { project: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: false,
+      strict: true,
+    });
+  } catch (e) {
+    // node:util's own message, first sentence: it names the flag.
+    const message = e instanceof Error ? e.message : String(e);
+    throw new UsageError(message.split('. ')[0] ?? message);
+  }
+  const { project, help } = parsed.values;
+  return { help: help ?? false, ...(project !== undefined ? { projectDir: project } : {}) };
+}
+
 /** Reads the settings from argv (`--project DIR`) and the environment. */
 export function parseMainSettings(
   argv: string[] = process.argv.slice(2),
   env: NodeJS.ProcessEnv = process.env,
 ): MainSettings {
-  let projectDir = REPO_ROOT;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--project' && argv[i + 1]) projectDir = path.resolve(argv[++i] ?? '');
-    else if (a.startsWith('--project=')) projectDir = path.resolve(a.slice('--project='.length));
-  }
+  const args = parseMainArgs(argv);
+  const projectDir = args.projectDir !== undefined ? path.resolve(args.projectDir) : REPO_ROOT;
   const port = env.PORT !== undefined && env.PORT !== '' ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`PORT must be a port number, got ${env.PORT}`);
@@ -111,7 +135,21 @@ export async function runLocalStack(run: RunOptions = {}): Promise<LocalStack> {
 }
 
 if (require.main === module) {
-  runLocalStack().catch((e: unknown) => {
+  const argv = process.argv.slice(2);
+  let settings: MainSettings;
+  try {
+    if (parseMainArgs(argv).help) {
+      console.log(MAIN_USAGE);
+      process.exit(0);
+    }
+    settings = parseMainSettings(argv);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    console.error(`emulator: ${message}`);
+    if (e instanceof UsageError) console.error(MAIN_USAGE);
+    process.exit(e instanceof UsageError ? 2 : 1);
+  }
+  runLocalStack({ settings }).catch((e: unknown) => {
     console.error(e instanceof Error ? e.message : String(e));
     process.exit(1);
   });

@@ -17,7 +17,7 @@ import {
   type RuleSpec,
   type RuleState,
 } from './db-init';
-import { ROOT } from './deploy';
+import { ROOT } from './deploy/facts';
 
 const loaded = loadCollections(ROOT);
 const spec = loaded.spec as CollectionsFile;

@@ -15,7 +15,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as z from 'zod';
-import { checkEnvironment, redact, ROOT } from './deploy';
+import { checkDeployKeys } from './deploy/keys';
+import { ROOT } from './deploy/facts';
+import { redact } from './deploy/redact';
+import { readCommandLine } from './cli';
 import { resolveEnv } from './env-file';
 
 export const COLLECTIONS_FILE = 'database/collections.json';
@@ -454,6 +457,8 @@ export interface DbInitOptions {
   argv: string[];
   processEnv: Record<string, string | undefined>;
   out?: (line: string) => void;
+  /** Where a usage error goes; default stderr. */
+  errOut?: (line: string) => void;
   /** Builds the admin from the keys; default uses @cloudbase/manager-node. */
   admin?: (keys: {
     secretId: string;
@@ -464,23 +469,28 @@ export interface DbInitOptions {
 }
 
 export const DB_INIT_USAGE = `usage: npm run db:init [-- --dry-run]
-  --dry-run  validate ${COLLECTIONS_FILE} and print the plan; no keys, no network
+  --dry-run   validate ${COLLECTIONS_FILE} and print the plan; no keys, no network
+  -h, --help  this text
   without TCB_API_KEY_ID/TCB_API_KEY: prints the console steps and exits 2`;
+
+export const DB_INIT_COMMAND = {
+  name: 'npm run db:init',
+  usage: DB_INIT_USAGE,
+  options: { 'dry-run': { type: 'boolean' } },
+  allowPositionals: false,
+} as const;
 
 export async function main(opts: DbInitOptions): Promise<number> {
   const root = opts.root ?? ROOT;
   const out = opts.out ?? ((l: string) => console.log(l));
-  const unknown = opts.argv.filter((a) => !['--dry-run', '--help', '-h'].includes(a));
-  if (unknown.length) {
-    out(`db:init: unknown argument ${unknown.join(' ')}`);
-    out(DB_INIT_USAGE);
-    return 2;
+  const line = readCommandLine(DB_INIT_COMMAND, opts.argv);
+  if (!line.run) {
+    // --help on stdout; a usage error on stderr, exit 2.
+    const print = line.code === 0 ? out : (opts.errOut ?? ((l: string) => console.error(l)));
+    print((line.stdout || line.stderr).trimEnd());
+    return line.code;
   }
-  if (opts.argv.includes('--help') || opts.argv.includes('-h')) {
-    out(DB_INIT_USAGE);
-    return 0;
-  }
-  const dryRun = opts.argv.includes('--dry-run');
+  const dryRun = line.values['dry-run'] ?? false;
 
   const { spec, problems } = loadCollections(root);
   if (!spec) {
@@ -490,13 +500,8 @@ export async function main(opts: DbInitOptions): Promise<number> {
   }
 
   const env = resolveEnv(root, opts.processEnv).values;
-  // Only the deploy-only keys matter here; reuse their schema through the shared check.
-  const keyIssues = checkEnvironment(env, { forDeploy: true }).issues.filter(
-    (i) =>
-      i.level === 'error' &&
-      i.key &&
-      ['ENV_ID', 'TCB_API_KEY_ID', 'TCB_API_KEY', 'TCB_REGION'].includes(i.key),
-  );
+  // Only the deploy-only keys matter here: ENV_ID, the API key and the region.
+  const keyIssues = checkDeployKeys(env).issues.filter((i) => i.level === 'error');
   const envId = env.ENV_ID?.trim() || undefined;
 
   for (const l of formatPlan(spec, envId)) out(l);

@@ -1,37 +1,82 @@
 /**
  * `npm run demo -- "<share text>"`: the product's main job once, as a user sees it — submit, live
- * progress from the watch, the result, and the notice WeChat would deliver.
+ * progress from the watch, the result, and the notice as WeChat would show it.
+ *
+ * Exit codes: 0 the text was extracted; 1 nothing was started (the text was refused, a flag or a
+ * setting is wrong, or the stack could not run); 2 the task ran and failed or timed out.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExtractAnswer } from '../shared/api';
 import { FAILURE_MESSAGES, isFailureCode } from '../shared/errors';
+import { progressPercent, statusLabel } from '../shared/presentation';
 import { TaskStatus, isTerminal } from '../shared/status';
 import { viewFromRaw, type TaskView } from '../shared/task';
 import { callFunction, watch } from '../emulator/client';
-import { startProductStack } from './local-stack';
+import { commandLineOrExit } from './cli';
+import { localTemplates, startProductStack, type LocalTemplate } from './local-stack';
+import { refuseInvalidSettings } from './local-settings';
 
 const USER = 'demo-user';
 const SAMPLE =
   '7.94 复制打开抖音，看看【小猫的作品】好可爱 # 萌宠 https://v.douyin.com/iRNBho6u/ :9pm z@A.gb 08/12';
 
-function bar(progress: number): string {
-  const filled = Math.round(progress / 5);
-  return `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}] ${String(progress).padStart(3)}%`;
+export const DEMO_USAGE = `usage: npm run demo [-- "<share text>"]
+  submits the share text (a sample Douyin text when none is given) on a fresh local stack,
+  draws the live progress, prints the result and the notice the user would receive
+  --build     rebuild the function bundles first (npm run demo passes it)
+  -h, --help  this text
+  exit 0 extracted; 1 nothing started (text refused, bad flag or setting); 2 the task failed or timed out
+  a link whose path contains "fail" makes the Coze stand-in fail the run`;
+
+const DEMO_COMMAND = {
+  name: 'npm run demo',
+  usage: DEMO_USAGE,
+  options: { build: { type: 'boolean' } },
+  allowPositionals: true,
+  // 2 means "the task failed" here: a usage error is one more way nothing was started.
+  usageExitCode: 1,
+} as const;
+
+function bar(percent: number): string {
+  const filled = Math.round(percent / 5);
+  return `[${'█'.repeat(filled)}${'░'.repeat(20 - filled)}] ${String(percent).padStart(3)}%`;
 }
 
-const stageOf = (t: TaskView) =>
-  t.status === TaskStatus.Pending
-    ? '排队中'
-    : t.status === TaskStatus.Processing
-      ? '提取中'
-      : '完成';
+/** The progress line the page would show: the label of the status it is in, failed included. */
+function progressLine(t: TaskView): string {
+  return `${bar(progressPercent(t, t.status))} ${statusLabel(t.status)}`;
+}
+
+interface SentNotice {
+  templateId?: string;
+  page?: string;
+  data?: Record<string, { value?: string }>;
+}
+
+/** A notice as 服务通知 shows it: the template's title, then one "name: value" line per keyword. */
+export function noticeLines(sent: SentNotice, templates: LocalTemplate[]): string[] {
+  const template = templates.find((t) => t.id === sent.templateId);
+  const data = sent.data ?? {};
+  const keywords = template?.keywords ?? Object.keys(data);
+  return [
+    template?.title ?? `订阅消息 ${sent.templateId ?? ''}`,
+    ...keywords.map((k) => `${template?.labels[k] ?? k}: ${data[k]?.value ?? ''}`),
+    ...(sent.page ? [`（点开进入 ${sent.page}）`] : []),
+  ];
+}
 
 async function main(): Promise<number> {
-  const shareText = process.argv.slice(2).join(' ').trim() || SAMPLE;
+  const { values, positionals } = commandLineOrExit(DEMO_COMMAND);
+  const shareText = positionals.join(' ').trim() || SAMPLE;
+  refuseInvalidSettings(DEMO_COMMAND.name, process.env, { port: false });
   const dataDir = mkdtempSync(join(tmpdir(), 'svt-demo-'));
-  const product = await startProductStack({ dataDir, inheritEnv: true });
+  const product = await startProductStack({
+    dataDir,
+    inheritEnv: true,
+    ...(values.build ? { build: true } : {}),
+  });
   try {
     const { url } = product;
     console.log(
@@ -74,7 +119,7 @@ async function main(): Promise<number> {
         (snapshot) => {
           const view = viewFromRaw(snapshot.docs[0]);
           if (!view) return;
-          process.stdout.write(`\r${bar(view.progress)} ${stageOf(view)}   `);
+          process.stdout.write(`\r${progressLine(view)}   `);
           if (isTerminal(view.status)) {
             clearTimeout(timer);
             w.close();
@@ -108,9 +153,12 @@ async function main(): Promise<number> {
       await new Promise((r) => setTimeout(r, 100));
       sent = product.outbox();
     }
-    console.log(
-      sent.length ? `订阅消息已发送：\n${JSON.stringify(sent, null, 2)}` : '没有发送订阅消息',
-    );
+    if (!sent.length) console.log('没有发送订阅消息');
+    const templates = localTemplates(product.env);
+    for (const notice of sent) {
+      console.log(`订阅消息已发送（微信「服务通知」里这样显示）：`);
+      for (const line of noticeLines(notice as SentNotice, templates)) console.log(`  ${line}`);
+    }
     return final.status === TaskStatus.Completed ? 0 : 2;
   } finally {
     await product.close();
@@ -118,10 +166,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : String(err));
+      process.exit(1);
+    },
+  );
+}

@@ -3,27 +3,23 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CONFIG_KEYS, SECRET_KEYS, loadConfig } from '../shared/config';
+import { parseArgs } from './deploy/args';
+import { checkEnvironment } from './deploy/env-check';
+import { checkProject } from './deploy/cross-checks';
+import { ROOT } from './deploy/facts';
+import { errorsOf, type Issue } from './deploy/issues';
+import { main } from './deploy/main';
+import { checkCron, checkRc, describeCron, type Rc } from './deploy/rc';
+import { redact } from './deploy/redact';
+import { renderLikeTcb } from './deploy/render';
 import {
-  ROOT,
-  checkCron,
-  checkEnvironment,
-  checkProject,
-  checkRc,
-  describeCron,
-  errorsOf,
   interpretDeploy,
   interpretEnvList,
   interpretLogin,
   interpretServiceList,
-  main,
-  parseArgs,
   printedServiceLink,
-  redact,
-  renderLikeTcb,
-  type Issue,
-  type Rc,
   type RunResult,
-} from './deploy';
+} from './deploy/tcb';
 import { parseEnvFile } from './env-file';
 
 const example = parseEnvFile(fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8')).values;

@@ -30,19 +30,55 @@ export const LOCAL_DEFAULTS = {
 const SUCCESS_KEYS = 'title:thing1,status:phrase2,time:time3,note:thing4';
 const FAILURE_KEYS = 'title:thing1,status:phrase2,reason:thing3,time:time4';
 
-const keywordsOf = (spec: string) => spec.split(',').map((pair) => pair.split(':')[1] ?? '');
+/** A template as the local stack declares it: what WeChat checks (id, keywords) and shows (names). */
+export interface LocalTemplate {
+  id: string;
+  /** the template's title, the first line of the notice in 服务通知 */
+  title: string;
+  keywords: string[];
+  /** keyword → the name WeChat prints before its value ("视频标题: …") */
+  labels: Record<string, string>;
+}
 
-/** The two templates the emulator knows, as WeChat would: id and keyword names. */
-export function localTemplates(env: Record<string, string | undefined> = {}) {
+const SUCCESS_SHAPE = {
+  title: '文案提取完成通知',
+  labels: { title: '视频标题', status: '处理状态', time: '完成时间', note: '备注' },
+};
+const FAILURE_SHAPE = {
+  title: '文案提取失败通知',
+  labels: {
+    title: '视频标题',
+    status: '处理状态',
+    reason: '失败原因',
+    time: '失败时间',
+    note: '备注',
+  },
+};
+
+function templateOf(
+  id: string,
+  spec: string,
+  shape: { title: string; labels: Record<string, string> },
+): LocalTemplate {
+  const pairs = spec.split(',').map((pair) => pair.split(':'));
+  const labels: Record<string, string> = {};
+  for (const [field = '', keyword = ''] of pairs) labels[keyword] = shape.labels[field] ?? field;
+  return { id, title: shape.title, keywords: pairs.map((p) => p[1] ?? ''), labels };
+}
+
+/** The two templates the emulator knows, as WeChat would: id, title and keyword names. */
+export function localTemplates(env: Record<string, string | undefined> = {}): LocalTemplate[] {
   return [
-    {
-      id: env.SUBSCRIBE_TEMPLATE_SUCCESS_ID ?? LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_SUCCESS_ID,
-      keywords: keywordsOf(env.SUBSCRIBE_SUCCESS_KEYS ?? SUCCESS_KEYS),
-    },
-    {
-      id: env.SUBSCRIBE_TEMPLATE_FAILURE_ID ?? LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_FAILURE_ID,
-      keywords: keywordsOf(env.SUBSCRIBE_FAILURE_KEYS ?? FAILURE_KEYS),
-    },
+    templateOf(
+      env.SUBSCRIBE_TEMPLATE_SUCCESS_ID ?? LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_SUCCESS_ID,
+      env.SUBSCRIBE_SUCCESS_KEYS ?? SUCCESS_KEYS,
+      SUCCESS_SHAPE,
+    ),
+    templateOf(
+      env.SUBSCRIBE_TEMPLATE_FAILURE_ID ?? LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_FAILURE_ID,
+      env.SUBSCRIBE_FAILURE_KEYS ?? FAILURE_KEYS,
+      FAILURE_SHAPE,
+    ),
   ];
 }
 
@@ -105,18 +141,7 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
   const port = opts.port && opts.port > 0 ? opts.port : await freePort(host);
   const url = `http://${host}:${port}`;
   const given = { ...(opts.inheritEnv ? pickDefined(process.env) : {}), ...opts.env };
-  // As the design says: with a token and a workflow id, the real Coze is used.
-  const usingRealCoze = Boolean(given.COZE_API_TOKEN && given.COZE_WORKFLOW_ID);
-
-  const env: Record<string, string> = {
-    ...LOCAL_DEFAULTS,
-    SUBSCRIBE_SUCCESS_KEYS: SUCCESS_KEYS,
-    SUBSCRIBE_FAILURE_KEYS: FAILURE_KEYS,
-    WEBHOOK_URL: `${url}/webhook/coze`,
-    ...given,
-    // The stand-in answers at /coze; the real Coze is api.coze.cn unless COZE_API_BASE says else.
-    COZE_API_BASE: usingRealCoze ? (given.COZE_API_BASE ?? 'https://api.coze.cn') : `${url}/coze`,
-  };
+  const { env, usingRealCoze } = productEnv(url, given);
 
   const standin = usingRealCoze
     ? null
@@ -165,7 +190,26 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
   };
 }
 
-function pickDefined(env: NodeJS.ProcessEnv): Record<string, string> {
+/** The settings the functions run with on a stack at `url`, from what was set (`given`). */
+export function productEnv(
+  url: string,
+  given: Record<string, string>,
+): { env: Record<string, string>; usingRealCoze: boolean } {
+  // As the design says: with a token and a workflow id, the real Coze is used.
+  const usingRealCoze = Boolean(given.COZE_API_TOKEN && given.COZE_WORKFLOW_ID);
+  const env: Record<string, string> = {
+    ...LOCAL_DEFAULTS,
+    SUBSCRIBE_SUCCESS_KEYS: SUCCESS_KEYS,
+    SUBSCRIBE_FAILURE_KEYS: FAILURE_KEYS,
+    WEBHOOK_URL: `${url}/webhook/coze`,
+    ...given,
+    // The stand-in answers at /coze; the real Coze is api.coze.cn unless COZE_API_BASE says else.
+    COZE_API_BASE: usingRealCoze ? (given.COZE_API_BASE ?? 'https://api.coze.cn') : `${url}/coze`,
+  };
+  return { env, usingRealCoze };
+}
+
+export function pickDefined(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(env)) if (typeof v === 'string' && v !== '') out[k] = v;
   return out;

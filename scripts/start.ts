@@ -2,17 +2,45 @@
  * `npm start`: the whole product on this machine. Prints where everything is; Ctrl-C stops it.
  * `npm start -- --project DIR` serves another CloudBase project's cloudbaserc.json and functions
  * on the same emulator, with nothing of this product in it.
+ *
+ * The flags and the settings are checked first, so `--help`, an unknown flag or an invalid
+ * setting answer at once, before anything is built or started.
  */
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseMainSettings, runLocalStack } from '../emulator/main';
+import { commandLineOrExit } from './cli';
 import { REPO_ROOT, startProductStack } from './local-stack';
+import { portSetting, refuseInvalidSettings } from './local-settings';
+
+export const START_USAGE = `usage: npm start [-- --project DIR]
+  --project DIR  serve another CloudBase project (its cloudbaserc.json and functions) instead
+  --build        build the function bundles and the mini-program first (npm start passes it)
+  -h, --help     this text
+  settings: every key of .env.example from the environment (local-only defaults for the secrets);
+  PORT (3000), DATA_DIR (.data), TIMER_OVERRIDE_S, COZE_STANDIN_* (see README, Configuration)`;
+
+const START_COMMAND = {
+  name: 'npm start',
+  usage: START_USAGE,
+  options: { project: { type: 'string' }, build: { type: 'boolean' } },
+  allowPositionals: false,
+} as const;
 
 async function main(): Promise<void> {
-  if (process.argv.slice(2).some((a) => a === '--project' || a.startsWith('--project='))) {
-    await runLocalStack({ settings: parseMainSettings() });
+  const { values } = commandLineOrExit(START_COMMAND);
+  if (values.project !== undefined) {
+    await runLocalStack({ settings: parseMainSettings(['--project', values.project]) });
     return;
   }
-  const port = Number(process.env.PORT ?? 3000);
+  refuseInvalidSettings(START_COMMAND.name, process.env);
+  if (values.build) {
+    execFileSync(process.execPath, [join(REPO_ROOT, 'scripts', 'build.mjs')], {
+      cwd: REPO_ROOT,
+      stdio: 'inherit',
+    });
+  }
+  const port = portSetting(process.env) ?? 3000;
   const dataDir = process.env.DATA_DIR ?? join(REPO_ROOT, '.data');
   const product = await startProductStack({
     port,

@@ -1,0 +1,65 @@
+/** Cross-checks between the functions' configuration and cloudbaserc.json. */
+import type { Config } from '../../shared/config';
+import { ROUTE, TIMER_FN } from './facts';
+import { err, warn, type Issue } from './issues';
+import type { DeployKeys } from './keys';
+import type { Rc } from './rc';
+
+export function defaultServiceUrl(envId: string, route: string): string {
+  // What `tcb fn deploy` prints for a function with a path (the console shows the real domain).
+  return `https://${envId}.service.tcloudbase.com${route}`;
+}
+
+export function checkProject(rc: Rc, config: Config, deploy: DeployKeys | undefined): Issue[] {
+  const issues: Issue[] = [];
+  const url = new URL(config.WEBHOOK_URL);
+  if (url.protocol !== 'https:') {
+    issues.push(
+      err('WEBHOOK_URL must be https: the callback carries results and a signature', 'WEBHOOK_URL'),
+    );
+  }
+  const route = rc.functions.find((f) => f.name === ROUTE.fn)?.path;
+  if (route && url.pathname.replace(/\/$/, '') !== route) {
+    issues.push(err(`WEBHOOK_URL must end with the route path ${route}`, 'WEBHOOK_URL'));
+  }
+  if (deploy && route && url.host !== new URL(defaultServiceUrl(deploy.ENV_ID, route)).host) {
+    issues.push(
+      warn(
+        `WEBHOOK_URL's host is not ${deploy.ENV_ID}.service.tcloudbase.com: fine for a custom or console-shown domain, check it`,
+        'WEBHOOK_URL',
+      ),
+    );
+  }
+  const sweeper = rc.functions.find((f) => f.name === TIMER_FN);
+  if (sweeper) {
+    // A sweep stops starting work at its budget; a call already started may take 2 x COZE_TIMEOUT_MS.
+    const worst = config.SWEEP_BUDGET_MS + 2 * config.COZE_TIMEOUT_MS;
+    if (worst >= sweeper.timeout * 1000) {
+      issues.push(
+        err(
+          `SWEEP_BUDGET_MS + 2 x COZE_TIMEOUT_MS (${worst} ms) must stay under ${TIMER_FN}'s timeout (${sweeper.timeout} s)`,
+          'SWEEP_BUDGET_MS',
+        ),
+      );
+    }
+  }
+  const starter = rc.functions.find((f) => f.name === 'extractText');
+  // `create` bounds its Coze call at COZE_START_TIMEOUT_MS (+100) and still writes the task.
+  if (starter && config.COZE_START_TIMEOUT_MS + 2000 > starter.timeout * 1000) {
+    issues.push(
+      err(
+        `COZE_START_TIMEOUT_MS + 2 s of database work must fit extractText's timeout (${starter.timeout} s)`,
+        'COZE_START_TIMEOUT_MS',
+      ),
+    );
+  }
+  if (config.TASK_TIMEOUT_S <= config.RECONCILE_AFTER_S) {
+    issues.push(
+      warn(
+        'TASK_TIMEOUT_S is not above RECONCILE_AFTER_S: tasks time out before any reconcile',
+        'TASK_TIMEOUT_S',
+      ),
+    );
+  }
+  return issues;
+}
