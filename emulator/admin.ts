@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Doc, isPlainObject, parseEJSON, stringifyEJSON } from './ejson';
+import { dbOpKind, type Monitor } from './monitor';
 import { DbError, type FindOptions, type Store } from './store';
 import type { FunctionRuntime } from './runtime/pool';
 import type { SubscriptionService } from './subscribe';
@@ -15,6 +16,9 @@ export interface AdminContext {
   runtime: FunctionRuntime;
   subscriptions: SubscriptionService;
   log: (line: string) => void;
+  monitor?: Monitor;
+  /** The request's `seqId` query parameter: names the function invocation that made it. */
+  seqId?: string | null;
 }
 
 export type AdminParams = Record<string, unknown>;
@@ -200,7 +204,7 @@ const invokeFunction: AdminAction = async (p, { runtime }) => {
 
 const OPENAPI_JSON = 'application/json';
 
-const wxOpenApi: AdminAction = (p, { subscriptions }) => {
+const wxOpenApi: AdminAction = (p, { subscriptions, monitor, seqId }) => {
   const apiName = typeof p.apiName === 'string' ? p.apiName : '';
   const raw = p.requestData;
   if (!Buffer.isBuffer(raw)) throw invalid('requestData must be a protobuf buffer');
@@ -211,6 +215,16 @@ const wxOpenApi: AdminAction = (p, { subscriptions }) => {
     for (const [k, v] of req.pairs) params[k] = JSON.parse(v.toString('utf8')) as unknown;
     if (apiName === 'subscribeMessage.send') {
       reply = { ...subscriptions.send(params) };
+      monitor?.record({
+        type: 'message',
+        invocationId: monitor.invocationOfSeqId(seqId),
+        fn: null,
+        api: apiName,
+        touser: typeof params.touser === 'string' ? params.touser : '',
+        templateId: typeof params.template_id === 'string' ? params.template_id : '',
+        errcode: typeof reply.errcode === 'number' ? reply.errcode : -1,
+        errmsg: typeof reply.errmsg === 'string' ? reply.errmsg : '',
+      });
     } else {
       reply = {
         errcode: 48001,
@@ -303,13 +317,30 @@ export async function handleAdmin(
       requestId,
     });
   }
+  const op = dbOpKind(action);
+  const started = Date.now();
+  const observe = (code: string): void => {
+    if (!ctx.monitor || !op) return;
+    ctx.monitor.record({
+      type: 'db',
+      invocationId: ctx.monitor.invocationOfSeqId(ctx.seqId),
+      fn: null,
+      action,
+      op,
+      collection: typeof params.collectionName === 'string' ? params.collectionName : '',
+      durationMs: Date.now() - started,
+      code,
+    });
+  };
   try {
     const result = await handler(params, ctx);
+    observe('OK');
     if ('raw' in result && Buffer.isBuffer(result.raw)) {
       return { status: 200, contentType: String(result.contentType), body: result.raw };
     }
     return json({ ...result, requestId });
   } catch (e) {
+    observe(e instanceof AdminError || e instanceof DbError ? e.code : 'SYS_ERR');
     if (e instanceof AdminError || e instanceof DbError)
       return json({ code: e.code, message: e.message, requestId });
     ctx.log(`admin ${action} failed: ${(e as Error).stack ?? String(e)}`);
