@@ -83,7 +83,7 @@ it('reports subscription sends with WeChat answer code and the sending invocatio
     const m = seen.filter((e) => e.type === 'message');
     return m.length === 2 ? m : null;
   });
-  expect(sends.map((e) => e.type === 'message' && [e.touser, e.errcode, e.fn])).toEqual([
+  expect(sends!.map((e) => e.type === 'message' && [e.touser, e.errcode, e.fn])).toEqual([
     ['u-5', 43101, 'notify'],
     ['u-5', 0, 'notify'],
   ]);
