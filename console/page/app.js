@@ -620,7 +620,11 @@ function Drive() {
   }, []);
 
   const setKnob = (k, v) =>
-    run('stand-in', async () => setKnobs(await call('/standin', { [k]: v })) ?? 'ok');
+    run('stand-in', async () => {
+      const now = await call('/standin', { [k]: v });
+      setKnobs(now);
+      return now;
+    });
 
   return html`
     <div class="grid" data-testid="drive">
@@ -801,4 +805,7 @@ function App() {
 }
 
 connect();
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+// The boot text is not preact's to diff: clear it before the first render.
+root.textContent = '';
+render(html`<${App} />`, root);
