@@ -100,11 +100,7 @@ export interface MessageSent {
 }
 
 export type MonitorEvent =
-  | InvocationStarted
-  | InvocationFinished
-  | DbAction
-  | FunctionLogLine
-  | MessageSent;
+  InvocationStarted | InvocationFinished | DbAction | FunctionLogLine | MessageSent;
 
 type Omitted<E> = E extends MonitorEvent ? Omit<E, 'seq' | 'at'> & { at?: number } : never;
 
@@ -226,7 +222,9 @@ export class Monitor {
   }
 
   /** Fills in the invocation's database counts. */
-  invocationFinished(f: Omit<InvocationFinished, 'type' | 'seq' | 'at' | 'reads' | 'writes'>): void {
+  invocationFinished(
+    f: Omit<InvocationFinished, 'type' | 'seq' | 'at' | 'reads' | 'writes'>,
+  ): void {
     this.record({ type: 'invocation.finished', ...f, reads: 0, writes: 0 });
   }
 

@@ -160,7 +160,7 @@ function Overview() {
                 <td>${t.trigger}</td>
                 <td class="mono">${t.cron}</td>
                 <td>
-                  ${t.nextAt ? `${fmtTime(t.nextAt)} (in ${Math.max(0, Math.round((t.nextAt - data.now) / 1000))} s)` : 'off'}
+                  ${t.nextAt ? `${fmtTime(t.nextAt)} (in ${Math.max(0, Math.round((t.nextAt - data.now) / 1000))} s)` : 'off (timers disabled)'}
                 </td>
               </tr>`,
           )}
@@ -202,7 +202,7 @@ function Overview() {
                       html`<div class="mono">
                         ${fmtTime(i.startedAt)} ${i.source} ${i.durationMs ?? '…'} ms
                         <${Badge} cls=${i.ok === false ? 'bad' : i.ok ? 'ok' : ''}
-                          >${i.ok === null ? 'running' : i.code}<//
+                          >${i.ok === null ? 'running' : i.ok ? 'ok' : i.code}<//
                         >
                         <span class="muted"> r${i.reads} w${i.writes}</span>
                       </div>`,
