@@ -55,4 +55,9 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The console page: browser ES modules served as they are (no build step).
+    files: ['console/page/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
+  },
 );

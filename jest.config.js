@@ -11,6 +11,7 @@ module.exports = {
         '<rootDir>/shared',
         '<rootDir>/cloudfunctions',
         '<rootDir>/emulator',
+        '<rootDir>/console',
         '<rootDir>/scripts',
         '<rootDir>/test',
       ],

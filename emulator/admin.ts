@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Doc, isPlainObject, parseEJSON, stringifyEJSON } from './ejson';
+import { dbOpKind, type Monitor } from './monitor';
 import { DbError, type FindOptions, type Store } from './store';
 import type { FunctionRuntime } from './runtime/pool';
 import type { SubscriptionService } from './subscribe';
@@ -23,6 +24,9 @@ export interface AdminContext {
   log: (line: string) => void;
   /** The caller's `X-TCB-Source` header (`<TCB_SOURCE>,<run env tag>`), when it sent one. */
   source?: string;
+  monitor?: Monitor;
+  /** The request's `seqId` query parameter: names the function invocation that made it. */
+  seqId?: string | null;
 }
 
 export type AdminParams = Record<string, unknown>;
@@ -310,7 +314,21 @@ const wxOpenApi: AdminAction = (p, ctx) => {
   if (!Buffer.isBuffer(raw)) throw invalid('requestData must be a protobuf buffer');
   let body: Buffer;
   try {
-    body = answerOpenApi(apiName, raw, ctx);
+    const { monitor, seqId } = ctx;
+    body = answerOpenApi(apiName, raw, {
+      ...ctx,
+      onMessageSent: (params, reply) =>
+        monitor?.record({
+          type: 'message',
+          invocationId: monitor.invocationOfSeqId(seqId),
+          fn: null,
+          api: apiName,
+          touser: typeof params.touser === 'string' ? params.touser : '',
+          templateId: typeof params.template_id === 'string' ? params.template_id : '',
+          errcode: typeof reply.errcode === 'number' ? reply.errcode : -1,
+          errmsg: typeof reply.errmsg === 'string' ? reply.errmsg : '',
+        }),
+    });
   } catch (e) {
     throw invalid(`cannot decode requestData: ${(e as Error).message}`);
   }
@@ -402,13 +420,34 @@ export async function handleAdmin(
       requestId,
     });
   }
+  const op = dbOpKind(action);
+  const started = Date.now();
+  const observe = (code: string): void => {
+    if (!ctx.monitor || !op) return;
+    ctx.monitor.record({
+      type: 'db',
+      invocationId: ctx.monitor.invocationOfSeqId(ctx.seqId),
+      fn: null,
+      action,
+      op,
+      collection: typeof params.collectionName === 'string' ? params.collectionName : '',
+      durationMs: Date.now() - started,
+      code,
+    });
+  };
   try {
     const result = await handler(params, ctx);
+    observe('OK');
     if ('raw' in result && Buffer.isBuffer(result.raw)) {
       return { status: 200, contentType: String(result.contentType), body: result.raw };
     }
     return json({ ...result, requestId });
   } catch (e) {
+    observe(
+      e instanceof AdminError || e instanceof DbError || e instanceof StorageError
+        ? e.code
+        : 'SYS_ERR',
+    );
     if (e instanceof AdminError || e instanceof DbError || e instanceof StorageError)
       return json({ code: e.code, message: e.message, requestId });
     ctx.log(`admin ${action} failed: ${(e as Error).stack ?? String(e)}`);

@@ -75,8 +75,35 @@ export interface StandinRun {
   deliveries: StandinDelivery[];
 }
 
+/** The fault knobs, changeable while the stand-in runs; a change applies to runs started after it. */
+export interface StandinSettings {
+  delayMs: number;
+  callbackMode: CallbackMode;
+  createErrorRate: number;
+}
+
+/** A callback as it was posted (what a replay re-posts: the same bytes and headers, kept in memory only). */
+export interface RecordedCallback {
+  seq: number;
+  executeId: string;
+  taskId: string;
+  webhookId: string;
+  type: CallbackType;
+  progress: number;
+  at: number;
+  httpStatus: number | null;
+  replayOf: number | null;
+}
+
 export interface CozeStandin {
   prefix: '/coze';
+  settings(): StandinSettings;
+  /** Validates and applies a change of knobs; answers the knobs now in force. */
+  configure(patch: Partial<StandinSettings>): StandinSettings;
+  /** The callbacks posted since start, oldest first (no body, no headers: they carry the token). */
+  recorded(): RecordedCallback[];
+  /** Posts a recorded callback again, byte for byte; answers the webhook's status and answer. */
+  replay(seq: number): Promise<{ httpStatus: number | null; answer: string }>;
   handler(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Copies of every run known, oldest first. */
   runs(): StandinRun[];
@@ -293,16 +320,33 @@ const storeSchema = z.object({ version: z.literal(1), runs: z.array(runSchema) }
 
 // ---------------------------------------------------------------------------------------------
 
-export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
-  const delayMs = opts.delayMs ?? DEFAULT_DELAY_MS;
-  const mode = opts.callbackMode ?? 'normal';
-  const errorRate = opts.createErrorRate ?? 0;
+function checkSettings(s: StandinSettings): StandinSettings {
+  const { delayMs, callbackMode, createErrorRate } = s;
   if (!(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= MAX_DELAY_MS)) {
     throw new Error(`coze stand-in: delayMs must be 0..${MAX_DELAY_MS}`);
   }
-  if (!isCallbackMode(mode)) throw new Error(`coze stand-in: unknown callbackMode ${String(mode)}`);
-  if (!(errorRate >= 0 && errorRate <= 1))
+  if (!isCallbackMode(callbackMode))
+    throw new Error(`coze stand-in: unknown callbackMode ${String(callbackMode)}`);
+  if (!(createErrorRate >= 0 && createErrorRate <= 1))
     throw new Error('coze stand-in: createErrorRate must be 0..1');
+  return { delayMs, callbackMode, createErrorRate };
+}
+
+const MAX_RECORDED = 500;
+type Recorded = RecordedCallback & { headers: Record<string, string>; body: string; url: string };
+
+export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
+  let knobs = checkSettings({
+    delayMs: opts.delayMs ?? DEFAULT_DELAY_MS,
+    callbackMode: opts.callbackMode ?? 'normal',
+    createErrorRate: opts.createErrorRate ?? 0,
+  });
+  const recorded: (RecordedCallback & {
+    headers: Record<string, string>;
+    body: string;
+    url: string;
+  })[] = [];
+  let recordSeq = 0;
   if (!opts.token) throw new Error('coze stand-in: token is empty');
   // Fails now, not at the first callback, when the secret is unusable (the message has no secret).
   signCallback(opts.webhookSecret, 'probe', 0, '');
@@ -455,21 +499,39 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
       httpStatus: null,
     };
     const what = `run ${run.executeId} task ${run.taskId}: ${step.type} ${step.progress} (${webhookId})`;
+    const headers = {
+      'content-type': 'application/json; charset=utf-8',
+      'webhook-id': webhookId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signCallback(opts.webhookSecret, webhookId, timestamp, body),
+    };
+    const record: Recorded = {
+      seq: ++recordSeq,
+      executeId: run.executeId,
+      taskId: run.taskId,
+      webhookId,
+      type: step.type,
+      progress: step.progress,
+      at,
+      httpStatus: null,
+      replayOf: null,
+      headers,
+      body,
+      url: run.callbackUrl,
+    };
+    recorded.push(record);
+    if (recorded.length > MAX_RECORDED) recorded.splice(0, recorded.length - MAX_RECORDED);
     try {
       const res = await fetch(run.callbackUrl, {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json; charset=utf-8',
-          'webhook-id': webhookId,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signCallback(opts.webhookSecret, webhookId, timestamp, body),
-        },
+        headers,
         body,
         signal: AbortSignal.any([AbortSignal.timeout(CALLBACK_TIMEOUT_MS), aborter.signal]),
       });
       // The answer is not needed, only its status; drain it so the socket is freed.
       await res.arrayBuffer().catch(() => undefined);
       delivery.httpStatus = res.status;
+      record.httpStatus = res.status;
       log(`${what} -> ${res.status}`);
     } catch (err) {
       // Like the HTTP node set to ignore exceptions: logged, never retried, the run goes on.
@@ -545,6 +607,7 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
       return answer(res, 200, { code: 4000, msg: 'parameter callback_url is not an http(s) URL' });
     }
     if (closed) return answer(res, 503, { code: 5000, msg: 'busy: the stand-in is shutting down' });
+    const { delayMs, callbackMode: mode, createErrorRate: errorRate } = knobs;
     if (errorRate > 0 && random() < errorRate) {
       log(`start for task ${p.task_id}: answering 5000 busy (COZE_STANDIN_CREATE_ERROR_RATE)`);
       return answer(res, 200, { code: 5000, msg: 'busy' });
@@ -625,9 +688,46 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
     }
   }
 
+  async function replay(seq: number): Promise<{ httpStatus: number | null; answer: string }> {
+    const original = recorded.find((r) => r.seq === seq);
+    if (!original) throw new Error(`no recorded callback #${seq}`);
+    const copy: Recorded = {
+      ...original,
+      seq: ++recordSeq,
+      at: now(),
+      httpStatus: null,
+      replayOf: seq,
+    };
+    recorded.push(copy);
+    try {
+      const res = await fetch(original.url, {
+        method: 'POST',
+        headers: original.headers,
+        body: original.body,
+        signal: AbortSignal.any([AbortSignal.timeout(CALLBACK_TIMEOUT_MS), aborter.signal]),
+      });
+      const answer = await res.text();
+      copy.httpStatus = res.status;
+      log(`replayed callback #${seq} (${original.webhookId}) -> ${res.status}`);
+      return { httpStatus: res.status, answer: answer.slice(0, 500) };
+    } catch (err) {
+      return { httpStatus: null, answer: fetchFailure(err) };
+    }
+  }
+
   return {
     prefix: PREFIX,
     handler,
+    settings: () => ({ ...knobs }),
+    configure(patch) {
+      knobs = checkSettings({ ...knobs, ...patch });
+      log(
+        `settings: callbacks ${knobs.callbackMode}, start error rate ${knobs.createErrorRate}, run ${knobs.delayMs} ms`,
+      );
+      return { ...knobs };
+    },
+    recorded: () => recorded.map(({ headers: _h, body: _b, url: _u, ...meta }) => ({ ...meta })),
+    replay,
     runs: () => [...runs.values()].map((r) => structuredClone(r)),
     async settle() {
       while (loops.size > 0) await Promise.allSettled([...loops]);

@@ -8,10 +8,12 @@ import type { Duplex } from 'node:stream';
 import { handleAdmin } from './admin';
 import { isPlainObject } from './ejson';
 import { buildHttpEvent, writeHttpResult } from './http-access';
+import { Monitor } from './monitor';
 import { loadProject, type FunctionSpec } from './project';
 import { FunctionRuntime, type InvokeOutcome, type InvokeRequest } from './runtime/pool';
 import { STORAGE_ROUTE, StorageService } from './storage';
-import { Store } from './store';
+import { type ChangeEvent, type FindOptions, Store } from './store';
+import type { Doc } from './ejson';
 import { type SentMessage, SubscriptionService } from './subscribe';
 import { TimerScheduler } from './timers';
 import { TransactionManager } from './transaction';
@@ -20,6 +22,8 @@ import { WatchServer } from './watch';
 export type { SentMessage, TemplateSpec } from './subscribe';
 export type { WatchSnapshot, DocChange } from './watch';
 export { adminActions, AdminError, type AdminAction, type AdminContext } from './admin';
+export { Monitor, dbOpKind, type MonitorEvent, type InvocationRecord } from './monitor';
+export type { ChangeEvent, FindOptions } from './store';
 export { DEFAULT_APPID, LOCAL_SECRET_ID, LOCAL_SECRET_KEY } from './runtime/pool';
 
 export interface LocalStackOptions {
@@ -42,6 +46,8 @@ export interface LocalStackOptions {
   /** Extra handlers mounted under a path prefix, e.g. the Coze stand-in at '/coze'. */
   extraRoutes?: {
     prefix: string;
+    /** Only the path equal to `prefix` (e.g. '/'), not the paths under it. */
+    exact?: boolean;
     handler: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
   }[];
   /** Collections created at start if missing. */
@@ -68,6 +74,21 @@ export interface LocalStack {
   /** Hard-kills running instances (fault tests); events in flight fail like a crashed instance. */
   killInstances(name?: string): Promise<void>;
   stats(): { invocations: Record<string, number>; peakRssMb: Record<string, number> };
+  /** Invocations, database actions, function output, message sends, as they happen. */
+  monitor: Monitor;
+  /** Read-only view of the database (tools such as the console; functions go through the SDK). */
+  data: {
+    collections(): string[];
+    find(collection: string, query?: Doc, opts?: FindOptions): Doc[];
+    onChange(listener: (e: ChangeEvent) => void): () => void;
+  };
+  /** Subscription grants left per user and template. */
+  grants(): Record<string, Record<string, number>>;
+  templates(): { id: string; keywords: string[] }[];
+  /** Instances per function (running / busy / max). */
+  instances(): Record<string, { running: number; busy: number; max: number }>;
+  /** Timer triggers and when each fires next (null when timers are off). */
+  timers(): { fn: string; trigger: string; cron: string; nextAt: number | null }[];
   /** Stops server, timers and instances; flushes the store. */
   close(): Promise<void>;
 }
@@ -154,6 +175,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   }
   const transactions = new TransactionManager(store, log);
   const watch = new WatchServer(store, log);
+  const monitor = new Monitor();
   const httpRoutes = project.functions
     .filter((f): f is FunctionSpec & { httpPath: string } => typeof f.httpPath === 'string')
     .sort((a, b) => b.httpPath.length - a.httpPath.length);
@@ -196,6 +218,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         storage,
         log,
         ...(header(req, 'x-tcb-source') ? { source: header(req, 'x-tcb-source') } : {}),
+        monitor,
+        seqId: url.searchParams.get('seqId'),
       });
       res.writeHead(out.status, {
         'content-type': out.contentType,
@@ -263,7 +287,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         return sendJson(res, 400, { ok: false, error: (e as Error).message });
       }
     }
-    const extra = extraRoutes.find((r) => matches(p, r.prefix));
+    const extra = extraRoutes.find((r) => (r.exact ? p === r.prefix : matches(p, r.prefix)));
     if (extra) {
       await extra.handler(req, res);
       return;
@@ -327,6 +351,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       path.resolve(__dirname, '..', 'node_modules'),
     ],
     log,
+    monitor,
   });
   started.runtime = fnRuntime;
 
@@ -380,7 +405,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     },
     log,
   );
-  if (opts.timersEnabled !== false) scheduler.start();
+  const timersOn = opts.timersEnabled !== false;
+  if (timersOn) scheduler.start();
 
   let closing: Promise<void> | undefined;
   return {
@@ -398,6 +424,17 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     },
     killInstances: (name) => fnRuntime.killInstances(name),
     stats: () => fnRuntime.stats(),
+    monitor,
+    data: {
+      collections: () => store.collections(),
+      find: (collection, query, findOpts) =>
+        store.has(collection) ? store.find(collection, query ?? {}, findOpts) : [],
+      onChange: (listener) => store.onChange(listener),
+    },
+    grants: () => subscriptions.grantsAll(),
+    templates: () => subscriptions.templateSpecs(),
+    instances: () => fnRuntime.instances(),
+    timers: () => scheduler.next(timersOn),
     close() {
       closing ??= (async () => {
         scheduler.stop();

@@ -12,6 +12,8 @@ import { decodeCommApiData, encodeCommOpenApiResp } from './wire';
 export interface OpenApiContext {
   subscriptions: SubscriptionService;
   log: (line: string) => void;
+  /** Told of every subscription-message answer (the stack's monitor records sends). */
+  onMessageSent?: (params: Record<string, unknown>, reply: Record<string, unknown>) => void;
 }
 
 export type OpenApiReply =
@@ -95,9 +97,11 @@ const getUnlimited: OpenApiHandler = (params, { log }) => {
 };
 
 export const openApiHandlers: Record<string, OpenApiHandler> = {
-  'subscribeMessage.send': (params, { subscriptions }) => ({
-    json: { ...subscriptions.send(params) },
-  }),
+  'subscribeMessage.send': (params, { subscriptions, onMessageSent }) => {
+    const reply = { ...subscriptions.send(params) };
+    onMessageSent?.(params, reply);
+    return { json: reply };
+  },
   'security.msgSecCheck': msgSecCheck,
   'wxacode.getUnlimited': getUnlimited,
 };

@@ -141,6 +141,14 @@ export class SubscriptionService {
     return { ...mine };
   }
 
+  grantsAll(): Record<string, Record<string, number>> {
+    return structuredClone(this.grants);
+  }
+
+  templateSpecs(): TemplateSpec[] {
+    return [...this.templates.values()].map((t) => ({ id: t.id, keywords: [...t.keywords] }));
+  }
+
   grantsOf(openid: string): Record<string, number> {
     return { ...(this.grants[openid] ?? {}) };
   }

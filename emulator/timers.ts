@@ -11,6 +11,7 @@ export class TimerScheduler {
   private timer: NodeJS.Timeout | undefined;
   private lastSecond = Math.floor(Date.now() / 1000);
   private readonly specs: { fn: string; trigger: string; cron: CronSpec }[];
+  private lastOverrideFire = Date.now();
 
   constructor(
     targets: TimerTarget[],
@@ -33,7 +34,9 @@ export class TimerScheduler {
     if (!this.specs.length) return;
     if (this.overrideS > 0) {
       // Every trigger of every function, each on its own (the caller skips one whose previous run still goes).
+      this.lastOverrideFire = Date.now();
       this.timer = setInterval(() => {
+        this.lastOverrideFire = Date.now();
         for (const s of this.specs) this.fire(s.fn, s.trigger);
       }, this.overrideS * 1000);
       this.timer.unref();
@@ -56,6 +59,25 @@ export class TimerScheduler {
     }
     this.lastSecond = now;
     this.schedule();
+  }
+
+  /** Each trigger and its next fire time (ms since epoch); null when not running or none within a day. */
+  next(running: boolean): { fn: string; trigger: string; cron: string; nextAt: number | null }[] {
+    const now = Date.now();
+    return this.specs.map((s) => {
+      let nextAt: number | null = null;
+      if (running && this.overrideS > 0) nextAt = this.lastOverrideFire + this.overrideS * 1000;
+      else if (running) {
+        const first = Math.floor(now / 1000) + 1;
+        for (let sec = first; sec < first + 86_400; sec++) {
+          if (s.cron.matches(sec * 1000)) {
+            nextAt = sec * 1000;
+            break;
+          }
+        }
+      }
+      return { fn: s.fn, trigger: s.trigger, cron: s.cron.source, nextAt };
+    });
   }
 
   stop(): void {

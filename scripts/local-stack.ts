@@ -14,6 +14,7 @@ import {
   type CozeStandin,
 } from '../emulator/coze-standin';
 import { COLLECTIONS } from '../cloudfunctions/_lib/store';
+import { createConsole } from '../console/server';
 
 export const REPO_ROOT = join(__dirname, '..');
 
@@ -93,6 +94,8 @@ export interface ProductStackOptions {
   timerOverrideS?: number;
   timersEnabled?: boolean;
   instancesPerFunction?: number;
+  /** serve the console at `/` (default true) */
+  console?: boolean;
   /** build dist/functions first (default: only when missing) */
   build?: boolean;
   log?: (line: string) => void;
@@ -157,6 +160,7 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
 
   const templates = localTemplates(env);
 
+  const localConsole = opts.console === false ? null : createConsole();
   const timerOverride = opts.timerOverrideS ?? numberOrUndefined(env.TIMER_OVERRIDE_S);
   const stack = await startLocalStack({
     port,
@@ -170,10 +174,15 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
     ...(opts.instancesPerFunction !== undefined
       ? { instancesPerFunction: opts.instancesPerFunction }
       : {}),
-    extraRoutes: standin ? [{ prefix: standin.prefix, handler: standin.handler }] : [],
+    extraRoutes: [
+      ...(standin ? [{ prefix: standin.prefix, handler: standin.handler }] : []),
+      ...(localConsole?.routes ?? []),
+    ],
     collections: [...COLLECTIONS],
     ...(opts.log ? { log: opts.log } : {}),
   });
+
+  localConsole?.attach({ stack, standin, env, usingRealCoze, dataDir: opts.dataDir });
 
   return {
     url: stack.url,
@@ -184,6 +193,7 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
     usingRealCoze,
     outbox: () => stack.outbox(),
     close: async () => {
+      localConsole?.close();
       await standin?.close();
       await stack.close();
     },

@@ -88,7 +88,8 @@ export async function deliverNotice(deps: NoticeDeps, task: TaskDoc): Promise<No
       notification_attempts: task.notification_attempts + 1,
       updated_at: deps.now(),
     });
-    log.info('notice_sent', { task: task._id, kind });
+    // WeChat answered errcode 0 (the SDK throws on any other).
+    log.info('notice_sent', { task: task._id, kind, code: 0, templateId: template.id });
     return 'sent';
   } catch (err) {
     const code = sendErrorCode(err);

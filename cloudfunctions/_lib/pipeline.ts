@@ -37,7 +37,14 @@ export async function applyEvent(
 ): Promise<TaskDoc | null> {
   const plan = planTransition(event, deps.now());
   const won = await deps.store.applyTransition(task._id, plan);
-  deps.log.info('transition', { task: task._id, step: event.type, applied: won });
+  deps.log.info('transition', {
+    task: task._id,
+    step: event.type,
+    applied: won,
+    to: plan.set.status ?? null,
+    source: 'source' in event ? event.source : null,
+    executeId: event.type === 'dispatched' ? event.executeId : undefined,
+  });
   return won ? { ...task, ...plan.set } : null;
 }
 

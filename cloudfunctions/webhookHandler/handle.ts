@@ -35,28 +35,29 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
   if (raw.length > MAX_CALLBACK_BYTES) return refuse(413, 'TOO_LARGE', 'body over 1 MiB');
 
   const headers = lowerCaseHeaders(event);
+  // Logged with every outcome so a delivery can be followed; an id, never a header value that signs.
+  const webhookId = headers['webhook-id'] ?? '';
   const nowS = Math.floor(deps.now().getTime() / 1000);
   const verified = verifyCallback(webhookSecrets(deps.config), headers, raw, nowS);
   if (!verified.ok) {
-    log.warn('callback_refused', { reason: verified.reason });
+    log.warn('callback_refused', { reason: verified.reason, webhookId });
     return refuse(401, 'UNAUTHORIZED', 'signature or timestamp not accepted');
   }
   const parsed = parseCallbackBody(raw.toString('utf8'));
   if (!parsed.ok) {
-    log.warn('callback_malformed', { issues: parsed.issues });
+    log.warn('callback_malformed', { issues: parsed.issues, webhookId });
     return refuse(400, 'MALFORMED', 'body does not match the callback schema');
   }
   const body = parsed.body;
   const taskId = body.data.task_id;
-  const webhookId = headers['webhook-id'] ?? '';
 
   const task = await deps.store.get(taskId);
   if (!task) {
-    log.warn('callback_unknown_task', { task: taskId });
+    log.warn('callback_unknown_task', { task: taskId, webhookId });
     return refuse(404, 'NOT_FOUND', 'unknown task');
   }
   if (!tokensMatch(body.data.callback_token, task.callback_token_hash)) {
-    log.warn('callback_bad_token', { task: taskId });
+    log.warn('callback_bad_token', { task: taskId, webhookId });
     return refuse(401, 'UNAUTHORIZED', 'callback token not accepted');
   }
 
@@ -77,11 +78,18 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
       return true;
     });
   // A racing copy may have recorded the id first; the one whose write won still says so.
-  return answer(deps, taskId, fresh || outcome === 'processed' ? outcome : 'duplicate', body.type);
+  const final = fresh || outcome === 'processed' ? outcome : 'duplicate';
+  return answer(deps, taskId, final, body.type, webhookId);
 }
 
-function answer(deps: WebhookDeps, taskId: string, outcome: Outcome, type: string): HttpAnswer {
-  deps.log.info('callback', { task: taskId, type, outcome });
+function answer(
+  deps: WebhookDeps,
+  taskId: string,
+  outcome: Outcome,
+  type: string,
+  webhookId: string,
+): HttpAnswer {
+  deps.log.info('callback', { task: taskId, type, outcome, webhookId });
   return json(200, { ok: true, outcome });
 }
 

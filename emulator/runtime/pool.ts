@@ -7,6 +7,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Monitor } from '../monitor';
 import type { FunctionSpec, ProjectSpec } from '../project';
 import type { ChildMessage, ParentMessage } from './protocol';
 
@@ -44,6 +45,8 @@ export interface RuntimeOptions {
   /** Extra module folders for the children (so bundled TypeScript functions still find wx-server-sdk). */
   nodePaths: string[];
   log: (line: string) => void;
+  /** Sees every invocation and output line; the invocation id is the TCB_SEQID the SDK sends along. */
+  monitor?: Monitor;
 }
 
 /** Error codes the cloud uses for callFunction failures. */
@@ -124,6 +127,8 @@ class Instance {
   readonly ready: Promise<void>;
   readonly exited: Promise<void>;
   idleTimer: NodeJS.Timeout | undefined;
+  /** The invocation served last: output lines are attributed to it. */
+  invocationId: string | null = null;
 
   constructor(
     readonly spec: FunctionSpec,
@@ -320,7 +325,10 @@ export class FunctionRuntime {
     return env;
   }
 
-  private invocationEnv(req: InvokeRequest): { env: Record<string, string>; unset: string[] } {
+  private invocationEnv(
+    req: InvokeRequest,
+    seqId: string,
+  ): { env: Record<string, string>; unset: string[] } {
     const env: Record<string, string> = {};
     const keys: string[] = [];
     const put = (key: string, value: string | undefined): void => {
@@ -340,7 +348,7 @@ export class FunctionRuntime {
       req.source === 'function' && req.callerSource
         ? `${req.callerSource},${SOURCE_TAG.function}`
         : SOURCE_TAG[req.source];
-    env.TCB_SEQID = randomBytes(8).toString('hex');
+    env.TCB_SEQID = seqId;
     if (req.source === 'timer') env.TRIGGER_SRC = 'timer';
     return { env, unset: PER_INVOCATION_KEYS.filter((k) => !(k in env)) };
   }
@@ -356,7 +364,10 @@ export class FunctionRuntime {
         const mb = Math.round((rss / 1048576) * 10) / 10;
         if (mb > (this.peakRss[name] ?? 0)) this.peakRss[name] = mb;
       },
-      (line) => this.opts.log(`[${name}] ${line}`),
+      (line) => {
+        this.opts.log(`[${name}] ${line}`);
+        this.opts.monitor?.record({ type: 'log', fn: name, invocationId: inst.invocationId, line });
+      },
       (dead) => {
         pool.instances = pool.instances.filter((i) => i !== dead);
         if (dead.idleTimer) clearTimeout(dead.idleTimer);
@@ -450,7 +461,19 @@ export class FunctionRuntime {
       };
     } else {
       this.invocations[name] = (this.invocations[name] ?? 0) + 1;
-      outcome = await this.run(pool, req, started);
+      const invocationId = randomBytes(8).toString('hex');
+      const who = { invocationId, fn: name, source: req.source };
+      const caller = req.openid && req.source === 'client' ? { openid: req.openid } : {};
+      this.opts.monitor?.invocationStarted({ ...who, ...caller });
+      outcome = await this.run(pool, req, started, invocationId);
+      this.opts.monitor?.invocationFinished({
+        ...who,
+        ...caller,
+        durationMs: Date.now() - started,
+        ok: outcome.ok,
+        code: outcome.ok ? 0 : outcome.errCode,
+        outcome: outcome.ok ? 'ok' : outcome.kind,
+      });
     }
     const tag = outcome.ok ? 'ok' : `${outcome.kind} ${outcome.errCode}`;
     this.opts.log(`invoke ${name} (${req.source}) ${Date.now() - started}ms ${tag}`);
@@ -458,7 +481,12 @@ export class FunctionRuntime {
     return outcome;
   }
 
-  private async run(pool: Pool, req: InvokeRequest, started: number): Promise<InvokeOutcome> {
+  private async run(
+    pool: Pool,
+    req: InvokeRequest,
+    started: number,
+    invocationId: string,
+  ): Promise<InvokeOutcome> {
     let inst: Instance;
     try {
       inst = await this.acquire(pool);
@@ -473,7 +501,8 @@ export class FunctionRuntime {
     }
     const spec = pool.spec;
     const id = this.nextId++;
-    const { env, unset } = this.invocationEnv(req);
+    const { env, unset } = this.invocationEnv(req, invocationId);
+    inst.invocationId = invocationId;
     const outcome = await new Promise<InvokeOutcome>((resolve) => {
       const timeoutMs = spec.timeoutS * 1000;
       const begun = Date.now();
@@ -525,6 +554,20 @@ export class FunctionRuntime {
     }
     for (const v of victims) v.kill();
     await Promise.all(victims.map((v) => v.exited));
+  }
+
+  /** Instances per function: how many run, how many serve an event now. */
+  instances(): Record<string, { running: number; busy: number; max: number }> {
+    const out: Record<string, { running: number; busy: number; max: number }> = {};
+    for (const [name, pool] of this.pools) {
+      const alive = pool.instances.filter((i) => i.alive);
+      out[name] = {
+        running: alive.length,
+        busy: alive.filter((i) => i.busy).length,
+        max: this.opts.maxInstances,
+      };
+    }
+    return out;
   }
 
   stats(): { invocations: Record<string, number>; peakRssMb: Record<string, number> } {

@@ -1,0 +1,211 @@
+/** The console's API on the real local stack: timelines from what the stack saw, knobs, replay, no secrets. */
+import { rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startProductStack, type ProductStack } from '../scripts/local-stack';
+
+jest.setTimeout(60_000);
+
+const SHARE = '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/';
+
+let product: ProductStack;
+let dataDir: string;
+/** Every answer and every live event the console gave, to search for secrets at the end. */
+const seenText: string[] = [];
+let events: AbortController;
+
+async function api<T = unknown>(
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; data: T }> {
+  const res = await fetch(`${product.url}/_console/api${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  seenText.push(text);
+  return { status: res.status, data: JSON.parse(text) as T };
+}
+
+async function until<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  what: string,
+): Promise<T> {
+  const deadline = Date.now() + 40_000;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+interface Entry {
+  kind: string;
+  title: string;
+  detail: string;
+  rel: number;
+}
+interface Timeline {
+  task: Record<string, unknown>;
+  entries: Entry[];
+  cost: { invocationCount: number; reads: number; writes: number };
+}
+
+const timelineOf = (id: string) => api<Timeline>(`/tasks/${id}`).then((r) => r.data);
+
+async function submit(openid: string, text = SHARE): Promise<string> {
+  const { data } = await api<{ ok: boolean; task: { _id: string } }>('/submit', {
+    openid,
+    shareText: text,
+    subscribe: true,
+  });
+  expect(data.ok).toBe(true);
+  return data.task._id;
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'console-test-'));
+  product = await startProductStack({
+    port: 0,
+    dataDir,
+    timersEnabled: false,
+    instancesPerFunction: 2,
+    env: { COZE_STANDIN_DELAY_MS: '300' },
+  });
+  // The live stream too must never carry a secret.
+  events = new AbortController();
+  void fetch(`${product.url}/_console/events`, { signal: events.signal })
+    .then(async (res) => {
+      const reader = res.body!.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        seenText.push(Buffer.from(value).toString('utf8'));
+      }
+    })
+    .catch(() => undefined);
+});
+
+afterAll(async () => {
+  events.abort();
+  await product.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('serves the page at / and the front-end library from node_modules', async () => {
+  const page = await fetch(`${product.url}/`);
+  expect(page.headers.get('content-type')).toMatch(/text\/html/);
+  expect(await page.text()).toContain('/_console/app.js');
+  const lib = await fetch(`${product.url}/_console/vendor/preact.mjs`);
+  expect(lib.status).toBe(200);
+  // The function's HTTP route is not shadowed by the console at '/'.
+  const hook = await fetch(`${product.url}/webhook/coze`, { method: 'POST', body: '{}' });
+  expect(hook.status).toBe(401);
+});
+
+it('tells a task from submit to notice, with its cost', async () => {
+  const id = await submit('console-a');
+  const done = await until(async () => {
+    const t = await timelineOf(id);
+    return t.task.status === 'completed' && t.entries.some((e) => e.title.startsWith('notice sent'))
+      ? t
+      : null;
+  }, 'the task to complete and its notice to be sent');
+  const titles = done.entries.map((e) => `${e.kind}: ${e.title}`);
+  expect(titles[0]).toBe('create: created');
+  expect(titles).toContain('dispatch: run started → processing');
+  expect(titles).toContain('callback: callback completed: processed');
+  expect(titles).toContain('transition: completed → completed');
+  expect(titles).toContain('notice: notice claimed');
+  const dispatch = done.entries.find((e) => e.kind === 'dispatch')!;
+  expect(dispatch.detail).toMatch(/execute_id 7\d{18}/);
+  const callback = done.entries.find((e) => e.title === 'callback completed: processed')!;
+  expect(callback.detail).toMatch(/webhook-id msg_[0-9a-f]{32}/);
+  expect(done.entries.find((e) => e.title.startsWith('notice sent'))!.detail).toContain(
+    'errcode 0',
+  );
+  expect(done.entries.every((e, i, all) => i === 0 || e.rel >= all[i - 1]!.rel)).toBe(true);
+  // extractText once, webhookHandler once per callback (progress 30, 70, completed).
+  expect(done.cost.invocationCount).toBeGreaterThanOrEqual(2);
+  expect(done.cost.reads).toBeGreaterThan(0);
+  expect(done.cost.writes).toBeGreaterThan(0);
+  expect(done.task).not.toHaveProperty('callback_token_hash');
+
+  const { data: list } = await api<{ _id: string }[]>('/tasks?user=console-a&status=completed');
+  expect(list.map((t) => t._id)).toEqual([id]);
+  const { data: none } = await api<unknown[]>('/tasks?user=console-a&status=failed');
+  expect(none).toEqual([]);
+
+  const { data: notices } = await api<{
+    outbox: { touser: string; title: string; page: string; rows: { label: string }[] }[];
+  }>('/notices');
+  const mine = notices.outbox.find((m) => m.touser === 'console-a')!;
+  expect(mine.title).toBe('文案提取完成通知');
+  expect(mine.page).toContain(id);
+  expect(mine.rows.map((r) => r.label)).toContain('视频标题');
+
+  const { data: requests } =
+    await api<{ type: string; action?: string; op?: string }[]>('/requests');
+  expect(requests.some((e) => e.type === 'db' && e.op === 'write')).toBe(true);
+  expect(requests.some((e) => e.type === 'invocation.finished')).toBe(true);
+
+  const { data: logs } = await api<{ fields: { task?: string } }[]>(`/logs?task=${id}&level=info`);
+  expect(logs.length).toBeGreaterThan(0);
+  expect(logs.every((l) => l.fields.task === id || JSON.stringify(l).includes(id))).toBe(true);
+});
+
+it('replays a recorded callback byte for byte and shows it answered as a duplicate', async () => {
+  const { data: recorded } =
+    await api<{ seq: number; type: string; taskId: string }[]>('/callbacks');
+  const final = recorded.find((c) => c.type === 'workflow.execution.completed')!;
+  const { data: replay } = await api<{ httpStatus: number; answer: string }>(
+    `/callbacks/${final.seq}/replay`,
+    {},
+  );
+  expect(replay.httpStatus).toBe(200);
+  expect(JSON.parse(replay.answer)).toEqual({ ok: true, outcome: 'duplicate' });
+  await until(async () => {
+    const t = await timelineOf(final.taskId);
+    return t.entries.some((e) => e.title === 'callback completed: duplicate') &&
+      t.entries.some((e) => e.title.startsWith(`replay of #${final.seq}`))
+      ? t
+      : null;
+  }, 'the replay in the timeline');
+});
+
+it('changes the stand-in at run time: the next task gets duplicated callbacks', async () => {
+  const bad = await api('/standin', { callbackMode: 'sideways' });
+  expect(bad.status).toBe(400);
+  const { data: knobs } = await api<{ callbackMode: string }>('/standin', {
+    callbackMode: 'duplicate',
+  });
+  expect(knobs.callbackMode).toBe('duplicate');
+  const id = await submit('console-b');
+  await until(async () => {
+    const t = await timelineOf(id);
+    return t.task.status === 'completed' &&
+      t.entries.some((e) => e.title === 'callback completed: duplicate')
+      ? t
+      : null;
+  }, 'a duplicated final callback');
+  await api('/standin', { callbackMode: 'normal' });
+  const { data: sweep } = await api<{ ok: boolean }>('/sweep', {});
+  expect(sweep.ok).toBe(true);
+});
+
+it('never answers a secret, a callback token or its hash', async () => {
+  await api('/overview');
+  await api('/tasks');
+  await api('/requests');
+  await api('/logs');
+  const secrets = [product.env.WEBHOOK_SECRET!, product.env.COZE_API_TOKEN!];
+  for (const run of product.standin!.runs()) secrets.push(run.callbackToken);
+  for (const t of product.stack.data.find('tasks')) secrets.push(String(t.callback_token_hash));
+  expect(secrets.length).toBeGreaterThan(4);
+  const all = seenText.join('\n');
+  expect(all.length).toBeGreaterThan(1000);
+  for (const s of secrets) expect(all).not.toContain(s);
+  expect(all).not.toMatch(/callback_token/);
+});
