@@ -109,10 +109,13 @@ it('tells a task from submit to notice, with its cost', async () => {
   const id = await submit('console-a');
   const done = await until(async () => {
     const t = await timelineOf(id);
-    return t.task.status === 'completed' && t.entries.some((e) => e.title.startsWith('notice sent'))
-      ? t
-      : null;
-  }, 'the task to complete and its notice to be sent');
+    // Log lines trail the writes they tell of: wait for the last ones, never race them.
+    const settled =
+      t.task.status === 'completed' &&
+      t.entries.some((e) => e.title.startsWith('notice sent')) &&
+      t.entries.some((e) => e.title === 'callback completed: processed');
+    return settled ? t : null;
+  }, 'the task to complete, its notice to be sent and its final callback logged');
   const titles = done.entries.map((e) => `${e.kind}: ${e.title}`);
   expect(titles[0]).toBe('create: created');
   expect(titles).toContain('dispatch: run started → processing');
