@@ -401,12 +401,13 @@ export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
       status === TaskStatus.Pending
         ? '排队中'
         : `正在提取 ${progressPercent(task, TaskStatus.Processing)}%`;
+  else if (status === TaskStatus.Cancelled) detail = '你取消了这次提取';
   else detail = failureReason({ status, error_code: task.errorCode, error_message: null });
   return {
     id: task.taskId,
     title: task.title?.trim() || fallbackTitle(task.platform, task.caption),
     detail: detail.length > DETAIL_MAX ? `${detail.slice(0, DETAIL_MAX)}…` : detail,
-    detailIsReason: !done && !running,
+    detailIsReason: !done && !running && status !== TaskStatus.Cancelled,
     cover: task.cover ?? '',
     initial: platform.slice(0, 1),
     platform: task.platform,
