@@ -269,6 +269,9 @@ export function waitText(typicalMs: number | null, elapsedMs: number): string {
 // ---------------------------------------------------------------------------------------------
 // The whole card
 
+/** What a cancelled task says (the catalogue's 已取消 would only repeat the headline). */
+export const CANCELLED_TEXT = '你取消了这次提取，链接还可以再提取';
+
 /** A task view as the card reads it; `caption` comes from the share text (null when none). */
 export type CardTask = TaskView & { caption?: string | null };
 
@@ -293,6 +296,8 @@ export interface TaskCard {
   sourceText: string;
   /** the result's title, else the caption of the share text, else e.g. 抖音视频 */
   title: string;
+  /** what the video is about (the caption or the result's title); '' when unknown */
+  subject: string;
   cover: string;
   content: string;
   wordCount: number;
@@ -305,6 +310,8 @@ export interface TaskCard {
   permanent: boolean;
   /** the main action of an unsuccessful end; '' while running or when completed */
   mainAction: FailureAction | '';
+  /** 重试, or 重新提取 after a cancel */
+  retryLabel: string;
   canCancel: boolean;
   canRetry: boolean;
   createdText: string;
@@ -349,14 +356,20 @@ export function presentTask(task: CardTask, now: Date, typicalMs: number | null 
     platformLabel: PLATFORM_LABELS[task.platform],
     sourceText: shortLink(task.input_url),
     title: result?.title.trim() || fallbackTitle(task.platform, task.caption),
+    subject: result?.title.trim() || task.caption?.trim() || '',
     cover: result?.cover ?? '',
     content: result?.content ?? '',
     wordCount: countWords(result?.content ?? ''),
     videoUrl: result?.video_url ?? '',
     videoLinkText: result?.video_url ? shortLink(result.video_url) : '',
-    reason: ended ? failureReason(task, status) : '',
+    reason: !ended
+      ? ''
+      : status === TaskStatus.Cancelled
+        ? CANCELLED_TEXT
+        : failureReason(task, status),
     permanent: outcome?.nature === 'permanent',
     mainAction: outcome?.action ?? '',
+    retryLabel: status === TaskStatus.Cancelled ? '重新提取' : '重试',
     canCancel: !terminal,
     canRetry: outcome?.nature === 'transient',
     createdText: relativeTime(task.created_at, now),
@@ -401,7 +414,7 @@ export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
       status === TaskStatus.Pending
         ? '排队中'
         : `正在提取 ${progressPercent(task, TaskStatus.Processing)}%`;
-  else if (status === TaskStatus.Cancelled) detail = '你取消了这次提取';
+  else if (status === TaskStatus.Cancelled) detail = CANCELLED_TEXT;
   else detail = failureReason({ status, error_code: task.errorCode, error_message: null });
   return {
     id: task.taskId,
