@@ -14,13 +14,12 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 
-const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const ROOT = path.resolve(__dirname, '..', '..');
 const MP = path.join(ROOT, 'miniprogram');
-const require = createRequire(import.meta.url);
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an untyped CommonJS file
 const wxss = require('miniprogram-simulate/src/wxss.js') as {
   compile(source: string, options: { prefix: string }): string;
 };
@@ -63,7 +62,8 @@ const HOW_TO_INSTALL_FONT =
 export function findChromium(): string {
   const fromEnv = process.env.CHROMIUM_PATH;
   if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist. ${HOW_TO_INSTALL_CHROMIUM}`);
+    if (!existsSync(fromEnv))
+      throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist. ${HOW_TO_INSTALL_CHROMIUM}`);
     return fromEnv;
   }
   for (const name of ['chromium', 'chromium-browser']) {
@@ -176,12 +176,15 @@ function coverFor(url: string): string {
   return `data:image/svg+xml;utf8,${encodeURIComponent(svg)}`;
 }
 
-function document(entry: ManifestEntry, body: string, scheme: Scheme): string {
+function pageHtml(entry: ManifestEntry, body: string, scheme: Scheme): string {
   const t = theme(scheme);
   const fg = t.navText === 'white' ? '#fff' : '#000';
   const capsuleBg = scheme === 'dark' ? 'rgba(0,0,0,.15)' : 'rgba(255,255,255,.6)';
   const capsuleLine = scheme === 'dark' ? 'rgba(255,255,255,.25)' : 'rgba(0,0,0,.15)';
-  const withCovers = body.replace(/src="(https?:\/\/[^"]+)"/g, (_, url: string) => `src="${coverFor(url)}"`);
+  const withCovers = body.replace(
+    /src="(https?:\/\/[^"]+)"/g,
+    (_, url: string) => `src="${coverFor(url)}"`,
+  );
   const back = entry.page === 'history' ? '<span class="back">‹</span>' : '';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=375">
 <style>${styles(entry.page)}</style>
@@ -208,15 +211,17 @@ function readManifest(htmlDir: string): ManifestEntry[] {
     }));
 }
 
+const LAYOUT_SCRIPT = `(() => {
+  const out = {};
+  for (const el of document.querySelectorAll('[id]')) {
+    const r = el.getBoundingClientRect();
+    out[el.id] = { x: r.x, y: r.y, width: r.width, height: r.height };
+  }
+  return out;
+})()`;
+
 async function layoutOf(tab: Page): Promise<Record<string, Box>> {
-  return tab.evaluate(() => {
-    const out: Record<string, { x: number; y: number; width: number; height: number }> = {};
-    for (const el of Array.from(document.querySelectorAll('[id]'))) {
-      const r = el.getBoundingClientRect();
-      out[el.id] = { x: r.x, y: r.y, width: r.width, height: r.height };
-    }
-    return out;
-  });
+  return (await tab.evaluate(LAYOUT_SCRIPT)) as Record<string, Box>;
 }
 
 /** Draws the states; the files written, in order. */
@@ -242,14 +247,17 @@ export async function shoot(options: ShotOptions): Promise<string[]> {
       // Never the network: the pictures are made from files and data: links only.
       await ctx.route('**/*', (route) => {
         const url = route.request().url();
-        return url.startsWith('data:') || url.startsWith('about:') ? route.continue() : route.abort();
+        return url.startsWith('data:') || url.startsWith('about:')
+          ? route.continue()
+          : route.abort();
       });
       const tab = await ctx.newPage();
       for (const entry of entries) {
         const body = readFileSync(path.join(options.htmlDir, `${entry.name}.body.html`), 'utf8');
         await tab.setViewportSize(VIEWPORT);
-        await tab.setContent(document(entry, body, scheme), { waitUntil: 'load' });
-        await tab.evaluate(() => document.fonts.ready);
+        await tab.setContent(pageHtml(entry, body, scheme), { waitUntil: 'load' });
+        // (Browser-side code as text: this file is typed for Node, without the DOM.)
+        await tab.evaluate('document.fonts.ready.then(() => true)');
         const suffix = scheme === 'dark' ? '-dark' : '';
         const file = path.join(options.outDir, `${entry.name}${suffix}.png`);
         await tab.screenshot({ path: file, animations: 'disabled' });
@@ -260,8 +268,15 @@ export async function shoot(options: ShotOptions): Promise<string[]> {
           written.push(layoutFile);
         }
         if (entry.fullPage && scheme === 'light') {
+          // A screen as tall as the page, so fixed parts (the action bar) sit where they would
+          // at the end of the scroll, not in the middle of the picture.
+          const height = Number(await tab.evaluate('document.documentElement.scrollHeight'));
+          await tab.setViewportSize({
+            width: VIEWPORT.width,
+            height: Math.max(VIEWPORT.height, height),
+          });
           const full = path.join(options.outDir, `${entry.name}-full.png`);
-          await tab.screenshot({ path: full, fullPage: true, animations: 'disabled' });
+          await tab.screenshot({ path: full, animations: 'disabled' });
           written.push(full);
         }
       }
@@ -290,7 +305,7 @@ async function main(): Promise<void> {
   for (const f of written) console.log(path.relative(ROOT, f));
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(import.meta.filename)) {
+if (require.main === module) {
   main().catch((err: unknown) => {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);

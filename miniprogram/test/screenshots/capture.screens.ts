@@ -14,13 +14,17 @@ afterAll(() => {
 });
 
 for (const state of STATES) {
-  it(state.name, async () => {
-    writeText(`${htmlDir}/${state.name}.body.html`, await renderState(state));
-    manifest.push({
-      name: state.name,
-      page: state.page,
-      caption: state.caption,
-      fullPage: state.fullPage === true,
-    });
-  }, 30_000);
+  it(
+    state.name,
+    async () => {
+      writeText(`${htmlDir}/${state.name}.body.html`, await renderState(state));
+      manifest.push({
+        name: state.name,
+        page: state.page,
+        caption: state.caption,
+        fullPage: state.fullPage === true,
+      });
+    },
+    30_000,
+  );
 }

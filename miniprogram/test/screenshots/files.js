@@ -33,7 +33,11 @@ function runShooter(args, timeoutMs) {
     encoding: 'utf8',
     timeout: timeoutMs,
   });
-  return { status: res.status, stdout: res.stdout ?? '', stderr: res.stderr ?? String(res.error ?? '') };
+  return {
+    status: res.status,
+    stdout: res.stdout ?? '',
+    stderr: res.stderr ?? String(res.error ?? ''),
+  };
 }
 
 function readJson(file) {
@@ -47,4 +51,13 @@ function pngSize(file) {
   return { width: b.readUInt32BE(16), height: b.readUInt32BE(20), bytes: b.length };
 }
 
-module.exports = { repoRoot, htmlDir, writeText, tempDir, removeDir, runShooter, readJson, pngSize };
+module.exports = {
+  repoRoot,
+  htmlDir,
+  writeText,
+  tempDir,
+  removeDir,
+  runShooter,
+  readJson,
+  pngSize,
+};

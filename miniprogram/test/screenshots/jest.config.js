@@ -10,7 +10,10 @@ module.exports = {
   setupFilesAfterEnv: ['<rootDir>/miniprogram/test/setup.ts'],
   testMatch: ['**/capture.screens.ts'],
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/miniprogram/tsconfig.json', diagnostics: false }],
+    '^.+\\.ts$': [
+      'ts-jest',
+      { tsconfig: '<rootDir>/miniprogram/tsconfig.json', diagnostics: false },
+    ],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
 };

@@ -42,9 +42,9 @@ export const LONG_RESULT = {
     'https://v26-web.douyinvod.com/0f3c9a1b2e4d5f60718293a4b5c6d7e8/665f1a2b/video/tos/cn/tos-cn-ve-15/oQAbCdEfGhIjKlMnOpQrStUvWxYz/?a=6383&ch=26&cr=3&dr=0&lr=all&cd=0%7C0%7C0%7C3&br=1212&bt=1212&cs=0&ds=4',
 };
 
-const BILIBILI_TEXT =
-  '【10分钟看懂城市地铁是怎么修的-哔哩哔哩】 https://b23.tv/AbCdEf1';
-const XHS_TEXT = '周末去哪儿 | 杭州小众咖啡店合集 http://xhslink.com/a/AbCdEfG 复制本条信息，打开【小红书】App查看精彩内容！';
+const BILIBILI_TEXT = '【10分钟看懂城市地铁是怎么修的-哔哩哔哩】 https://b23.tv/AbCdEf1';
+const XHS_TEXT =
+  '周末去哪儿 | 杭州小众咖啡店合集 http://xhslink.com/a/AbCdEfG 复制本条信息，打开【小红书】App查看精彩内容！';
 
 async function openIndex(query: Record<string, string> = {}): Promise<PageDriver<unknown>> {
   const page = loadPage<unknown>('index');
@@ -315,7 +315,10 @@ export const STATES: readonly ShotState[] = [
     async drive({ server }) {
       const at = (m: number) => new Date(NOW.getTime() - m * MIN);
       const seed = (p: Partial<TaskDoc>, text?: string) => server.seed(p, text);
-      seed({ _id: 'a', status: TaskStatus.Processing, progress: 40, created_at: at(0.5) }, DOUYIN_TEXT);
+      seed(
+        { _id: 'a', status: TaskStatus.Processing, progress: 40, created_at: at(0.5) },
+        DOUYIN_TEXT,
+      );
       seed({
         _id: 'b',
         status: TaskStatus.Completed,
@@ -353,7 +356,12 @@ export const STATES: readonly ShotState[] = [
         },
         BILIBILI_TEXT,
       );
-      seed({ _id: 'f', status: TaskStatus.Timeout, error_code: 'TIMEOUT', created_at: at(3 * 24 * 60) });
+      seed({
+        _id: 'f',
+        status: TaskStatus.Timeout,
+        error_code: 'TIMEOUT',
+        created_at: at(3 * 24 * 60),
+      });
       seed({
         _id: 'g',
         status: TaskStatus.Completed,
