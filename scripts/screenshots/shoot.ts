@@ -13,7 +13,15 @@
  * --layout also writes <name>.layout.json: the box of every element with an id, for tests.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 
@@ -66,10 +74,18 @@ export function findChromium(): string {
       throw new Error(`CHROMIUM_PATH=${fromEnv} does not exist. ${HOW_TO_INSTALL_CHROMIUM}`);
     return fromEnv;
   }
+  // What `which chromium` answers, without depending on `which` itself.
+  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
   for (const name of ['chromium', 'chromium-browser']) {
-    const res = spawnSync('which', [name], { encoding: 'utf8' });
-    const found = res.status === 0 ? res.stdout.trim() : '';
-    if (found) return found;
+    for (const dir of dirs) {
+      const candidate = path.join(dir, name);
+      try {
+        accessSync(candidate, constants.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
   }
   throw new Error(`No chromium on PATH. ${HOW_TO_INSTALL_CHROMIUM}`);
 }

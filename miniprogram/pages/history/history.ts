@@ -145,7 +145,6 @@ class HistoryPage {
     const items = row.canCopy ? [SHEET_COPY, SHEET_DELETE] : [SHEET_DELETE];
     wx.showActionSheet({
       itemList: items,
-      itemColor: '#000000',
       success: (res) => {
         const chosen = items[res.tapIndex];
         if (chosen === SHEET_COPY) void this.copy(row.id);
