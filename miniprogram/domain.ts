@@ -8,7 +8,13 @@ import { config as zodConfig } from 'zod';
 // WeChat forbids `new Function`; zod only probes for it, but never let it try.
 zodConfig({ jitless: true });
 
-export type { ExtractAnswer, ExtractRequest, ListAnswer, TaskAnswer } from '../shared/api';
+export type {
+  ExtractAnswer,
+  ExtractRequest,
+  ListAnswer,
+  TaskAnswer,
+  TaskSummary,
+} from '../shared/api';
 export { LIST_DEFAULT_LIMIT } from '../shared/api';
 export { ERROR_MESSAGES, isErrorCode, type ErrorAnswer, type ErrorCode } from '../shared/errors';
 export {
@@ -17,14 +23,13 @@ export {
   SUPPORTED_PLATFORMS_TEXT,
   VIDEO_LINK_NOTE,
   answerErrorMessage,
-  effectiveStatus,
   isSilentPastExpiry,
+  presentSummary,
   presentTask,
-  relativeTime,
-  statusLabel,
-  STATUS_TONES,
-  type Stage,
-  type StatusTone,
+  shortLink,
+  typicalWaitMs,
+  type CardTask,
+  type HistoryRow,
   type TaskCard,
 } from '../shared/presentation';
 export { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';

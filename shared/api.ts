@@ -3,8 +3,9 @@
  * The caller is never a field here: the function reads it from WXContext.
  */
 import * as z from 'zod';
-import { MAX_SHARE_TEXT_LENGTH } from './share-text';
+import { MAX_SHARE_TEXT_LENGTH, type Platform } from './share-text';
 import type { ErrorAnswer } from './errors';
+import type { TaskStatus } from './status';
 import type { TaskView } from './task';
 
 const taskId = z.string().trim().min(1).max(64);
@@ -51,6 +52,23 @@ export interface ListAnswer {
   nextCursor: string | null;
 }
 export type ExtractAnswer = TaskAnswer | ListAnswer | ErrorAnswer;
+
+/** One row of the history (`list`): enough to recognise a task without loading it. */
+export interface TaskSummary {
+  taskId: string;
+  status: TaskStatus;
+  platform: Platform;
+  title: string | null;
+  caption: string | null;
+  snippet: string | null;
+  cover: string | null;
+  errorCode: string | null;
+  progress: number;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  updatedAt: string;
+}
 
 /** List cursors are opaque to the client: the created_at and id of the last task seen. */
 export function encodeCursor(createdAt: Date, id: string): string {

@@ -7,12 +7,20 @@ import {
   effectiveStatus,
   failureReason,
   isSilentPastExpiry,
+  FAILURE_OUTCOMES,
+  durationText,
+  failureOutcome,
+  presentSummary,
   presentTask,
   progressPercent,
-  progressStages,
   relativeTime,
+  shortLink,
   statusLabel,
+  typicalWaitMs,
+  waitText,
 } from './presentation';
+import type { TaskSummary } from './api';
+import { FAILURE_CODES } from './errors';
 import { TASK_STATUSES, TaskStatus } from './status';
 import type { TaskView } from './task';
 
@@ -42,8 +50,6 @@ function view(patch: Partial<TaskView> = {}): TaskView {
   };
 }
 
-const states = (t: TaskView, s?: TaskStatus) => progressStages(t, s).map((x) => x.state);
-
 describe('status labels', () => {
   it('has a Chinese label for every status', () => {
     for (const s of TASK_STATUSES) expect(statusLabel(s)).toMatch(/[\u4e00-\u9fff]/);
@@ -53,25 +59,7 @@ describe('status labels', () => {
   });
 });
 
-describe('progress stages', () => {
-  it('queued → extracting → done', () => {
-    expect(states(view())).toEqual(['active', 'todo', 'todo']);
-    expect(states(view({ status: TaskStatus.Processing, progress: 40 }))).toEqual([
-      'done',
-      'active',
-      'todo',
-    ]);
-    expect(states(view({ status: TaskStatus.Completed, progress: 100 }))).toEqual([
-      'done',
-      'done',
-      'done',
-    ]);
-  });
-  it('marks the stage a failure stopped in', () => {
-    expect(states(view({ status: TaskStatus.Failed }))).toEqual(['error', 'todo', 'todo']);
-    const started = view({ status: TaskStatus.Failed, started_at: NOW.toISOString() });
-    expect(states(started)).toEqual(['done', 'error', 'todo']);
-  });
+describe('progress', () => {
   it('percent never shows 0 once submitted and 100 only when done', () => {
     expect(progressPercent(view(), TaskStatus.Pending)).toBe(5);
     expect(progressPercent(view({ progress: 0 }), TaskStatus.Processing)).toBe(10);
@@ -161,8 +149,7 @@ describe('presentTask', () => {
       NOW,
     );
     expect(card).toMatchObject({
-      statusLabel: '已完成',
-      tone: 'success',
+      headline: '提取完成',
       title: '红烧肉',
       wordCount: 6,
       videoUrl: 'v.mp4',
@@ -175,5 +162,152 @@ describe('presentTask', () => {
   });
   it('names an untitled task after its platform', () => {
     expect(presentTask(view({ platform: 'bilibili' }), NOW).title).toBe('哔哩哔哩视频');
+  });
+  it('titles a task without a result by the caption of its share text', () => {
+    const t = {
+      ...view({ status: TaskStatus.Failed, error_code: 'NO_SPEECH' }),
+      caption: ' 好可爱 ',
+    };
+    expect(presentTask(t, NOW).title).toBe('好可爱');
+  });
+  it('says the running state once, with the percentage and the usual wait', () => {
+    const queued = presentTask(view(), NOW);
+    expect(queued).toMatchObject({ headline: '排队中', progressText: '马上开始', canCancel: true });
+    expect(queued.waitText).toBe('通常约 1 分钟');
+    const running = presentTask(view({ status: TaskStatus.Processing, progress: 40 }), NOW, 45_000);
+    expect(running).toMatchObject({ headline: '正在提取文案', progressText: '40%' });
+    expect(running.waitText).toBe('最近的提取一般约 45 秒完成');
+  });
+  it('a permanent failure leads to another link; a transient one to a retry', () => {
+    const photo = presentTask(view({ status: TaskStatus.Failed, error_code: 'PHOTO_NOTE' }), NOW);
+    expect(photo).toMatchObject({ mainAction: 'new_link', permanent: true, canRetry: false });
+    expect(photo.reason).toBe(FAILURE_MESSAGES.PHOTO_NOTE);
+    const busy = presentTask(
+      view({ status: TaskStatus.Failed, error_code: 'PROVIDER_ERROR' }),
+      NOW,
+    );
+    expect(busy).toMatchObject({ mainAction: 'retry', permanent: false, canRetry: true });
+    const done = presentTask(view({ status: TaskStatus.Completed, progress: 100 }), NOW);
+    expect(done).toMatchObject({ mainAction: '', canRetry: false, waitText: '' });
+  });
+  it('shows links as one short line', () => {
+    const card = presentTask(
+      view({
+        status: TaskStatus.Completed,
+        result: {
+          title: 't',
+          content: 'c',
+          cover: '',
+          video_url: 'https://v26-web.douyinvod.com/0f3c9a1b2e4d/665f/video/tos/cn/?a=6383&br=1212',
+        },
+      }),
+      NOW,
+    );
+    expect(card.videoLinkText).toBe('v26-web.douyinvod.com/…');
+    expect(card.sourceText).toBe('v.douyin.com/abc');
+  });
+});
+
+describe('failure outcomes', () => {
+  it('one row per failure code; photo notes, silence, length and gone videos are permanent', () => {
+    expect(Object.keys(FAILURE_OUTCOMES).sort()).toEqual([...FAILURE_CODES].sort());
+    const permanent = FAILURE_CODES.filter((c) => FAILURE_OUTCOMES[c].nature === 'permanent');
+    expect(permanent.sort()).toEqual(['NO_SPEECH', 'PHOTO_NOTE', 'TOO_LONG', 'VIDEO_UNAVAILABLE']);
+    for (const c of FAILURE_CODES) {
+      const o = FAILURE_OUTCOMES[c];
+      expect(o.action).toBe(o.nature === 'permanent' ? 'new_link' : 'retry');
+    }
+  });
+  it('unknown codes, timeouts and cancels are transient', () => {
+    expect(failureOutcome({ status: TaskStatus.Failed, error_code: 'WHAT' }).nature).toBe(
+      'transient',
+    );
+    expect(failureOutcome({ status: TaskStatus.Timeout, error_code: null }).action).toBe('retry');
+    expect(failureOutcome({ status: TaskStatus.Cancelled, error_code: 'CANCELLED' }).action).toBe(
+      'retry',
+    );
+  });
+});
+
+describe('short links', () => {
+  it('keeps a short link whole and cuts a long one to its host', () => {
+    expect(shortLink('https://v.douyin.com/iRNBho6u/')).toBe('v.douyin.com/iRNBho6u');
+    expect(shortLink('https://v3.example.com/video.mp4?expires=1')).toBe('v3.example.com/…');
+    expect(shortLink('https://www.bilibili.com/video/BV1xx411c7mD/extra/long/path')).toBe(
+      'www.bilibili.com/…',
+    );
+    expect(shortLink('b23.tv')).toBe('b23.tv');
+  });
+});
+
+describe('the wait', () => {
+  const done = (ms: number): Pick<TaskSummary, 'status' | 'createdAt' | 'completedAt'> => ({
+    status: TaskStatus.Completed,
+    createdAt: NOW.toISOString(),
+    completedAt: new Date(NOW.getTime() + ms).toISOString(),
+  });
+  it('is the median of recent completed tasks, and unknown with too few of them', () => {
+    expect(typicalWaitMs([done(10_000), done(40_000)])).toBeNull();
+    expect(typicalWaitMs([done(10_000), done(40_000), done(600_000)])).toBe(40_000);
+    expect(typicalWaitMs([done(10_000), done(20_000), done(40_000), done(50_000)])).toBe(30_000);
+    const failed = { ...done(5000), status: TaskStatus.Failed };
+    const broken = { ...done(5000), completedAt: 'nonsense' };
+    expect(typicalWaitMs([failed, failed, broken, done(20_000)])).toBeNull();
+  });
+  it('says the usual wait honestly, and when this one is slower', () => {
+    expect(waitText(null, 10_000)).toBe('通常约 1 分钟');
+    expect(waitText(45_000, 10_000)).toBe('最近的提取一般约 45 秒完成');
+    expect(waitText(45_000, 200_000)).toBe('这次比平时慢一些，请再稍等');
+    expect(waitText(null, 200_000)).toBe('这次比平时慢一些，请再稍等');
+  });
+  it('rounds durations as a person says them', () => {
+    expect(durationText(3_200)).toBe('3 秒');
+    expect(durationText(23_000)).toBe('25 秒');
+    expect(durationText(70_000)).toBe('1 分钟');
+    expect(durationText(200_000)).toBe('3 分钟');
+  });
+});
+
+describe('history rows', () => {
+  const summary = (patch: Partial<TaskSummary> = {}): TaskSummary => ({
+    taskId: 's1',
+    status: TaskStatus.Completed,
+    platform: 'douyin',
+    title: null,
+    caption: null,
+    snippet: null,
+    cover: null,
+    errorCode: null,
+    progress: 100,
+    createdAt: new Date(NOW.getTime() - 180_000).toISOString(),
+    startedAt: null,
+    completedAt: null,
+    updatedAt: NOW.toISOString(),
+    ...patch,
+  });
+  it('titles by the result, else the caption, else the platform', () => {
+    expect(presentSummary(summary({ title: '红烧肉', caption: '好吃' }), NOW).title).toBe('红烧肉');
+    expect(presentSummary(summary({ caption: '好吃' }), NOW).title).toBe('好吃');
+    expect(presentSummary(summary({ platform: 'kuaishou' }), NOW).title).toBe('快手视频');
+  });
+  it('shows a line of text, the reason, or the progress', () => {
+    const ok = presentSummary(summary({ snippet: '大家好，\n今天教大家', cover: 'c.jpg' }), NOW);
+    expect(ok).toMatchObject({
+      detail: '大家好， 今天教大家',
+      cover: 'c.jpg',
+      canCopy: true,
+      statusLabel: '已完成',
+      meta: '抖音 · 3 分钟前',
+    });
+    const bad = presentSummary(
+      summary({ status: TaskStatus.Failed, errorCode: 'PHOTO_NOTE' }),
+      NOW,
+    );
+    expect(bad).toMatchObject({ detail: FAILURE_MESSAGES.PHOTO_NOTE, detailIsReason: true });
+    expect(bad.canCopy).toBe(false);
+    const running = presentSummary(summary({ status: TaskStatus.Processing, progress: 40 }), NOW);
+    expect(running).toMatchObject({ detail: '正在提取 40%', running: true, initial: '抖' });
+    const long = presentSummary(summary({ snippet: '字'.repeat(80) }), NOW);
+    expect(long.detail).toHaveLength(61);
   });
 });

@@ -1,9 +1,16 @@
 /**
- * How a task is shown to the user: status labels, the three progress stages, failure reasons,
- * word counts and times. Pure (no wx, no I/O, `now` is passed in) so the mini-program, the demo
- * and tests all render a task the same way.
+ * How a task is shown to the user: status labels, progress, failure reasons and their main
+ * action, the wait, word counts, times and history rows. Pure (no wx, no I/O, `now` is passed
+ * in) so the mini-program, the demo and tests all render a task the same way.
  */
-import { ERROR_MESSAGES, FAILURE_MESSAGES, isErrorCode, isFailureCode } from './errors';
+import type { TaskSummary } from './api';
+import {
+  ERROR_MESSAGES,
+  FAILURE_MESSAGES,
+  isErrorCode,
+  isFailureCode,
+  type FailureCode,
+} from './errors';
 import { PLATFORM_LABELS, PLATFORMS, type Platform } from './share-text';
 import { TaskStatus, isTerminal } from './status';
 import type { TaskView } from './task';
@@ -50,28 +57,7 @@ export const NETWORK_ERROR_MESSAGE = '网络不太稳定，没能连上服务，
 export const EXPIRY_GRACE_MS = 30_000;
 
 // ---------------------------------------------------------------------------------------------
-// Stages
-
-export type StageKey = 'queued' | 'extracting' | 'done';
-export type StageState = 'todo' | 'active' | 'done' | 'error';
-
-export interface Stage {
-  key: StageKey;
-  label: string;
-  state: StageState;
-}
-
-const STAGE_LABELS: Readonly<Record<StageKey, string>> = {
-  queued: '排队',
-  extracting: '提取文案',
-  done: '完成',
-};
-
-const stage = (key: StageKey, state: StageState): Stage => ({
-  key,
-  label: STAGE_LABELS[key],
-  state,
-});
+// Status and progress
 
 /**
  * True when the task is not finished although its deadline (plus a grace period for the
@@ -95,28 +81,6 @@ export function effectiveStatus(
   return isSilentPastExpiry(task, now) ? TaskStatus.Timeout : task.status;
 }
 
-/** The three stages (queued, extracting, done) for a task shown with `status`. */
-export function progressStages(
-  task: Pick<TaskView, 'status' | 'started_at' | 'progress'>,
-  status: TaskStatus = task.status,
-): Stage[] {
-  switch (status) {
-    case TaskStatus.Pending:
-      return [stage('queued', 'active'), stage('extracting', 'todo'), stage('done', 'todo')];
-    case TaskStatus.Processing:
-      return [stage('queued', 'done'), stage('extracting', 'active'), stage('done', 'todo')];
-    case TaskStatus.Completed:
-      return [stage('queued', 'done'), stage('extracting', 'done'), stage('done', 'done')];
-    default: {
-      // Ended without a result: mark the stage it stopped in.
-      const started = task.started_at !== null || task.progress > 0;
-      return started
-        ? [stage('queued', 'done'), stage('extracting', 'error'), stage('done', 'todo')]
-        : [stage('queued', 'error'), stage('extracting', 'todo'), stage('done', 'todo')];
-    }
-  }
-}
-
 /** A percentage for the progress bar: never 0 once submitted, 100 only when done. */
 export function progressPercent(task: Pick<TaskView, 'progress'>, status: TaskStatus): number {
   const p = Number.isFinite(task.progress) ? Math.round(task.progress) : 0;
@@ -129,20 +93,6 @@ export function progressPercent(task: Pick<TaskView, 'progress'>, status: TaskSt
       return 100;
     default:
       return Math.min(99, Math.max(0, p));
-  }
-}
-
-/** One line under the progress bar. */
-export function stageText(task: Pick<TaskView, 'progress'>, status: TaskStatus): string {
-  switch (status) {
-    case TaskStatus.Pending:
-      return '已提交，正在排队等待开始…';
-    case TaskStatus.Processing:
-      return `正在提取视频里的文案… ${progressPercent(task, status)}%`;
-    case TaskStatus.Completed:
-      return '提取完成';
-    default:
-      return STATUS_LABELS[status];
   }
 }
 
@@ -162,6 +112,40 @@ export function failureReason(
   if (isFailureCode(task.error_code)) return FAILURE_MESSAGES[task.error_code];
   if (task.error_message) return task.error_message;
   return status === TaskStatus.Timeout ? FAILURE_MESSAGES.TIMEOUT : FAILURE_MESSAGES.PROVIDER_ERROR;
+}
+
+/** Whether trying the same link again can help. */
+export type FailureNature = 'permanent' | 'transient';
+/** The main action a failure offers: run the same link again, or go back for another link. */
+export type FailureAction = 'retry' | 'new_link';
+
+/**
+ * The one table of failure causes: permanent ones (the video itself cannot give a text) lead back
+ * to the form; transient ones (the service, a timeout, a cancel) offer a retry first.
+ */
+export const FAILURE_OUTCOMES: Readonly<
+  Record<FailureCode, { nature: FailureNature; action: FailureAction }>
+> = {
+  VIDEO_UNAVAILABLE: { nature: 'permanent', action: 'new_link' },
+  PHOTO_NOTE: { nature: 'permanent', action: 'new_link' },
+  TOO_LONG: { nature: 'permanent', action: 'new_link' },
+  NO_SPEECH: { nature: 'permanent', action: 'new_link' },
+  PROVIDER_ERROR: { nature: 'transient', action: 'retry' },
+  UPSTREAM_UNAVAILABLE: { nature: 'transient', action: 'retry' },
+  TIMEOUT: { nature: 'transient', action: 'retry' },
+  // The user stopped it; the link may be fine.
+  CANCELLED: { nature: 'transient', action: 'retry' },
+};
+
+/** The failure cause of a task that ended without a result; an unknown code is transient. */
+export function failureOutcome(
+  task: Pick<TaskView, 'status' | 'error_code'>,
+  status: TaskStatus = task.status,
+): { nature: FailureNature; action: FailureAction } {
+  if (status === TaskStatus.Cancelled) return FAILURE_OUTCOMES.CANCELLED;
+  if (status === TaskStatus.Timeout) return FAILURE_OUTCOMES.TIMEOUT;
+  if (isFailureCode(task.error_code)) return FAILURE_OUTCOMES[task.error_code];
+  return FAILURE_OUTCOMES.PROVIDER_ERROR;
 }
 
 /** The message for an `{ok: false}` answer: the catalogue's text for a known code. */
@@ -221,40 +205,120 @@ export function relativeTime(iso: string, now: Date): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Links and waiting
+
+/**
+ * A link as one short line: host and path when short, else the host and an ellipsis. The full
+ * link is what gets copied; this is only what is drawn.
+ */
+export function shortLink(url: string, max = 32): string {
+  const bare = url.replace(/^https?:\/\//i, '');
+  const cut = bare.search(/[?#]/);
+  const noQuery = (cut === -1 ? bare : bare.slice(0, cut)).replace(/\/+$/, '');
+  if (noQuery.length <= max && cut === -1) return noQuery;
+  const slash = noQuery.indexOf('/');
+  const host = slash === -1 ? noQuery : noQuery.slice(0, slash);
+  return host.length < bare.length ? `${host}/…` : host;
+}
+
+/** Fewer completed tasks than this say nothing about the wait: the default wording is used. */
+export const MIN_WAIT_SAMPLES = 3;
+/** What the wait is called without history: a workflow run of a short video takes about this. */
+export const DEFAULT_WAIT_TEXT = '通常约 1 分钟';
+const DEFAULT_TYPICAL_MS = 60_000;
+
+/**
+ * The typical time from submit to result: the median of the completed tasks' completedAt −
+ * createdAt among `recent` (the first history page). Null below MIN_WAIT_SAMPLES.
+ */
+export function typicalWaitMs(
+  recent: readonly Pick<TaskSummary, 'status' | 'createdAt' | 'completedAt'>[],
+): number | null {
+  const durations = recent
+    .filter((t) => t.status === TaskStatus.Completed && t.completedAt)
+    .map((t) => Date.parse(t.completedAt ?? '') - Date.parse(t.createdAt))
+    .filter((ms) => Number.isFinite(ms) && ms > 0)
+    .sort((a, b) => a - b);
+  if (durations.length < MIN_WAIT_SAMPLES) return null;
+  const mid = Math.floor(durations.length / 2);
+  const median =
+    durations.length % 2 === 1
+      ? durations[mid]!
+      : Math.round((durations[mid - 1]! + durations[mid]!) / 2);
+  return median;
+}
+
+/** `20 秒`, `45 秒`, `1 分钟`, `3 分钟`: rounded the way a person would say it. */
+export function durationText(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  if (s < 10) return `${s} 秒`;
+  if (s < 55) return `${Math.round(s / 5) * 5} 秒`;
+  if (s < 90) return '1 分钟';
+  return `${Math.round(s / 60)} 分钟`;
+}
+
+/** One honest line about the wait, from the typical duration (null = no history yet). */
+export function waitText(typicalMs: number | null, elapsedMs: number): string {
+  const typical = typicalMs ?? DEFAULT_TYPICAL_MS;
+  // Well past the usual: say so instead of promising a time that has already passed.
+  if (elapsedMs > typical * 2 + 15_000) return '这次比平时慢一些，请再稍等';
+  if (typicalMs === null) return DEFAULT_WAIT_TEXT;
+  return `最近的提取一般约 ${durationText(typicalMs)}完成`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // The whole card
+
+/** What a cancelled task says (the catalogue's 已取消 would only repeat the headline). */
+export const CANCELLED_TEXT = '你取消了这次提取，链接还可以再提取';
+
+/** A task view as the card reads it; `caption` comes from the share text (null when none). */
+export type CardTask = TaskView & { caption?: string | null };
 
 export interface TaskCard {
   id: string;
   /** the status shown (a task silent past its expiry shows as timeout) */
   status: TaskStatus;
-  statusLabel: string;
-  tone: StatusTone;
   terminal: boolean;
   /** finished with a result */
   succeeded: boolean;
-  /** the card's heading, e.g. 正在提取 / 提取完成 / 提取失败 */
+  /** the state, said once: 排队中 / 正在提取文案 / 提取完成 / 提取失败 / 处理超时 / 已取消 */
   headline: string;
   /** shown as timed out by the client's clock while the stored status is still active */
   timedOutLocally: boolean;
-  stages: Stage[];
   percent: number;
-  stageText: string;
+  /** while running: the percentage, or that it is about to start */
+  progressText: string;
+  /** while running: how long it usually takes */
+  waitText: string;
   platformLabel: string;
-  inputUrl: string;
+  /** the submitted link as one short line */
+  sourceText: string;
+  /** the result's title, else the caption of the share text, else e.g. 抖音视频 */
   title: string;
+  /** what the video is about (the caption or the result's title); '' when unknown */
+  subject: string;
   cover: string;
   content: string;
   wordCount: number;
   videoUrl: string;
+  /** the video link as one short line (the full one is copied) */
+  videoLinkText: string;
   /** why it ended without a result; empty otherwise */
   reason: string;
+  /** the failure can never succeed on the same link */
+  permanent: boolean;
+  /** the main action of an unsuccessful end; '' while running or when completed */
+  mainAction: FailureAction | '';
+  /** 重试, or 重新提取 after a cancel */
+  retryLabel: string;
   canCancel: boolean;
   canRetry: boolean;
   createdText: string;
 }
 
 const HEADLINES: Readonly<Record<TaskStatus, string>> = {
-  [TaskStatus.Pending]: '已提交，排队中',
+  [TaskStatus.Pending]: '排队中',
   [TaskStatus.Processing]: '正在提取文案',
   [TaskStatus.Completed]: '提取完成',
   [TaskStatus.Failed]: '提取失败',
@@ -262,33 +326,108 @@ const HEADLINES: Readonly<Record<TaskStatus, string>> = {
   [TaskStatus.Cancelled]: '已取消',
 };
 
-export function presentTask(task: TaskView, now: Date): TaskCard {
+/** The title of a task before (or without) a result: the caption, else the platform's video. */
+export function fallbackTitle(platform: Platform, caption: string | null | undefined): string {
+  return caption?.trim() || `${PLATFORM_LABELS[platform]}视频`;
+}
+
+/**
+ * Everything the task card draws. `typicalMs` is the typical wait from recent tasks
+ * (`typicalWaitMs`), null when unknown.
+ */
+export function presentTask(task: CardTask, now: Date, typicalMs: number | null = null): TaskCard {
   const status = effectiveStatus(task, now);
   const terminal = isTerminal(status);
-  const result = status === TaskStatus.Completed ? task.result : null;
-  const fallbackTitle = `${PLATFORM_LABELS[task.platform]}视频`;
+  const succeeded = status === TaskStatus.Completed;
+  const result = succeeded ? task.result : null;
+  const ended = terminal && !succeeded;
+  const outcome = ended ? failureOutcome(task, status) : null;
+  const percent = progressPercent(task, status);
   return {
     id: task._id,
     status,
-    statusLabel: STATUS_LABELS[status],
-    tone: STATUS_TONES[status],
     terminal,
-    succeeded: status === TaskStatus.Completed,
+    succeeded,
     headline: HEADLINES[status],
     timedOutLocally: status !== task.status,
-    stages: progressStages(task, status),
-    percent: progressPercent(task, status),
-    stageText: stageText(task, status),
+    percent,
+    progressText: status === TaskStatus.Pending ? '马上开始' : `${percent}%`,
+    waitText: terminal ? '' : waitText(typicalMs, now.getTime() - Date.parse(task.created_at)),
     platformLabel: PLATFORM_LABELS[task.platform],
-    inputUrl: task.input_url,
-    title: result?.title.trim() || fallbackTitle,
+    sourceText: shortLink(task.input_url),
+    title: result?.title.trim() || fallbackTitle(task.platform, task.caption),
+    subject: result?.title.trim() || task.caption?.trim() || '',
     cover: result?.cover ?? '',
     content: result?.content ?? '',
     wordCount: countWords(result?.content ?? ''),
     videoUrl: result?.video_url ?? '',
-    reason: terminal && status !== TaskStatus.Completed ? failureReason(task, status) : '',
+    videoLinkText: result?.video_url ? shortLink(result.video_url) : '',
+    reason: !ended
+      ? ''
+      : status === TaskStatus.Cancelled
+        ? CANCELLED_TEXT
+        : failureReason(task, status),
+    permanent: outcome?.nature === 'permanent',
+    mainAction: outcome?.action ?? '',
+    retryLabel: status === TaskStatus.Cancelled ? '重新提取' : '重试',
     canCancel: !terminal,
-    canRetry: terminal && status !== TaskStatus.Completed,
+    canRetry: outcome?.nature === 'transient',
     createdText: relativeTime(task.created_at, now),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The history
+
+export interface HistoryRow {
+  id: string;
+  title: string;
+  /** a line of the text when done; the reason or the progress otherwise */
+  detail: string;
+  /** the detail is a failure reason */
+  detailIsReason: boolean;
+  cover: string;
+  /** one character on the placeholder tile when there is no cover: 抖 / 快 / 小 / 哔 */
+  initial: string;
+  platform: Platform;
+  statusLabel: string;
+  tone: StatusTone;
+  meta: string;
+  /** finished with a text to copy */
+  canCopy: boolean;
+  running: boolean;
+}
+
+const DETAIL_MAX = 60;
+
+/** One history row: recognisable by its title, a line of text (or why not) and the cover. */
+export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
+  const status = task.status;
+  const platform = PLATFORM_LABELS[task.platform];
+  const done = status === TaskStatus.Completed;
+  const running = !isTerminal(status);
+  const snippet = (task.snippet ?? '').replace(/\s+/g, ' ').trim();
+  let detail: string;
+  if (done) detail = snippet || '没有识别到文字';
+  else if (running)
+    detail =
+      status === TaskStatus.Pending
+        ? '排队中'
+        : `正在提取 ${progressPercent(task, TaskStatus.Processing)}%`;
+  else if (status === TaskStatus.Cancelled) detail = CANCELLED_TEXT;
+  else detail = failureReason({ status, error_code: task.errorCode, error_message: null });
+  return {
+    id: task.taskId,
+    title: task.title?.trim() || fallbackTitle(task.platform, task.caption),
+    detail: detail.length > DETAIL_MAX ? `${detail.slice(0, DETAIL_MAX)}…` : detail,
+    detailIsReason: !done && !running && status !== TaskStatus.Cancelled,
+    cover: task.cover ?? '',
+    initial: platform.slice(0, 1),
+    platform: task.platform,
+    statusLabel: STATUS_LABELS[status],
+    tone: STATUS_TONES[status],
+    meta: `${platform} · ${relativeTime(task.createdAt, now)}`,
+    canCopy: done && snippet !== '',
+    running,
   };
 }

@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   type ExtractAnswer,
   type ExtractRequest,
+  type TaskSummary,
   type TaskView,
 } from '../domain';
 import { createCloudBackend } from './cloud';
@@ -35,16 +36,29 @@ export interface Failure {
 }
 export type Outcome<T> = ({ ok: true } & T) | Failure;
 
-async function invoke(request: ExtractRequest): Promise<ExtractAnswer | Failure> {
+/**
+ * `remove` and `clear` of the backend contract, with their answer; written here until
+ * shared/api.ts's request schema and answer types carry them.
+ */
+type HistoryRequest = { action: 'remove'; taskId: string } | { action: 'clear' };
+interface RemovedAnswer {
+  ok: true;
+  removed: number;
+  kept?: number;
+}
+
+async function invoke(
+  request: ExtractRequest | HistoryRequest,
+): Promise<ExtractAnswer | RemovedAnswer | Failure> {
   try {
-    return await getBackend().call(request);
+    return await getBackend().call(request as ExtractRequest);
   } catch (err) {
     console.warn('[extractText] call failed', request.action, errText(err));
     return { ok: false, code: 'NETWORK', message: NETWORK_ERROR_MESSAGE };
   }
 }
 
-function failure(answer: ExtractAnswer | Failure): Failure {
+function failure(answer: ExtractAnswer | RemovedAnswer | Failure): Failure {
   // An ok answer of the wrong kind for the action is a server bug: say so generically.
   if (answer.ok) return { ok: false, code: 'INTERNAL', message: answerErrorMessage(null) };
   if (!('error' in answer)) return answer;
@@ -85,10 +99,28 @@ export function retryTask(taskId: string, subscribed: Subscribed) {
 export async function listTasks(
   cursor: string | null,
   limit = LIST_DEFAULT_LIMIT,
-): Promise<Outcome<{ tasks: TaskView[]; nextCursor: string | null }>> {
+): Promise<Outcome<{ tasks: TaskSummary[]; nextCursor: string | null }>> {
   const answer = await invoke({ action: 'list', limit, ...(cursor ? { cursor } : {}) });
   if (answer.ok && 'tasks' in answer) {
-    return { ok: true, tasks: answer.tasks, nextCursor: answer.nextCursor ?? null };
+    // `list` answers summaries (backend contract), whatever ListAnswer still says.
+    const tasks = answer.tasks as unknown as TaskSummary[];
+    return { ok: true, tasks, nextCursor: answer.nextCursor ?? null };
+  }
+  return failure(answer);
+}
+
+/** Deletes one task of the user (a running one is cancelled first, by the backend). */
+export async function removeTask(taskId: string): Promise<Outcome<{ removed: number }>> {
+  const answer = await invoke({ action: 'remove', taskId });
+  if (answer.ok && 'removed' in answer) return { ok: true, removed: answer.removed };
+  return failure(answer);
+}
+
+/** Deletes every finished task of the user; running ones are kept. */
+export async function clearTasks(): Promise<Outcome<{ removed: number; kept: number }>> {
+  const answer = await invoke({ action: 'clear' });
+  if (answer.ok && 'removed' in answer) {
+    return { ok: true, removed: answer.removed, kept: answer.kept ?? 0 };
   }
   return failure(answer);
 }

@@ -5,7 +5,8 @@
  * - while the watch is healthy, a slow `get` as a safety net (a watch can stall silently);
  * - `pause()` in onHide, `start()` again in onShow (watches die in the background);
  * - everything stops at a terminal status;
- * - a task still silent past its expiry (plus grace) is reported expired, so no spinner forever.
+ * - a task still silent past its expiry (plus grace) is reported expired, so no spinner forever;
+ * - a task removed by its owner (the watch sends a remove change) is reported removed.
  */
 import {
   EXPIRY_GRACE_MS,
@@ -29,6 +30,8 @@ export interface TrackerEvents {
   onExpired?(task: TaskView): void;
   /** `get` answered an error that polling cannot fix (e.g. NOT_FOUND) */
   onLost?(message: string): void;
+  /** the watch saw the task's document removed (the user deleted it) */
+  onRemoved?(): void;
 }
 
 export const TRACKER_TIMING = {
@@ -153,6 +156,11 @@ export class TaskTracker {
       this.setLink('live');
       this.schedulePoll();
     }
+    if (this.wasRemoved(snapshot)) {
+      this.stop();
+      this.events.onRemoved?.();
+      return;
+    }
     const raw = this.findDoc(snapshot);
     if (raw === undefined) {
       // The first snapshot can be empty when the document is not visible yet: ask directly.
@@ -174,6 +182,14 @@ export class TaskTracker {
       if (change && change.dataType !== 'remove' && isOurs(change.doc)) return change.doc;
     }
     return undefined;
+  }
+
+  private wasRemoved(snapshot: WatchSnapshot): boolean {
+    return snapshot.docChanges.some((c) => {
+      if (c.dataType !== 'remove') return false;
+      const id = c.docId ?? (c.doc as { _id?: unknown } | undefined)?._id;
+      return id === this.taskId;
+    });
   }
 
   private onWatchError(err: unknown): void {

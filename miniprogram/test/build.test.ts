@@ -69,7 +69,7 @@ it('the built index page runs: submit and see the task', async () => {
   // Templates are empty in the shipped config: no prompt, still one task.
   expect(wx.requestSubscribeMessage).not.toHaveBeenCalled();
   expect(server.calls('create')).toHaveLength(1);
-  expect(page.text('#headline')).toBe('已提交，排队中');
+  expect(page.text('#headline')).toBe('排队中');
   page.call('onUnload');
   jest.useRealTimers();
 });

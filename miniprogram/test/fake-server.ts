@@ -3,11 +3,11 @@
  * page tests can drive every state: answer calls, change a task (which pushes watch snapshots),
  * break watches, take the network down.
  */
-import type { ExtractAnswer, ExtractRequest } from '../../shared/api';
+import type { ExtractAnswer, ExtractRequest, TaskSummary } from '../../shared/api';
 import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
-import { newTask, toTaskView, type TaskDoc } from '../../shared/task';
+import { newTask, toTaskView, type TaskDoc, type TaskView } from '../../shared/task';
 import type { WatchSnapshot } from '../services/types';
 
 export const OPENID = 'test-user';
@@ -24,12 +24,57 @@ const err = (code: ErrorCode): ExtractAnswer => ({
   error: { code, message: ERROR_MESSAGES[code] },
 });
 
+/**
+ * The caption of a share text, as the backend derives it (a stand-in of its rule, enough for the
+ * page): Douyin's text after 【…的作品】, else a 【title】 (Bilibili), up to the link.
+ */
+export function captionOf(shareText: string): string | null {
+  const beforeLink = shareText.split(/https?:\/\//)[0] ?? '';
+  const work = /【[^】]*的作品】([^]*)$/.exec(beforeLink);
+  const raw = work ? work[1] : /【([^】]+)】/.exec(beforeLink)?.[1];
+  const caption = (raw ?? '')
+    .replace(/#\s*\S+/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return caption === '' ? null : caption.slice(0, 60);
+}
+
+/** The full view `get`/`create`/`retry`/`cancel` answer: the task view plus its caption. */
+export function viewOf(doc: TaskDoc): TaskView & { caption: string | null } {
+  return { ...toTaskView(doc), caption: captionOf(doc.share_text) };
+}
+
+/** A history row as `list` answers it. */
+export function summaryOf(doc: TaskDoc): TaskSummary {
+  const iso = (d: Date | null) => (d ? d.toISOString() : null);
+  return {
+    taskId: doc._id,
+    status: doc.status,
+    platform: doc.platform,
+    title: doc.result?.title ?? null,
+    caption: captionOf(doc.share_text),
+    snippet: doc.result ? doc.result.content.slice(0, 80) : null,
+    cover: doc.result?.cover || null,
+    errorCode: doc.error_code,
+    progress: doc.progress,
+    createdAt: doc.created_at.toISOString(),
+    startedAt: iso(doc.started_at),
+    completedAt: iso(doc.completed_at),
+    updatedAt: doc.updated_at.toISOString(),
+  };
+}
+
+/** What the fake answers beyond today's ExtractRequest: the contract's `remove` and `clear`. */
+export type FakeRequest =
+  ExtractRequest | { action: 'remove'; taskId: string } | { action: 'clear' };
+type FakeAnswer = ExtractAnswer | { ok: true; removed: number; kept?: number };
+
 export class FakeServer {
   readonly tasks = new Map<string, TaskDoc>();
   /** calls the function handled */
-  readonly requests: ExtractRequest[] = [];
+  readonly requests: FakeRequest[] = [];
   /** every call the client made, including those lost while offline */
-  readonly attempts: ExtractRequest[] = [];
+  readonly attempts: FakeRequest[] = [];
   readonly watches: Watch[] = [];
   /** every call and prompt, in order, for ordering assertions */
   readonly log: string[] = [];
@@ -40,7 +85,7 @@ export class FakeServer {
   /** when each watch was opened (Date.now()), to check the backoff */
   readonly watchOpenedAt: number[] = [];
   /** answers the next call of an action instead of the fake logic */
-  readonly overrides = new Map<string, (req: ExtractRequest) => ExtractAnswer>();
+  readonly overrides = new Map<string, (req: FakeRequest) => FakeAnswer>();
   private seq = 0;
   private snapshotSeq = 0;
 
@@ -87,6 +132,24 @@ export class FakeServer {
     return doc;
   }
 
+  /** Deletes a stored task and sends its watches a remove change, as the database does. */
+  removeDoc(id: string): void {
+    const doc = this.tasks.get(id);
+    if (!doc) return;
+    this.tasks.delete(id);
+    for (const w of this.watches) {
+      if (!w.closed && w.taskId === id) {
+        w.onChange({
+          id: ++this.snapshotSeq,
+          docChanges: [
+            { id: this.snapshotSeq, dataType: 'remove', queueType: 'dequeue', docId: id, doc },
+          ],
+          docs: [],
+        });
+      }
+    }
+  }
+
   openWatches(taskId?: string): Watch[] {
     return this.watches.filter((w) => !w.closed && (taskId === undefined || w.taskId === taskId));
   }
@@ -99,15 +162,15 @@ export class FakeServer {
     }
   }
 
-  calls(action?: ExtractRequest['action']): ExtractRequest[] {
+  calls(action?: FakeRequest['action']): FakeRequest[] {
     return this.requests.filter((r) => action === undefined || r.action === action);
   }
 
-  tried(action?: ExtractRequest['action']): ExtractRequest[] {
+  tried(action?: FakeRequest['action']): FakeRequest[] {
     return this.attempts.filter((r) => action === undefined || r.action === action);
   }
 
-  handle(req: ExtractRequest): ExtractAnswer {
+  handle(req: FakeRequest): FakeAnswer {
     this.requests.push(req);
     this.log.push(`call:${req.action}`);
     const override = this.overrides.get(req.action);
@@ -121,7 +184,7 @@ export class FakeServer {
         if (!parsed.ok) return err(parsed.code);
         const id = req.requestId ? `req-${req.requestId}` : `task-${++this.seq}`;
         const existing = this.tasks.get(id);
-        if (existing) return { ok: true, task: toTaskView(existing) };
+        if (existing) return { ok: true, task: viewOf(existing) };
         const doc = this.seed(
           {
             _id: id,
@@ -136,11 +199,11 @@ export class FakeServer {
           },
           req.shareText,
         );
-        return { ok: true, task: toTaskView(doc) };
+        return { ok: true, task: viewOf(doc) };
       }
       case 'get': {
         const doc = this.tasks.get(req.taskId);
-        return doc ? { ok: true, task: toTaskView(doc) } : err('NOT_FOUND');
+        return doc ? { ok: true, task: viewOf(doc) } : err('NOT_FOUND');
       }
       case 'list': {
         const all = [...this.tasks.values()].sort(
@@ -150,7 +213,9 @@ export class FakeServer {
         const limit = req.limit ?? 20;
         const page = all.slice(start, start + limit);
         const next = start + limit < all.length ? `c${start + limit}` : null;
-        return { ok: true, tasks: page.map(toTaskView), nextCursor: next };
+        // Summaries (backend contract); ListAnswer's type still names the full view.
+        const tasks = page.map(summaryOf) as unknown as TaskView[];
+        return { ok: true, tasks, nextCursor: next };
       }
       case 'cancel': {
         const doc = this.tasks.get(req.taskId);
@@ -162,7 +227,25 @@ export class FakeServer {
           error_message: '已取消',
           completed_at: new Date(),
         });
-        return { ok: true, task: toTaskView(done) };
+        return { ok: true, task: viewOf(done) };
+      }
+      case 'remove': {
+        const doc = this.tasks.get(req.taskId);
+        if (!doc || doc._openid !== OPENID) return err('NOT_FOUND');
+        this.removeDoc(req.taskId);
+        return { ok: true, removed: 1 };
+      }
+      case 'clear': {
+        let removed = 0;
+        let kept = 0;
+        for (const doc of [...this.tasks.values()]) {
+          if (doc._openid !== OPENID) continue;
+          if (isTerminal(doc.status)) {
+            this.removeDoc(doc._id);
+            removed++;
+          } else kept++;
+        }
+        return { ok: true, removed, kept };
       }
       case 'retry': {
         const doc = this.tasks.get(req.taskId);
@@ -170,12 +253,12 @@ export class FakeServer {
         if (!isTerminal(doc.status) || doc.status === TaskStatus.Completed) return err('CONFLICT');
         const id = `retry-${req.taskId}`;
         const existing = this.tasks.get(id);
-        if (existing) return { ok: true, task: toTaskView(existing) };
+        if (existing) return { ok: true, task: viewOf(existing) };
         const fresh = this.seed(
           { _id: id, task_uuid: id, platform: doc.platform, input_url: doc.input_url },
           doc.share_text,
         );
-        return { ok: true, task: toTaskView(fresh) };
+        return { ok: true, task: viewOf(fresh) };
       }
     }
   }
@@ -187,14 +270,14 @@ export class FakeServer {
       callFunction: jest.fn(async (param: { name: string; data?: unknown }) => {
         // Like the real call: the answer arrives later, never inside the tap.
         await new Promise((r) => setTimeout(r, 1));
-        this.attempts.push(param.data as ExtractRequest);
+        this.attempts.push(param.data as FakeRequest);
         if (this.offline) {
           this.log.push('call:offline');
           throw { errMsg: 'cloud.callFunction:fail network unreachable', errCode: -1 };
         }
         return {
           errMsg: 'cloud.callFunction:ok',
-          result: this.handle(param.data as ExtractRequest),
+          result: this.handle(param.data as FakeRequest),
         };
       }),
       database: () => ({

@@ -30,12 +30,19 @@ export interface WxMocks {
   stopPullDownRefresh: jest.Mock;
   openPrivacyContract: jest.Mock;
   onNeedPrivacyAuthorization: jest.Mock;
+  getPrivacySetting: jest.Mock;
+  showActionSheet: jest.Mock;
+  getStorageSync: jest.Mock;
+  setStorageSync: jest.Mock;
+  /** what setStorageSync stored */
+  storage: Map<string, unknown>;
 }
 
 const wxGlobal = (globalThis as unknown as { wx: Record<string, unknown> }).wx;
 
 /** Fresh mocks for the APIs the pages call; each test may replace any of them. */
 export function installWxMocks(): WxMocks {
+  const storage = new Map<string, unknown>();
   const mocks: WxMocks = {
     requestSubscribeMessage: jest.fn((o: Callbacks) =>
       respond(o, { errMsg: 'requestSubscribeMessage:ok' }),
@@ -50,6 +57,17 @@ export function installWxMocks(): WxMocks {
     stopPullDownRefresh: jest.fn(),
     openPrivacyContract: jest.fn(),
     onNeedPrivacyAuthorization: jest.fn(),
+    // Not agreed yet by default: the page must not read the clipboard on its own then.
+    getPrivacySetting: jest.fn((o: Callbacks) =>
+      respond(o, { needAuthorization: true, privacyContractName: '《用户隐私保护指引》' }),
+    ),
+    // The first item unless a test says otherwise.
+    showActionSheet: jest.fn((o: Callbacks) => respond(o, { tapIndex: 0 })),
+    getStorageSync: jest.fn((key: string) => (storage.has(key) ? storage.get(key) : '')),
+    setStorageSync: jest.fn((key: string, value: unknown) => {
+      storage.set(key, value);
+    }),
+    storage,
   };
   Object.assign(wxGlobal, mocks);
   // The services log recoverable failures with console.warn; tests provoke plenty of them.

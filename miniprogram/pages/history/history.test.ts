@@ -1,7 +1,8 @@
 import { settle } from '../../test/setup';
 import { TaskStatus } from '../../../shared/status';
 import type { FakeServer } from '../../test/fake-server';
-import { RESULT, wire } from '../../test/fixtures';
+import { DOUYIN_TEXT, RESULT, wire } from '../../test/fixtures';
+import { FAILURE_MESSAGES } from '../../../shared/errors';
 import { loadPage, type PageDriver } from '../../test/harness';
 import type { WxMocks } from '../../test/setup';
 import { LIST_DEFAULT_LIMIT } from '../../../shared/api';
@@ -75,7 +76,7 @@ it('pages through the list newest first with the cursor', async () => {
   expect(new Set(page.data.items.map((i) => i.id)).size).toBe(45);
 });
 
-it('status badges, tap to open, copy again', async () => {
+it('rows say what each task is: title, else caption; a line of text, else the reason', async () => {
   server.seed({
     _id: 'done',
     status: TaskStatus.Completed,
@@ -83,37 +84,141 @@ it('status badges, tap to open, copy again', async () => {
     result: RESULT,
     created_at: new Date(Date.now() - 3 * 60_000),
   });
-  server.seed({
-    _id: 'bad',
-    status: TaskStatus.Failed,
-    error_code: 'NO_SPEECH',
-    created_at: new Date(Date.now() - 2 * 60_000),
-  });
-  server.seed({
-    _id: 'stale',
-    status: TaskStatus.Processing,
-    created_at: new Date(Date.now() - 60_000),
-    expires_at: new Date(Date.now() - 3600_000),
-  });
+  server.seed(
+    {
+      _id: 'bad',
+      status: TaskStatus.Failed,
+      error_code: 'NO_SPEECH',
+      created_at: new Date(Date.now() - 2 * 60_000),
+    },
+    DOUYIN_TEXT,
+  );
+  server.seed(
+    {
+      _id: 'running',
+      status: TaskStatus.Processing,
+      progress: 30,
+      platform: 'bilibili',
+      created_at: new Date(Date.now() - 60_000),
+    },
+    '【10分钟看懂城市地铁是怎么修的-哔哩哔哩】 https://b23.tv/AbCdEf1',
+  );
   await open();
-  expect(page.data.items.map((i) => [i.id, i.statusLabel, i.tone])).toEqual([
-    ['stale', '已超时', 'warn'],
-    ['bad', '失败', 'error'],
-    ['done', '已完成', 'success'],
+  expect(page.data.items.map((i) => [i.id, i.title, i.statusLabel, i.tone])).toEqual([
+    ['running', '10分钟看懂城市地铁是怎么修的-哔哩哔哩', '提取中', 'info'],
+    ['bad', '好可爱', '失败', 'error'],
+    ['done', RESULT.title, '已完成', 'success'],
   ]);
-  expect(page.text('#item-2')).toContain(RESULT.title);
-  expect(page.text('#item-2')).toContain('已完成');
+  expect(page.text('#item-0')).toContain('正在提取 30%');
+  expect(page.text('#item-1')).toContain(FAILURE_MESSAGES.NO_SPEECH);
+  expect(page.text('#item-2')).toContain(RESULT.content.slice(0, 10));
   expect(page.text('#item-2')).toContain('抖音 · 3 分钟前');
-  expect(page.exists('#copy-0')).toBe(false);
+  // A cover when there is one, the platform's tile otherwise.
+  expect(page.exists('#item-2 .thumb')).toBe(true);
+  expect(page.data.items[2]?.cover).toBe(RESULT.cover);
+  expect(page.data.items[0]?.initial).toBe('哔');
+});
 
-  await page.tap('#copy-2');
+it('tap to open; copy again fetches the whole text', async () => {
+  server.seed({ _id: 'done', status: TaskStatus.Completed, progress: 100, result: RESULT });
+  await open();
+  expect(page.exists('#copy-0')).toBe(true);
+  await page.tap('#copy-0');
+  await settle();
+  expect(server.calls('get')).toEqual([{ action: 'get', taskId: 'done' }]);
   expect(wx.setClipboardData).toHaveBeenCalledWith(
     expect.objectContaining({ data: RESULT.content }),
   );
   expect(wx.navigateTo).not.toHaveBeenCalled(); // catchtap: copying does not open the task
+  await page.tap('#item-0');
+  expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/index/index?taskId=done' });
+});
 
-  await page.tap('#item-1');
-  expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/index/index?taskId=bad' });
+it('a long press or ⋯ deletes one task (remove), and the row goes', async () => {
+  seedMany(3);
+  await open();
+  // Long press on a running task: the sheet has only 删除.
+  wx.showActionSheet.mockImplementationOnce(
+    (o: { itemList: string[]; success(r: object): void }) => {
+      expect(o.itemList).toEqual(['删除这条记录']);
+      setTimeout(() => o.success({ tapIndex: 0 }), 0);
+    },
+  );
+  page.find('#item-1')?.dispatchEvent('longpress');
+  await settle();
+  expect(server.calls('remove')).toEqual([{ action: 'remove', taskId: 't001' }]);
+  expect(page.data.items.map((i) => i.id)).toEqual(['t002', 't000']);
+  expect(server.tasks.has('t001')).toBe(false);
+  expect(wx.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ title: '已删除' }));
+
+  // ⋯ on a finished one: 复制全文 first, then 删除.
+  server.update('t000', { status: TaskStatus.Completed, progress: 100, result: RESULT });
+  await page.call('onPullDownRefresh');
+  await settle();
+  let offered: string[] = [];
+  wx.showActionSheet.mockImplementationOnce(
+    (o: { itemList: string[]; success(r: object): void }) => {
+      offered = o.itemList;
+      setTimeout(() => o.success({ tapIndex: 1 }), 0);
+    },
+  );
+  await page.tap('#menu-1');
+  await settle();
+  expect(offered).toEqual(['复制全文', '删除这条记录']);
+  expect(page.data.items.map((i) => i.id)).toEqual(['t002']);
+  expect(wx.navigateTo).not.toHaveBeenCalled();
+});
+
+it('a task deleted elsewhere is dropped too; other failures keep the row', async () => {
+  seedMany(2);
+  await open();
+  server.tasks.delete('t000');
+  await page.tap('#menu-1');
+  await settle();
+  expect(page.data.items.map((i) => i.id)).toEqual(['t001']);
+  server.offline = true;
+  await page.tap('#menu-0');
+  await settle();
+  expect(page.data.items.map((i) => i.id)).toEqual(['t001']);
+  expect(wx.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ icon: 'none' }));
+});
+
+it('清空 removes the finished tasks after a confirmation; running ones stay', async () => {
+  server.seed({ _id: 'run', status: TaskStatus.Processing, created_at: new Date() });
+  server.seed({
+    _id: 'old',
+    status: TaskStatus.Completed,
+    progress: 100,
+    result: RESULT,
+    created_at: new Date(Date.now() - 60_000),
+  });
+  server.seed({
+    _id: 'bad',
+    status: TaskStatus.Failed,
+    error_code: 'PHOTO_NOTE',
+    created_at: new Date(Date.now() - 120_000),
+  });
+  await open();
+  await page.tap('#clear');
+  expect(wx.showModal).toHaveBeenCalledWith(expect.objectContaining({ title: '清空历史记录？' }));
+  await settle();
+  expect(server.calls('clear')).toEqual([{ action: 'clear' }]);
+  expect(page.data.items.map((i) => i.id)).toEqual(['run']);
+  expect(wx.showToast).toHaveBeenLastCalledWith(
+    expect.objectContaining({ title: '已删除 2 条记录，进行中的 1 条已保留' }),
+  );
+});
+
+it('清空 does nothing when the confirmation is refused', async () => {
+  seedMany(2);
+  await open();
+  wx.showModal.mockImplementationOnce((o: { success(r: object): void }) =>
+    setTimeout(() => o.success({ confirm: false, cancel: true }), 0),
+  );
+  await page.tap('#clear');
+  await settle();
+  expect(server.calls('clear')).toHaveLength(0);
+  expect(page.data.items).toHaveLength(2);
 });
 
 it('pull to refresh reloads from the start and stops the indicator', async () => {

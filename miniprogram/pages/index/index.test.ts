@@ -1,6 +1,10 @@
 import { settle } from '../../test/setup';
 import { ERROR_MESSAGES, FAILURE_MESSAGES } from '../../../shared/errors';
-import { NETWORK_ERROR_MESSAGE, VIDEO_LINK_NOTE } from '../../../shared/presentation';
+import {
+  CANCELLED_TEXT,
+  NETWORK_ERROR_MESSAGE,
+  VIDEO_LINK_NOTE,
+} from '../../../shared/presentation';
 import { TaskStatus } from '../../../shared/status';
 import type { FakeServer } from '../../test/fake-server';
 import { DOUYIN_TEXT, RESULT, wire } from '../../test/fixtures';
@@ -47,7 +51,7 @@ describe('the form', () => {
     await settle();
     expect(page.text('#input-error')).toBe(ERROR_MESSAGES.INVALID_INPUT);
     expect(wx.requestSubscribeMessage).not.toHaveBeenCalled();
-    expect(server.requests).toHaveLength(0);
+    expect(server.requests.filter((r) => r.action !== 'list')).toHaveLength(0);
   });
 
   it('invalid link: rejected at once with the specific reason, nothing sent', async () => {
@@ -61,7 +65,7 @@ describe('the form', () => {
     expect(page.text('#input-error')).toBe(ERROR_MESSAGES.UNSUPPORTED_PLATFORM);
     await settle();
     expect(wx.requestSubscribeMessage).not.toHaveBeenCalled();
-    expect(server.requests).toHaveLength(0);
+    expect(server.requests.filter((r) => r.action !== 'list')).toHaveLength(0);
   });
 
   it('paste fills the text from the clipboard and recognises the platform', async () => {
@@ -74,6 +78,76 @@ describe('the form', () => {
     expect(page.data.text).toBe(DOUYIN_TEXT);
     expect(page.text('#detected')).toBe('✓ 已识别抖音链接');
     expect(page.exists('#input-error')).toBe(false);
+  });
+});
+
+describe('the clipboard and the error slot', () => {
+  const agreed = () =>
+    wx.getPrivacySetting.mockImplementation((o: { success(r: object): void }) =>
+      setTimeout(() => o.success({ needAuthorization: false }), 0),
+    );
+  const clipboardHas = (data: string) =>
+    wx.getClipboardData.mockImplementation((o: { success(r: object): void }) =>
+      setTimeout(() => o.success({ data }), 0),
+    );
+
+  it('on show, offers a supported link from the clipboard once; 填入 fills it in', async () => {
+    agreed();
+    clipboardHas(DOUYIN_TEXT);
+    open();
+    await settle();
+    expect(page.text('#clip')).toContain('剪切板里有一个抖音链接');
+    expect(page.text('#clip-link')).toBe('v.douyin.com/iRNBho6u');
+    await page.tap('#clip-use');
+    expect(page.data.text).toBe(DOUYIN_TEXT);
+    expect(page.text('#detected')).toBe('✓ 已识别抖音链接');
+    expect(page.exists('#clip')).toBe(false);
+
+    // Shown again (back from another page, or another launch): the same link is not offered twice.
+    await page.tap('#clear');
+    page.call('onHide');
+    page.call('onShow');
+    await settle();
+    expect(page.exists('#clip')).toBe(false);
+    expect(wx.getClipboardData).toHaveBeenCalledTimes(2);
+    // A new link is.
+    clipboardHas('看看 https://b23.tv/AbCdEf1');
+    page.call('onShow');
+    await settle();
+    expect(page.text('#clip')).toContain('哔哩哔哩');
+    await page.tap('#clip-close');
+    expect(page.exists('#clip')).toBe(false);
+    expect(page.data.text).toBe('');
+  });
+
+  it('never reads the clipboard on its own before the privacy guide was agreed to', async () => {
+    clipboardHas(DOUYIN_TEXT);
+    open(); // getPrivacySetting answers needAuthorization: true by default
+    await settle();
+    expect(wx.getPrivacySetting).toHaveBeenCalled();
+    expect(wx.getClipboardData).not.toHaveBeenCalled();
+    expect(page.exists('#clip')).toBe(false);
+  });
+
+  it('offers nothing for text without a supported link', async () => {
+    agreed();
+    clipboardHas('晚上吃什么');
+    open();
+    await settle();
+    expect(page.exists('#clip')).toBe(false);
+  });
+
+  it('hint, recognised platform and errors share one slot', async () => {
+    open();
+    const slot = () => page.all('.slot').length;
+    expect(slot()).toBe(1);
+    expect(page.text('.slot')).toContain('会自动找出链接');
+    await page.input('#share-text', '没有链接');
+    await page.tap('#submit');
+    expect(page.text('.slot')).toBe(ERROR_MESSAGES.NO_LINK);
+    await page.input('#share-text', DOUYIN_TEXT);
+    expect(page.text('.slot')).toBe('✓ 已识别抖音链接');
+    expect(slot()).toBe(1);
   });
 });
 
@@ -93,7 +167,11 @@ describe('submitting', () => {
     expect(page.text('#submit')).toBe('正在提交…');
 
     await settle();
-    expect(server.log.slice(0, 2)).toEqual(['subscribe', 'call:create']);
+    // (The page's own first call, `list` for the wait estimate, was made at load.)
+    expect(server.log.filter((l) => l !== 'call:list').slice(0, 2)).toEqual([
+      'subscribe',
+      'call:create',
+    ]);
     const create = server.calls('create')[0];
     expect(create).toMatchObject({
       shareText: DOUYIN_TEXT,
@@ -103,7 +181,7 @@ describe('submitting', () => {
       /^[A-Za-z0-9_.:-]{8,64}$/,
     );
     expect(page.data.submitting).toBe(false);
-    expect(page.text('#headline')).toBe('已提交，排队中');
+    expect(page.text('#headline')).toBe('排队中');
     expect(page.text('#notify-note')).toContain('会通过微信服务通知告诉你');
     expect(wx.showToast).toHaveBeenCalledWith(expect.objectContaining({ title: '已提交' }));
   });
@@ -141,6 +219,8 @@ describe('submitting', () => {
     await page.tap('#submit');
     await settle();
     expect(page.text('#submit-error')).toContain(ERROR_MESSAGES.RATE_LIMITED);
+    // The same button resends; no inline link that could break across lines.
+    expect(page.text('#submit')).toBe('重新提交');
 
     server.offline = true;
     await page.tap('#submit');
@@ -148,7 +228,7 @@ describe('submitting', () => {
     expect(page.text('#submit-error')).toContain(NETWORK_ERROR_MESSAGE);
 
     server.offline = false;
-    await page.tap('#resubmit');
+    await page.tap('#submit');
     await settle();
     const ids = server.tried('create').map((r) => ('requestId' in r ? r.requestId : ''));
     expect(ids).toHaveLength(3);
@@ -158,16 +238,43 @@ describe('submitting', () => {
 });
 
 describe('following a task', () => {
-  it('processing: staged progress arrives through the watch', async () => {
+  it('queued, then processing through the watch: the state said once, the caption as title', async () => {
     open();
     const id = await submit();
-    expect(page.data.card?.stages.map((s) => s.state)).toEqual(['active', 'todo', 'todo']);
+    expect(page.text('#headline')).toBe('排队中');
+    expect(page.text('#progress-text')).toBe('马上开始');
+    expect(page.text('#wait')).toBe('通常约 1 分钟'); // no finished task to go by
+    expect(page.text('#source')).toBe('抖音好可爱');
     server.update(id, { status: TaskStatus.Processing, progress: 40, started_at: new Date() });
     expect(page.text('#headline')).toBe('正在提取文案');
-    expect(page.text('#status')).toBe('提取中');
-    expect(page.text('#stage-text')).toBe('正在提取视频里的文案… 40%');
-    expect(page.data.card?.stages.map((s) => s.state)).toEqual(['done', 'active', 'todo']);
-    expect(page.exists('#cancel')).toBe(true);
+    expect(page.text('#progress-text')).toBe('40%');
+    // The watch's document has no caption; the card keeps the one the function answered.
+    expect(page.text('#source')).toBe('抖音好可爱');
+    // No badge, no stage row: the headline is the only place the state is said.
+    expect(page.exists('#status')).toBe(false);
+    expect(page.exists('#stages')).toBe(false);
+    expect(page.text('#cancel')).toBe('取消提取');
+    // Secondary: a plain text button, not a primary or a wide one.
+    expect(page.find('#cancel')?.dom?.getAttribute('class') ?? '').toContain('text-btn');
+  });
+
+  it('the wait is estimated from recent finished tasks', async () => {
+    [30, 40, 50].forEach((sec, i) => {
+      const created = new Date(Date.now() - (i + 1) * 3600_000);
+      server.seed({
+        _id: `old-${i}`,
+        status: TaskStatus.Completed,
+        progress: 100,
+        result: RESULT,
+        created_at: created,
+        completed_at: new Date(created.getTime() + sec * 1000),
+      });
+    });
+    open();
+    await settle();
+    await submit();
+    expect(server.calls('list')).toHaveLength(1);
+    expect(page.text('#wait')).toBe('最近的提取一般约 40 秒完成');
   });
 
   it('completed: the result card with title, cover, word count, text, copy, video link and share', async () => {
@@ -184,7 +291,8 @@ describe('following a task', () => {
     expect(page.exists('#cover')).toBe(true);
     expect(page.text('#word-count')).toBe('共 25 字');
     expect(page.text('#content')).toBe(RESULT.content);
-    expect(page.text('#video-url')).toBe(RESULT.video_url);
+    // The link is one short line; the whole link is what gets copied.
+    expect(page.text('#video-link')).toBe('v3.example.com/…');
     expect(page.text('#video-note')).toBe(VIDEO_LINK_NOTE);
     expect(page.exists('#share')).toBe(true);
 
@@ -208,19 +316,55 @@ describe('following a task', () => {
     });
   });
 
-  it('failed: the specific reason and a retry that prompts first and follows the new task', async () => {
+  it.each(['PHOTO_NOTE', 'NO_SPEECH', 'TOO_LONG', 'VIDEO_UNAVAILABLE'] as const)(
+    'failed for good (%s): the reason, and 换个链接 as the only action',
+    async (code) => {
+      open();
+      const id = await submit();
+      server.update(id, {
+        status: TaskStatus.Failed,
+        error_code: code,
+        error_message: code,
+        started_at: new Date(),
+        completed_at: new Date(),
+      });
+      expect(page.text('#headline')).toBe('提取失败');
+      expect(page.text('#reason')).toBe(FAILURE_MESSAGES[code]);
+      expect(page.exists('#retry')).toBe(false);
+      expect(page.text('#new-link')).toBe('换个链接');
+      expect(page.find('#new-link')?.dom?.getAttribute('class') ?? '').toContain('wide-btn');
+      await page.tap('#new-link');
+      expect(page.data.view).toBe('form');
+      expect(page.data.text).toBe('');
+      expect(server.calls('retry')).toHaveLength(0);
+    },
+  );
+
+  it.each(['PROVIDER_ERROR', 'UPSTREAM_UNAVAILABLE'] as const)(
+    'failed for now (%s): 重试 first, 换个链接 second',
+    async (code) => {
+      open();
+      const id = await submit();
+      server.update(id, { status: TaskStatus.Failed, error_code: code, completed_at: new Date() });
+      expect(page.text('#reason')).toBe(FAILURE_MESSAGES[code]);
+      expect(page.text('#retry')).toBe('重试');
+      expect(page.text('#new-link')).toBe('换个链接');
+      const buttons = page.all('.wide-btn').map((b) => String(b.dom?.textContent ?? '').trim());
+      expect(buttons).toEqual(['重试', '换个链接']);
+    },
+  );
+
+  it('failed for now: a retry that prompts first and follows the new task', async () => {
     open();
     const id = await submit();
     server.update(id, {
       status: TaskStatus.Failed,
-      error_code: 'PHOTO_NOTE',
-      error_message: '图文',
+      error_code: 'PROVIDER_ERROR',
+      error_message: 'x',
       started_at: new Date(),
       completed_at: new Date(),
     });
     expect(page.text('#headline')).toBe('提取失败');
-    expect(page.text('#reason')).toBe(FAILURE_MESSAGES.PHOTO_NOTE);
-    expect(page.data.card?.stages.map((s) => s.state)).toEqual(['done', 'error', 'todo']);
 
     await page.tap('#retry');
     expect(wx.requestSubscribeMessage).toHaveBeenCalledTimes(2);
@@ -228,7 +372,7 @@ describe('following a task', () => {
     await settle();
     expect(server.calls('retry')[0]).toMatchObject({ taskId: id, subscribed: { success: true } });
     expect(page.data.card?.id).toBe(`retry-${id}`);
-    expect(page.text('#headline')).toBe('已提交，排队中');
+    expect(page.text('#headline')).toBe('排队中');
     expect(server.openWatches(`retry-${id}`)).toHaveLength(1);
   });
 
@@ -240,8 +384,8 @@ describe('following a task', () => {
     await settle();
     expect(server.calls('cancel')[0]).toEqual({ action: 'cancel', taskId: id });
     expect(page.text('#headline')).toBe('已取消');
-    expect(page.text('#reason')).toBe(FAILURE_MESSAGES.CANCELLED);
-    expect(page.exists('#retry')).toBe(true);
+    expect(page.text('#reason')).toBe(CANCELLED_TEXT);
+    expect(page.text('#retry')).toBe('重新提取');
     expect(server.openWatches()).toHaveLength(0);
   });
 
@@ -283,7 +427,7 @@ describe('following a task', () => {
     server.tasks.set(id, { ...server.tasks.get(id)!, status: TaskStatus.Processing, progress: 60 });
     await settle(500);
     expect(gets()).toBe(before + 1); // an immediate read on the error
-    expect(page.text('#stage-text')).toBe('正在提取视频里的文案… 60%');
+    expect(page.text('#progress-text')).toBe('60%');
     // Re-watch after the first backoff step (1 s); its init snapshot means the link is back.
     await settle(600);
     expect(server.openWatches(id)).toHaveLength(1);
@@ -336,7 +480,23 @@ describe('following a task', () => {
     await settle();
     expect(server.calls('get').length).toBeGreaterThan(0);
     expect(server.openWatches(id)).toHaveLength(1);
-    expect(page.text('#stage-text')).toBe('正在提取视频里的文案… 80%');
+    expect(page.text('#progress-text')).toBe('80%');
+  });
+});
+
+describe('a deleted task', () => {
+  it('the watch sees it removed: the page says so and offers a new extraction', async () => {
+    open();
+    const id = await submit();
+    server.removeDoc(id);
+    expect(page.text('#lost-message')).toBe('这条记录已删除');
+    expect(page.data.removed).toBe(true);
+    expect(server.openWatches()).toHaveLength(0);
+    const calls = server.requests.length;
+    await settle(60_000);
+    expect(server.requests).toHaveLength(calls); // nothing polls a deleted task
+    await page.tap('#lost-new');
+    expect(page.data.view).toBe('form');
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * 首页: paste a share text, submit, follow the task live, read and copy the result.
+ * 首页: paste a share text (or take the link offered from the clipboard), submit, follow the
+ * task live, read and copy the result (copy and share stay in a bar at the bottom).
  * Also the target of a tapped notice: `pages/index/index?taskId=…` opens that task.
  */
 import {
@@ -10,6 +11,8 @@ import {
   answerErrorMessage,
   parseShareText,
   presentTask,
+  shortLink,
+  type CardTask,
   type TaskCard,
   type TaskView,
 } from '../../domain';
@@ -23,11 +26,19 @@ import {
 } from '../../services/index';
 import { askToNotify, recordGrants, type SubscribeOutcome } from '../../services/subscribe';
 import { TaskTracker, type LinkState } from '../../services/task-tracker';
-import { copyText, readClipboard } from '../../utils/clipboard';
+import { knownTypicalWait, loadTypicalWait } from '../../services/wait';
+import { clipboardOffer, copyText, readClipboard } from '../../utils/clipboard';
 import { controllerFor, type View } from '../../utils/page';
 
+/** A link found on the clipboard, offered above the form. */
+export interface ClipOffer {
+  text: string;
+  label: string;
+  link: string;
+}
+
 export interface IndexData {
-  /** form = the input; loading = opening a task by id; task = a task card; lost = not found */
+  /** form = the input; loading = opening a task by id; task = a task card; lost = not found or deleted */
   view: 'form' | 'loading' | 'task' | 'lost';
   platformsText: string;
   text: string;
@@ -44,6 +55,9 @@ export interface IndexData {
   /** which card action is in flight */
   busyAction: '' | 'cancel' | 'retry';
   lostMessage: string;
+  /** the lost view is a task the user deleted (not one that was never found) */
+  removed: boolean;
+  clip: ClipOffer | null;
 }
 
 const NOTE_SUBSCRIBED = '可以离开此页面，提取完成后会通过微信服务通知告诉你。';
@@ -67,8 +81,12 @@ export function initialIndexData(): IndexData {
     videoNote: VIDEO_LINK_NOTE,
     busyAction: '',
     lostMessage: '',
+    removed: false,
+    clip: null,
   };
 }
+
+const REMOVED_MESSAGE = '这条记录已删除';
 
 class IndexPage {
   private tracker: TaskTracker | null = null;
@@ -77,6 +95,8 @@ class IndexPage {
   private busy = false;
   /** idempotency key of the text being submitted; kept until a create succeeds */
   private pending: { text: string; requestId: string } | null = null;
+  /** the followed task's caption: the function's answers carry it, watch snapshots do not */
+  private caption: { taskId: string; caption: string | null } | null = null;
 
   constructor(private readonly view: View<IndexData>) {}
 
@@ -86,12 +106,22 @@ class IndexPage {
     // Task ids are plain [A-Za-z0-9_-], so there is nothing to decode; anything else is ignored.
     const taskId = query.taskId ?? '';
     if (TASK_ID.test(taskId)) this.follow(taskId, null, false);
+    // The wait estimate needs recent tasks; a running card is redrawn once they are known.
+    void loadTypicalWait().then(() => {
+      const task = this.tracker?.task;
+      if (task && this.view.data.view === 'task' && !this.view.data.card?.terminal) {
+        this.present(task);
+      }
+    });
   }
 
   show(): void {
     this.visible = true;
     const t = this.tracker;
-    if (!t) return;
+    if (!t) {
+      if (this.view.data.view === 'form') void this.offerClipboard();
+      return;
+    }
     if (t.isFinished) {
       // Timed out on our clock: the server may have finished since; look once.
       if (this.view.data.card?.timedOutLocally) void this.reread(t.taskId);
@@ -113,6 +143,27 @@ class IndexPage {
 
   // ----- the form -----
 
+  /** On show: a supported link on the clipboard, not offered before, is offered above the form. */
+  private async offerClipboard(): Promise<void> {
+    const offer = await clipboardOffer();
+    const d = this.view.data;
+    if (!offer || d.view !== 'form' || d.text.trim() === offer.text) return;
+    this.view.setData({
+      clip: { text: offer.text, label: offer.platformLabel, link: shortLink(offer.url) },
+    });
+  }
+
+  useClip(): void {
+    const clip = this.view.data.clip;
+    if (!clip) return;
+    this.view.setData({ clip: null });
+    this.input(clip.text);
+  }
+
+  dismissClip(): void {
+    this.view.setData({ clip: null });
+  }
+
   input(value: string): void {
     const parsed = parseShareText(value);
     this.view.setData({
@@ -133,6 +184,7 @@ class IndexPage {
       wx.showToast({ title: '剪切板是空的，先去 App 里复制分享链接', icon: 'none' });
       return;
     }
+    this.view.setData({ clip: null });
     this.input(text.trim());
     const parsed = parseShareText(this.view.data.text);
     if (!parsed.ok) this.view.setData({ inputError: answerErrorMessage({ code: parsed.code }) });
@@ -201,7 +253,16 @@ class IndexPage {
         onTask: (t) => this.present(t),
         onLink: (link) => this.view.setData({ link }),
         onExpired: (t) => this.present(t),
-        onLost: (message) => this.view.setData({ view: 'lost', lostMessage: message, card: null }),
+        onLost: (message) =>
+          this.view.setData({ view: 'lost', lostMessage: message, removed: false, card: null }),
+        // Deleted (from the history, or on another device): say so instead of a stale card.
+        onRemoved: () =>
+          this.view.setData({
+            view: 'lost',
+            lostMessage: REMOVED_MESSAGE,
+            removed: true,
+            card: null,
+          }),
       },
       task,
     );
@@ -215,8 +276,11 @@ class IndexPage {
     if (this.visible) tracker.start();
   }
 
-  private present(task: TaskView): void {
-    this.view.setData({ view: 'task', card: presentTask(task, new Date()) });
+  private present(task: CardTask): void {
+    if (task.caption !== undefined) this.caption = { taskId: task._id, caption: task.caption };
+    const caption = this.caption?.taskId === task._id ? this.caption.caption : null;
+    const card = presentTask({ ...task, caption }, new Date(), knownTypicalWait());
+    this.view.setData({ view: 'task', card });
   }
 
   private async reread(taskId: string): Promise<void> {
@@ -304,6 +368,7 @@ class IndexPage {
       inputError: '',
       submitError: '',
       lostMessage: '',
+      removed: false,
       link: 'live',
     });
   }
@@ -361,6 +426,12 @@ Component({
     },
     onPaste() {
       void ctl(this).paste();
+    },
+    onUseClip() {
+      ctl(this).useClip();
+    },
+    onDismissClip() {
+      ctl(this).dismissClip();
     },
     onClear() {
       ctl(this).clear();

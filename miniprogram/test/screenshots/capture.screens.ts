@@ -1,0 +1,30 @@
+/**
+ * Step one of `npm run screenshots`: renders every state of states.ts and writes its HTML, with
+ * a manifest of names and captions, for scripts/screenshots/shoot.ts. Not part of `npm test`
+ * (its name is no *.test.ts); screenshots.test.ts checks the whole way on one state.
+ */
+import '../setup';
+import { htmlDir, writeText } from './files';
+import { STATES, renderState } from './states';
+
+const manifest: { name: string; page: string; caption: string; fullPage: boolean }[] = [];
+
+afterAll(() => {
+  writeText(`${htmlDir}/manifest.json`, JSON.stringify(manifest, null, 2) + '\n');
+});
+
+for (const state of STATES) {
+  it(
+    state.name,
+    async () => {
+      writeText(`${htmlDir}/${state.name}.body.html`, await renderState(state));
+      manifest.push({
+        name: state.name,
+        page: state.page,
+        caption: state.caption,
+        fullPage: state.fullPage === true,
+      });
+    },
+    30_000,
+  );
+}

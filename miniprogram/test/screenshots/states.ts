@@ -1,0 +1,408 @@
+/**
+ * Every page state worth a picture, each reached the way the page tests reach it: the real page
+ * in miniprogram-simulate, the fake cloud, taps and task updates. `renderState` returns the
+ * state's DOM as HTML (to-html.ts); scripts/screenshots/shoot.ts draws it with the WXSS.
+ */
+import { settle } from '../setup';
+import { TaskStatus } from '../../../shared/status';
+import type { TaskDoc } from '../../../shared/task';
+import type { FakeServer } from '../fake-server';
+import { DOUYIN_TEXT, RESULT, wire } from '../fixtures';
+import { loadPage, type PageDriver } from '../harness';
+import type { WxMocks } from '../setup';
+import { toHtml, type DomNode } from './to-html';
+
+export type ShotPage = 'index' | 'history';
+
+export interface ShotState {
+  name: string;
+  page: ShotPage;
+  /** what the picture shows, for the README */
+  caption: string;
+  /** also shoot the whole scrolled page */
+  fullPage?: boolean;
+  drive(ctx: { server: FakeServer; wx: WxMocks }): Promise<PageDriver<unknown>>;
+}
+
+// 2026-05-20 14:00 in Beijing: every relative time in the pictures is from here.
+const NOW = new Date('2026-05-20T06:00:00.000Z');
+const MIN = 60_000;
+
+export const LONG_RESULT = {
+  title: '普通人如何在30天内养成早起习惯？亲测有效的5个方法',
+  content:
+    '大家好，我是小林。今天跟大家聊一聊早起这件事。很多人都说想早起，但是闹钟一响就关掉继续睡，对吧？我以前也是这样。' +
+    '后来我用了下面这五个方法，坚持了三十天，现在每天六点自然醒。第一个方法，不要一下子提前两个小时，每天提前十五分钟就够了。' +
+    '第二个方法，前一天晚上把手机放到客厅充电，睡前不刷短视频。第三个方法，起床以后马上喝一杯温水，拉开窗帘让阳光照进来。' +
+    '第四个方法，给早起找一个你真正期待的理由，比如一顿好吃的早餐，或者半小时不被打扰的阅读时间。' +
+    '第五个方法，周末也不要睡懒觉，最多比平时晚半个小时。\n\n坚持一段时间你会发现，早起不是靠意志力，而是靠习惯。' +
+    '如果你觉得这期视频对你有帮助，记得点赞收藏，我们下期见。',
+  cover: 'https://p3.example.com/cover-long.jpg',
+  video_url:
+    'https://v26-web.douyinvod.com/0f3c9a1b2e4d5f60718293a4b5c6d7e8/665f1a2b/video/tos/cn/tos-cn-ve-15/oQAbCdEfGhIjKlMnOpQrStUvWxYz/?a=6383&ch=26&cr=3&dr=0&lr=all&cd=0%7C0%7C0%7C3&br=1212&bt=1212&cs=0&ds=4',
+};
+
+const BILIBILI_TEXT = '【10分钟看懂城市地铁是怎么修的-哔哩哔哩】 https://b23.tv/AbCdEf1';
+const XHS_TEXT =
+  '周末去哪儿 | 杭州小众咖啡店合集 http://xhslink.com/a/AbCdEfG 复制本条信息，打开【小红书】App查看精彩内容！';
+
+async function openIndex(query: Record<string, string> = {}): Promise<PageDriver<unknown>> {
+  const page = loadPage<unknown>('index');
+  page.call('onLoad', query);
+  page.call('onShow');
+  await settle();
+  return page;
+}
+
+async function openHistory(): Promise<PageDriver<unknown>> {
+  const page = loadPage<unknown>('history');
+  page.call('onLoad', {});
+  page.call('onShow');
+  await settle();
+  return page;
+}
+
+/** Submits a share text on the index page; the task's id. */
+async function submitted(page: PageDriver<unknown>, text = DOUYIN_TEXT): Promise<string> {
+  await page.input('#share-text', text);
+  await page.tap('#submit');
+  await settle();
+  const card = (page.data as { card?: { id: string } | null }).card;
+  if (!card) throw new Error('no task card after submit');
+  return card.id;
+}
+
+/** Three finished tasks of 40–50 s, so the wait estimate has a history to speak from. */
+function seedRecent(server: FakeServer): void {
+  [40, 45, 50].forEach((s, i) => {
+    const created = new Date(NOW.getTime() - (i + 1) * 60 * MIN);
+    server.seed({
+      _id: `recent-${i}`,
+      status: TaskStatus.Completed,
+      progress: 100,
+      result: RESULT,
+      created_at: created,
+      completed_at: new Date(created.getTime() + s * 1000),
+    });
+  });
+}
+
+function failedState(name: string, code: string, caption: string, text = DOUYIN_TEXT): ShotState {
+  return {
+    name,
+    page: 'index',
+    caption,
+    async drive({ server }) {
+      const page = await openIndex();
+      const id = await submitted(page, text);
+      server.update(id, {
+        status: TaskStatus.Failed,
+        error_code: code,
+        error_message: code,
+        started_at: new Date(),
+        completed_at: new Date(),
+      });
+      return page;
+    },
+  };
+}
+
+export const STATES: readonly ShotState[] = [
+  {
+    name: 'index-empty',
+    page: 'index',
+    caption: 'Empty form: paste is a clear control',
+    drive: () => openIndex(),
+  },
+  {
+    name: 'index-clipboard-offer',
+    page: 'index',
+    caption: 'On show: a link found on the clipboard is offered once',
+    async drive({ wx }) {
+      wx.getPrivacySetting.mockImplementation((o: { success(r: object): void }) =>
+        setTimeout(() => o.success({ needAuthorization: false }), 0),
+      );
+      wx.getClipboardData.mockImplementation((o: { success(r: object): void }) =>
+        setTimeout(() => o.success({ data: DOUYIN_TEXT }), 0),
+      );
+      return openIndex();
+    },
+  },
+  {
+    name: 'index-filled',
+    page: 'index',
+    caption: 'Filled: the platform is recognised',
+    async drive() {
+      const page = await openIndex();
+      await page.input('#share-text', DOUYIN_TEXT);
+      return page;
+    },
+  },
+  {
+    name: 'index-error-no-link',
+    page: 'index',
+    caption: 'No link in the text: the error takes the hint’s place, nothing moves',
+    async drive() {
+      const page = await openIndex();
+      await page.input('#share-text', '这个视频太好笑了哈哈哈');
+      await page.tap('#submit');
+      return page;
+    },
+  },
+  {
+    name: 'index-error-unsupported',
+    page: 'index',
+    caption: 'Unsupported platform',
+    async drive() {
+      const page = await openIndex();
+      await page.input('#share-text', '看看 https://www.youtube.com/watch?v=dQw4w9WgXcQ');
+      await page.tap('#submit');
+      return page;
+    },
+  },
+  {
+    name: 'index-error-submit',
+    page: 'index',
+    caption: 'A create that failed (too many running): the button becomes 重新提交',
+    async drive({ server }) {
+      const page = await openIndex();
+      server.overrides.set('create', () => ({
+        ok: false,
+        error: { code: 'RATE_LIMITED', message: '' },
+      }));
+      await page.input('#share-text', DOUYIN_TEXT);
+      await page.tap('#submit');
+      await settle();
+      return page;
+    },
+  },
+  {
+    name: 'index-submitting',
+    page: 'index',
+    caption: 'Submitting',
+    async drive() {
+      const page = await openIndex();
+      await page.input('#share-text', DOUYIN_TEXT);
+      page.call('onSubmit');
+      return page;
+    },
+  },
+  {
+    name: 'index-queued',
+    page: 'index',
+    caption: 'Queued: the state once, the usual wait (no history yet), cancel is secondary',
+    async drive() {
+      const page = await openIndex();
+      await submitted(page);
+      return page;
+    },
+  },
+  {
+    name: 'index-processing',
+    page: 'index',
+    caption: 'Processing: the wait estimated from recent tasks',
+    async drive({ server }) {
+      seedRecent(server);
+      const page = await openIndex();
+      const id = await submitted(page);
+      server.update(id, { status: TaskStatus.Processing, progress: 40, started_at: new Date() });
+      return page;
+    },
+  },
+  {
+    name: 'index-completed',
+    page: 'index',
+    caption: 'Completed, short text',
+    async drive({ server }) {
+      const page = await openIndex();
+      const id = await submitted(page);
+      server.update(id, {
+        status: TaskStatus.Completed,
+        progress: 100,
+        result: RESULT,
+        completed_at: new Date(),
+      });
+      return page;
+    },
+  },
+  {
+    name: 'index-completed-long',
+    page: 'index',
+    caption: 'Completed, long text: 复制全文 and 分享 stay in the bottom bar',
+    fullPage: true,
+    async drive({ server }) {
+      const page = await openIndex();
+      const id = await submitted(page);
+      server.update(id, {
+        status: TaskStatus.Completed,
+        progress: 100,
+        result: LONG_RESULT,
+        completed_at: new Date(),
+      });
+      return page;
+    },
+  },
+  failedState(
+    'index-failed-photo-note',
+    'PHOTO_NOTE',
+    'Photo note (permanent): 换个链接 is the main action',
+    XHS_TEXT,
+  ),
+  failedState('index-failed-no-speech', 'NO_SPEECH', 'No speech (permanent)'),
+  failedState('index-failed-too-long', 'TOO_LONG', 'Too long (permanent)', BILIBILI_TEXT),
+  failedState('index-failed-unavailable', 'VIDEO_UNAVAILABLE', 'Video unavailable (permanent)'),
+  failedState(
+    'index-failed-provider',
+    'PROVIDER_ERROR',
+    'Provider error (transient): 重试 is the main action',
+  ),
+  failedState('index-failed-busy', 'UPSTREAM_UNAVAILABLE', 'Upstream busy (transient)'),
+  {
+    name: 'index-cancelled',
+    page: 'index',
+    caption: 'Cancelled',
+    async drive() {
+      const page = await openIndex();
+      await submitted(page);
+      await page.tap('#cancel');
+      await settle();
+      return page;
+    },
+  },
+  {
+    name: 'index-timeout',
+    page: 'index',
+    caption: 'Timed out',
+    async drive({ server }) {
+      const doc = server.seed(
+        {
+          status: TaskStatus.Timeout,
+          error_code: 'TIMEOUT',
+          started_at: new Date(NOW.getTime() - 5 * MIN),
+          completed_at: new Date(),
+        },
+        DOUYIN_TEXT,
+      );
+      return openIndex({ taskId: doc._id });
+    },
+  },
+  {
+    name: 'index-removed',
+    page: 'index',
+    caption: 'The open task was deleted (the watch saw it removed)',
+    async drive({ server }) {
+      const page = await openIndex();
+      const id = await submitted(page);
+      server.removeDoc(id);
+      return page;
+    },
+  },
+  {
+    name: 'index-privacy',
+    page: 'index',
+    caption: 'The privacy sheet (clipboard)',
+    async drive() {
+      const page = await openIndex();
+      page.find('#privacy')?.instance.setData({ visible: true });
+      return page;
+    },
+  },
+  {
+    name: 'history-list',
+    page: 'history',
+    caption: 'History: title or caption, a line of text or the reason, the cover',
+    fullPage: true,
+    async drive({ server }) {
+      const at = (m: number) => new Date(NOW.getTime() - m * MIN);
+      const seed = (p: Partial<TaskDoc>, text?: string) => server.seed(p, text);
+      seed(
+        { _id: 'a', status: TaskStatus.Processing, progress: 40, created_at: at(0.5) },
+        DOUYIN_TEXT,
+      );
+      seed({
+        _id: 'b',
+        status: TaskStatus.Completed,
+        progress: 100,
+        result: LONG_RESULT,
+        created_at: at(3),
+        completed_at: at(2.2),
+      });
+      seed(
+        {
+          _id: 'c',
+          status: TaskStatus.Failed,
+          error_code: 'PHOTO_NOTE',
+          platform: 'xiaohongshu',
+          created_at: at(25),
+        },
+        XHS_TEXT,
+      );
+      seed({
+        _id: 'd',
+        status: TaskStatus.Completed,
+        progress: 100,
+        result: { ...RESULT, cover: 'https://p3.example.com/cover-2.jpg' },
+        platform: 'kuaishou',
+        created_at: at(120),
+        completed_at: at(119),
+      });
+      seed(
+        {
+          _id: 'e',
+          status: TaskStatus.Cancelled,
+          error_code: 'CANCELLED',
+          platform: 'bilibili',
+          created_at: at(26 * 60),
+        },
+        BILIBILI_TEXT,
+      );
+      seed({
+        _id: 'f',
+        status: TaskStatus.Timeout,
+        error_code: 'TIMEOUT',
+        created_at: at(3 * 24 * 60),
+      });
+      seed({
+        _id: 'g',
+        status: TaskStatus.Completed,
+        progress: 100,
+        result: {
+          ...RESULT,
+          title: '【干货】三个技巧让你的短视频完播率翻倍，新手也能马上用起来',
+          cover: 'https://p3.example.com/cover-3.jpg',
+        },
+        created_at: at(9 * 24 * 60),
+      });
+      return openHistory();
+    },
+  },
+  {
+    name: 'history-empty',
+    page: 'history',
+    caption: 'History, empty',
+    drive: () => openHistory(),
+  },
+  {
+    name: 'history-error',
+    page: 'history',
+    caption: 'History, the load failed',
+    async drive({ server }) {
+      server.offline = true;
+      return openHistory();
+    },
+  },
+];
+
+/** Drives one state from a fresh page and fake cloud; its DOM as HTML. */
+export async function renderState(state: ShotState): Promise<string> {
+  jest.useFakeTimers({ now: NOW });
+  try {
+    const ctx = wire({ success: 'accept', failure: 'accept' });
+    const page = await state.drive(ctx);
+    const html = toHtml(page.comp.dom as unknown as DomNode);
+    if (state.page === 'index') page.call('onUnload'); // stops the tracker's timers
+    return html;
+  } finally {
+    jest.useRealTimers();
+  }
+}
