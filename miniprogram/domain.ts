@@ -8,7 +8,14 @@ import { config as zodConfig } from 'zod';
 // WeChat forbids `new Function`; zod only probes for it, but never let it try.
 zodConfig({ jitless: true });
 
-export type { ExtractAnswer, ExtractRequest, ListAnswer, TaskAnswer } from '../shared/api';
+export type {
+  ClearAnswer,
+  ExtractAnswer,
+  ExtractRequest,
+  ListAnswer,
+  RemoveAnswer,
+  TaskAnswer,
+} from '../shared/api';
 export { LIST_DEFAULT_LIMIT } from '../shared/api';
 export { ERROR_MESSAGES, isErrorCode, type ErrorAnswer, type ErrorCode } from '../shared/errors';
 export {
@@ -29,4 +36,4 @@ export {
 } from '../shared/presentation';
 export { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';
 export { TaskStatus, isTerminal } from '../shared/status';
-export { viewFromRaw, type TaskView } from '../shared/task';
+export { viewFromRaw, type TaskSummary, type TaskView } from '../shared/task';

@@ -25,6 +25,7 @@ function view(patch: Partial<TaskView> = {}): TaskView {
     status: TaskStatus.Pending,
     platform: 'douyin',
     input_url: 'https://v.douyin.com/abc/',
+    caption: null,
     coze_execute_id: null,
     result: null,
     error_code: null,

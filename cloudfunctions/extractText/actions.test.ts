@@ -34,7 +34,7 @@ function code(answer: ExtractAnswer) {
 
 describe('create', () => {
   it('stores the task, starts the run with the normalized link and answers processing', async () => {
-    const t = task(await create(ALICE, { subscribed: { success: true, failed: false } }));
+    const t = task(await create(ALICE, { subscribed: { success: true, failure: false } }));
     expect(t).toMatchObject({
       status: TaskStatus.Processing,
       platform: 'douyin',
@@ -160,7 +160,7 @@ describe('get, list, cancel, retry', () => {
         limit: 2,
         ...(cursor ? { cursor } : {}),
       })) as ListAnswer;
-      seen.push(...answer.tasks.map((t) => t._id));
+      seen.push(...answer.tasks.map((t) => t.taskId));
       if (!answer.nextCursor) break;
       cursor = answer.nextCursor;
     }

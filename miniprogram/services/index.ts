@@ -11,6 +11,7 @@ import {
   type ErrorCode,
   type ExtractAnswer,
   type ExtractRequest,
+  type TaskSummary,
   type TaskView,
 } from '../domain';
 import { createCloudBackend } from './cloud';
@@ -63,7 +64,7 @@ async function taskCall(request: ExtractRequest): Promise<Outcome<{ task: TaskVi
 
 export interface Subscribed {
   success: boolean;
-  failed: boolean;
+  failure: boolean;
 }
 
 export function createTask(shareText: string, requestId: string, subscribed: Subscribed) {
@@ -85,7 +86,7 @@ export function retryTask(taskId: string, subscribed: Subscribed) {
 export async function listTasks(
   cursor: string | null,
   limit = LIST_DEFAULT_LIMIT,
-): Promise<Outcome<{ tasks: TaskView[]; nextCursor: string | null }>> {
+): Promise<Outcome<{ tasks: TaskSummary[]; nextCursor: string | null }>> {
   const answer = await invoke({ action: 'list', limit, ...(cursor ? { cursor } : {}) });
   if (answer.ok && 'tasks' in answer) {
     return { ok: true, tasks: answer.tasks, nextCursor: answer.nextCursor ?? null };

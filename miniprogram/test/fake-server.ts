@@ -7,7 +7,7 @@ import type { ExtractAnswer, ExtractRequest } from '../../shared/api';
 import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
-import { newTask, toTaskView, type TaskDoc } from '../../shared/task';
+import { newTask, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
 import type { WatchSnapshot } from '../services/types';
 
 export const OPENID = 'test-user';
@@ -131,7 +131,7 @@ export class FakeServer {
             request_id: req.requestId ?? null,
             subscribed: {
               success: req.subscribed?.success ?? false,
-              failure: req.subscribed?.failed ?? false,
+              failure: req.subscribed?.failure ?? false,
             },
           },
           req.shareText,
@@ -150,7 +150,7 @@ export class FakeServer {
         const limit = req.limit ?? 20;
         const page = all.slice(start, start + limit);
         const next = start + limit < all.length ? `c${start + limit}` : null;
-        return { ok: true, tasks: page.map(toTaskView), nextCursor: next };
+        return { ok: true, tasks: page.map(toTaskSummary), nextCursor: next };
       }
       case 'cancel': {
         const doc = this.tasks.get(req.taskId);
@@ -176,6 +176,15 @@ export class FakeServer {
           doc.share_text,
         );
         return { ok: true, task: toTaskView(fresh) };
+      }
+      case 'remove': {
+        if (!this.tasks.delete(req.taskId)) return err('NOT_FOUND');
+        return { ok: true, removed: 1 };
+      }
+      case 'clear': {
+        const done = [...this.tasks.values()].filter((t) => isTerminal(t.status));
+        for (const t of done) this.tasks.delete(t._id);
+        return { ok: true, removed: done.length, kept: this.tasks.size };
       }
     }
   }

@@ -11,9 +11,9 @@ import {
   relativeTime,
   statusLabel,
   type StatusTone,
-  type TaskView,
+  type TaskSummary,
 } from '../../domain';
-import { listTasks } from '../../services/index';
+import { getTask, listTasks } from '../../services/index';
 import { copyText } from '../../utils/clipboard';
 import { controllerFor, datasetOf, type View } from '../../utils/page';
 
@@ -42,24 +42,24 @@ export function initialHistoryData(): HistoryData {
 
 export const PAGE_SIZE = LIST_DEFAULT_LIMIT;
 
-function toItem(task: TaskView, now: Date): HistoryItem {
+function toItem(task: TaskSummary, now: Date): HistoryItem {
   // A task silent past its expiry is shown as timed out, as on the task page.
-  const status = effectiveStatus(task, now);
-  const done = status === TaskStatus.Completed && task.result !== null;
+  const status = effectiveStatus({ status: task.status, expires_at: task.expiresAt }, now);
+  const done = status === TaskStatus.Completed;
   const platform = PLATFORM_LABELS[task.platform];
   return {
-    id: task._id,
-    title: (done && task.result?.title.trim()) || `${platform}视频`,
+    id: task.taskId,
+    title: (done && task.title?.trim()) || task.caption || `${platform}视频`,
     statusLabel: statusLabel(status),
     tone: STATUS_TONES[status],
-    meta: `${platform} · ${relativeTime(task.created_at, now)}`,
-    canCopy: done && (task.result?.content ?? '') !== '',
+    meta: `${platform} · ${relativeTime(task.createdAt, now)}`,
+    canCopy: done && task.snippet !== null,
   };
 }
 
 class HistoryPage {
-  /** full tasks by id, for copying (the page data keeps only what is drawn) */
-  private readonly tasks = new Map<string, TaskView>();
+  /** summaries by id (the page data keeps only what is drawn); copying fetches the full text */
+  private readonly tasks = new Map<string, TaskSummary>();
   private cursor: string | null = null;
   /** bumps on every reload, so a slow older answer cannot overwrite a newer list */
   private generation = 0;
@@ -91,7 +91,7 @@ class HistoryPage {
       return;
     }
     this.tasks.clear();
-    for (const t of out.tasks) this.tasks.set(t._id, t);
+    for (const t of out.tasks) this.tasks.set(t.taskId, t);
     this.cursor = out.nextCursor;
     const now = new Date();
     this.view.setData({
@@ -114,8 +114,8 @@ class HistoryPage {
     }
     const now = new Date();
     // A task can move between pages while paging (new tasks push older ones down): skip repeats.
-    const fresh = out.tasks.filter((t) => !this.tasks.has(t._id));
-    for (const t of fresh) this.tasks.set(t._id, t);
+    const fresh = out.tasks.filter((t) => !this.tasks.has(t.taskId));
+    for (const t of fresh) this.tasks.set(t.taskId, t);
     this.cursor = out.nextCursor;
     this.view.setData({
       loadingMore: false,
@@ -137,9 +137,13 @@ class HistoryPage {
     wx.navigateTo({ url: `/pages/index/index?taskId=${encodeURIComponent(id)}` });
   }
 
-  copy(id: unknown): void {
-    const content = typeof id === 'string' ? this.tasks.get(id)?.result?.content : undefined;
-    if (content) void copyText(content, '全文已复制');
+  async copy(id: unknown): Promise<void> {
+    if (typeof id !== 'string' || !this.tasks.has(id)) return;
+    // The list carries no transcripts: the full text comes from `get`.
+    const out = await getTask(id);
+    const content = out.ok ? out.task.result?.content : undefined;
+    if (content) await copyText(content, '全文已复制');
+    else if (!out.ok) wx.showToast({ title: out.message, icon: 'none' });
   }
 }
 
@@ -176,7 +180,7 @@ Component({
       ctl(this).open(datasetOf(e).id);
     },
     onCopy(e: Tap) {
-      ctl(this).copy(datasetOf(e).id);
+      void ctl(this).copy(datasetOf(e).id);
     },
     onNew() {
       wx.navigateBack({
