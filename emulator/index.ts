@@ -65,7 +65,12 @@ export interface LocalStack {
   grant(openid: string, templateIds?: string[]): void;
   /** Hard-kills running instances (fault tests); events in flight fail like a crashed instance. */
   killInstances(name?: string): Promise<void>;
-  stats(): { invocations: Record<string, number>; peakRssMb: Record<string, number> };
+  /** `adminRequests`: calls to /admin (database, openapi) so far, e.g. to prove a refusal read nothing. */
+  stats(): {
+    invocations: Record<string, number>;
+    peakRssMb: Record<string, number>;
+    adminRequests: number;
+  };
   /** Stops server, timers and instances; flushes the store. */
   close(): Promise<void>;
 }
@@ -154,6 +159,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const extraRoutes = [...(opts.extraRoutes ?? [])].sort(
     (a, b) => b.prefix.length - a.prefix.length,
   );
+  let adminRequests = 0;
   // Created once the port is known (the children need the admin URL).
   const started: { runtime?: FunctionRuntime } = {};
   const rt = (): FunctionRuntime => {
@@ -179,6 +185,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       return;
     }
     if (p === '/admin') {
+      adminRequests++;
       if (method !== 'POST') return sendJson(res, 405, { error: 'POST only' });
       const body = await readBody(req, ADMIN_BODY_LIMIT);
       if (!body) return sendJson(res, 413, { code: 'INVALID_PARAM', message: 'request too large' });
@@ -383,7 +390,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       subscriptions.grant(openid, templateIds);
     },
     killInstances: (name) => fnRuntime.killInstances(name),
-    stats: () => fnRuntime.stats(),
+    stats: () => ({ ...fnRuntime.stats(), adminRequests }),
     close() {
       closing ??= (async () => {
         scheduler.stop();

@@ -261,7 +261,7 @@ export function isSupportedUrl(url: string): Platform | null {
 export const MAX_CAPTION_LENGTH = 100;
 
 // Douyin: `…看看【小猫的作品】好可爱 #猫 https://…`; photo notes say `的图文作品`.
-const DOUYIN_WORK = /【([^【】]{1,80}?)的(?:图文)?作品】/;
+const DOUYIN_WORK = /【([^【】]{1,80}?的(?:图文)?作品)】/;
 // Bilibili: `【三分钟学会做红烧肉-哔哩哔哩】 https://b23.tv/…`.
 // Xiaohongshu (new): `【红烧肉教程 - 小明 | 小红书 - 你的生活指南】 😆 aBc 😆 https://…`.
 const BRACKETED = /【([^【】]{1,200})】/;
@@ -310,7 +310,7 @@ export function captionOf(shareText: string, platform: Platform): string | null 
     const rest = text.slice(m.index + m[0].length);
     const link = rest.search(/https?:\/\//i);
     const after = link === -1 ? rest : rest.slice(0, link);
-    return tidyCaption(withoutBoilerplate(after)) ?? tidyCaption(`${m[1]}的作品`);
+    return tidyCaption(withoutBoilerplate(after)) ?? tidyCaption(m[1] ?? '');
   }
   const bracket = BRACKETED.exec(text);
   if (platform === 'bilibili' && bracket?.[1]) {

@@ -176,6 +176,20 @@ export class TaskStore {
           ]),
         ]) as unknown as Query)
       : { _openid: openid };
+    const docs = await this.summaryDocs(where, limit);
+    return docs.map((doc) => {
+      const parsed = taskSummaryDocSchema.safeParse(doc);
+      if (!parsed.success) {
+        throw new Error(
+          `stored task does not match the schema: ${parsed.error.issues[0]?.path.join('.')}`,
+        );
+      }
+      return parsed.data;
+    });
+  }
+
+  /** The projected documents as the database answers them (no transcript ever leaves it). */
+  async summaryDocs(where: Query, limit: number): Promise<unknown[]> {
     const projection = Object.fromEntries(SUMMARY_FIELDS.map((f) => [f, true]));
     const res = (await this.tasks
       .where(where)
@@ -184,15 +198,7 @@ export class TaskStore {
       .orderBy('_id', 'desc')
       .limit(limit)
       .get()) as { data?: unknown[] };
-    return (res.data ?? []).map((raw) => {
-      const parsed = taskSummaryDocSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new Error(
-          `stored task does not match the schema: ${parsed.error.issues[0]?.path.join('.')}`,
-        );
-      }
-      return parsed.data;
-    });
+    return res.data ?? [];
   }
 
   /** Removes the owner's task only while it is still in `status`. True when it was removed. */
