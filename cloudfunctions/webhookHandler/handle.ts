@@ -48,6 +48,9 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
   }
   const body = parsed.body;
   const taskId = body.data.task_id;
+  if (parsed.adjusted.length > 0) {
+    log.warn('callback_output_adjusted', { task: taskId, fields: parsed.adjusted.join(',') });
+  }
   const webhookId = headers['webhook-id'] ?? '';
 
   const task = await deps.store.get(taskId);
