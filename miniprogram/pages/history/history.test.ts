@@ -107,6 +107,7 @@ it('status badges, tap to open, copy again', async () => {
   expect(page.exists('#copy-0')).toBe(false);
 
   await page.tap('#copy-2');
+  await settle(); // the list has no transcripts: copying fetches the task first
   expect(wx.setClipboardData).toHaveBeenCalledWith(
     expect.objectContaining({ data: RESULT.content }),
   );

@@ -53,7 +53,7 @@ function toItem(task: TaskSummary, now: Date): HistoryItem {
     statusLabel: statusLabel(status),
     tone: STATUS_TONES[status],
     meta: `${platform} · ${relativeTime(task.createdAt, now)}`,
-    canCopy: done && task.snippet !== null,
+    canCopy: done,
   };
 }
 
