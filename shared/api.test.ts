@@ -46,7 +46,10 @@ describe('describeRequestIssues', () => {
     [{ action: 'create', shareText: 5 }, 'shareText: expected string, received number'],
     [{ action: 'create' }, 'shareText: expected string, received undefined'],
     [null, 'request: expected object, received null'],
-    [{ action: 'explode' }, 'action: expected one of create, get, list, cancel, retry, remove, clear'],
+    [
+      { action: 'explode' },
+      'action: expected one of create, get, list, cancel, retry, remove, clear',
+    ],
     [{ action: 'list', limit: 500 }, 'limit: expected number to be <=50'],
     [
       { action: 'create', shareText: 'x', subscribed: { success: 'yes' } },

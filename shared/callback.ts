@@ -56,7 +56,7 @@ export const CONTENT_CUT_MARK = '\n……（文案过长，超出部分未保存
 const TITLE_CONTROLS = /[\p{Cc}]/gu;
 const CONTENT_CONTROLS = /(?![\t\n\r])\p{Cc}/gu;
 const MEDIA_URL = /^https?:\/\/[^\s/?#@\\]+(?:[/?#][^\s]*)?$/i;
-const URL_UNSAFE = /[\x00-\x20\x7f"<>\\^`{|}]/;
+const URL_UNSAFE = /[\p{Cc}\s"<>\\^`{|}]/u;
 
 /** The first `max` code points of `s`, or null when it has no more than that. */
 function cutAt(s: string, max: number): string | null {
@@ -194,7 +194,11 @@ export function parseCallbackBody(raw: string): ParseCallbackResult {
   if (parsed.success) {
     const output = parsed.data.data.output;
     const rawOutput = (json as { data?: { output?: unknown } }).data?.output;
-    return { ok: true, body: parsed.data, adjusted: output ? adjustedFields(rawOutput, output) : [] };
+    return {
+      ok: true,
+      body: parsed.data,
+      adjusted: output ? adjustedFields(rawOutput, output) : [],
+    };
   }
   const issues = parsed.error.issues
     .slice(0, 10)

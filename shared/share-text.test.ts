@@ -373,8 +373,16 @@ describe('captionOf', () => {
       '7.94 复制打开抖音，看看【小猫的作品】好可爱 # 猫 #日常 https://v.douyin.com/iRNBho6u/ g@B.tE 03/12 :7pm',
       '好可爱 # 猫 #日常',
     ],
-    ['douyin', '7.94 复制打开抖音，看看【小猫的作品】 https://v.douyin.com/iRNBho6u/ :9pm', '小猫的作品'],
-    ['douyin', '看看【阿明的图文作品】 https://www.douyin.com/note/7301234567890123456', '阿明的图文作品'],
+    [
+      'douyin',
+      '7.94 复制打开抖音，看看【小猫的作品】 https://v.douyin.com/iRNBho6u/ :9pm',
+      '小猫的作品',
+    ],
+    [
+      'douyin',
+      '看看【阿明的图文作品】 https://www.douyin.com/note/7301234567890123456',
+      '阿明的图文作品',
+    ],
     ['douyin', 'https://v.douyin.com/iRNBho6u/', null],
     ['bilibili', '【三分钟学会做红烧肉-哔哩哔哩】 https://b23.tv/AbCdEf', '三分钟学会做红烧肉'],
     ['bilibili', 'https://b23.tv/AbCdEf', null],
@@ -408,8 +416,8 @@ describe('captionOf', () => {
     const caption = captionOf(long, 'douyin')!;
     expect(Array.from(caption)).toHaveLength(MAX_CAPTION_LENGTH + 1);
     expect(caption.endsWith('…')).toBe(true);
-    expect(captionOf('看看【小猫的作品】好\u200b可爱\n\n  真的 https://v.douyin.com/x/', 'douyin')).toBe(
-      '好可爱 真的',
-    );
+    expect(
+      captionOf('看看【小猫的作品】好\u200b可爱\n\n  真的 https://v.douyin.com/x/', 'douyin'),
+    ).toBe('好可爱 真的');
   });
 });

@@ -70,7 +70,9 @@ export function coldStart(opts: DepsOptions): () => FunctionDeps | null {
     const sink = opts.log ?? console.error;
     const message = err instanceof Error ? err.message : String(err);
     const keys = err instanceof ConfigError ? err.keys.join(',') : undefined;
-    sink(JSON.stringify({ level: 'error', fn: opts.fn, event: 'cold_start_failed', keys, message }));
+    sink(
+      JSON.stringify({ level: 'error', fn: opts.fn, event: 'cold_start_failed', keys, message }),
+    );
     return () => {
       sink(JSON.stringify({ level: 'error', fn: opts.fn, event: 'not_configured', keys }));
       return null;

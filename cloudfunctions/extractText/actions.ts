@@ -44,7 +44,9 @@ export async function handleExtract(
   try {
     // HTTP access, timers and other functions have no caller: nothing here is theirs to read.
     if (!openid) {
-      throw new AppError('INVALID_INPUT', 'no caller identity', { publicDetail: 'caller: missing' });
+      throw new AppError('INVALID_INPUT', 'no caller identity', {
+        publicDetail: 'caller: missing',
+      });
     }
     const parsed = extractRequestSchema.safeParse(event);
     if (!parsed.success) {
@@ -168,7 +170,9 @@ const REMOVE_ATTEMPTS = 3;
 async function remove(deps: ExtractDeps, openid: string, taskId: string): Promise<RemoveAnswer> {
   for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
     const task = await owned(deps, openid, taskId);
-    const status = isTerminal(task.status) ? task.status : await cancelIfRunning(deps, openid, task);
+    const status = isTerminal(task.status)
+      ? task.status
+      : await cancelIfRunning(deps, openid, task);
     // Null: it finished meanwhile, so it is read again.
     if (status && (await deps.store.removeOwned(taskId, openid, status))) {
       deps.log.info('task_removed', { task: taskId, status });

@@ -677,7 +677,8 @@ export class FaultWorld {
           const own = new Set(this.tasks.filter((t) => t.owner === u.openid).map((t) => t.id));
           if (!a.ok || !('tasks' in a)) v.push(`${u.openid} list failed`);
           else {
-            for (const t of a.tasks) if (!own.has(t.taskId)) v.push(`${u.openid} listed ${t.taskId}`);
+            for (const t of a.tasks)
+              if (!own.has(t.taskId)) v.push(`${u.openid} listed ${t.taskId}`);
             if (a.tasks.length !== Math.min(own.size, 50))
               v.push(`${u.openid} listed ${a.tasks.length} of ${own.size}`);
           }
