@@ -37,7 +37,7 @@ export async function submit(
   const a = (await callFunction(
     url,
     'extractText',
-    { action: 'create', shareText, requestId, subscribed: { success: true, failed: true } },
+    { action: 'create', shareText, requestId, subscribed: { success: true, failure: true } },
     openid,
   )) as ExtractAnswer;
   const ms = performance.now() - t0;

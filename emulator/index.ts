@@ -73,7 +73,12 @@ export interface LocalStack {
   grant(openid: string, templateIds?: string[]): void;
   /** Hard-kills running instances (fault tests); events in flight fail like a crashed instance. */
   killInstances(name?: string): Promise<void>;
-  stats(): { invocations: Record<string, number>; peakRssMb: Record<string, number> };
+  /** `adminRequests`: calls to /admin (database, openapi) so far, e.g. to prove a refusal read nothing. */
+  stats(): {
+    invocations: Record<string, number>;
+    peakRssMb: Record<string, number>;
+    adminRequests: number;
+  };
   /** Invocations, database actions, function output, message sends, as they happen. */
   monitor: Monitor;
   /** Read-only view of the database (tools such as the console; functions go through the SDK). */
@@ -182,6 +187,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const extraRoutes = [...(opts.extraRoutes ?? [])].sort(
     (a, b) => b.prefix.length - a.prefix.length,
   );
+  let adminRequests = 0;
   // Created once the port is known (the children need the admin URL).
   const started: { runtime?: FunctionRuntime } = {};
   const rt = (): FunctionRuntime => {
@@ -207,6 +213,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       return;
     }
     if (p === '/admin') {
+      adminRequests++;
       if (method !== 'POST') return sendJson(res, 405, { error: 'POST only' });
       const body = await readBody(req, ADMIN_BODY_LIMIT);
       if (!body) return sendJson(res, 413, { code: 'INVALID_PARAM', message: 'request too large' });
@@ -423,7 +430,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       subscriptions.grant(openid, templateIds);
     },
     killInstances: (name) => fnRuntime.killInstances(name),
-    stats: () => fnRuntime.stats(),
+    stats: () => ({ ...fnRuntime.stats(), adminRequests }),
     monitor,
     data: {
       collections: () => store.collections(),

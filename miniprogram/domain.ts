@@ -9,11 +9,12 @@ import { config as zodConfig } from 'zod';
 zodConfig({ jitless: true });
 
 export type {
+  ClearAnswer,
   ExtractAnswer,
   ExtractRequest,
   ListAnswer,
+  RemoveAnswer,
   TaskAnswer,
-  TaskSummary,
 } from '../shared/api';
 export { LIST_DEFAULT_LIMIT } from '../shared/api';
 export { ERROR_MESSAGES, isErrorCode, type ErrorAnswer, type ErrorCode } from '../shared/errors';
@@ -34,4 +35,4 @@ export {
 } from '../shared/presentation';
 export { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';
 export { TaskStatus, isTerminal } from '../shared/status';
-export { viewFromRaw, type TaskView } from '../shared/task';
+export { viewFromRaw, type TaskSummary, type TaskView } from '../shared/task';

@@ -96,7 +96,7 @@ async function main(): Promise<number> {
         action: 'create',
         shareText,
         requestId: `demo-${Date.now()}`,
-        subscribed: { success: true, failed: true },
+        subscribed: { success: true, failure: true },
       },
       USER,
     )) as ExtractAnswer;

@@ -3,15 +3,17 @@
  * The caller is never a field here: the function reads it from WXContext.
  */
 import * as z from 'zod';
-import { MAX_SHARE_TEXT_LENGTH, type Platform } from './share-text';
+import { MAX_SHARE_TEXT_LENGTH } from './share-text';
 import type { ErrorAnswer } from './errors';
-import type { TaskStatus } from './status';
-import type { TaskView } from './task';
+import type { TaskSummary, TaskView } from './task';
+
+export type { TaskSummary };
 
 const taskId = z.string().trim().min(1).max(64);
 
+/** Which templates the user accepted: the same names as the task document's `subscribed`. */
 const subscribedInput = z
-  .object({ success: z.boolean().default(false), failed: z.boolean().default(false) })
+  .object({ success: z.boolean().default(false), failure: z.boolean().default(false) })
   .optional();
 
 export const LIST_DEFAULT_LIMIT = 20;
@@ -38,6 +40,10 @@ export const extractRequestSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('cancel'), taskId }),
   // A retry is a new tap: it may carry the templates the user accepted on it.
   z.object({ action: z.literal('retry'), taskId, subscribed: subscribedInput }),
+  // A running task is cancelled first, then removed; another user's is NOT_FOUND.
+  z.object({ action: z.literal('remove'), taskId }),
+  // Removes the caller's finished tasks; running ones stay.
+  z.object({ action: z.literal('clear') }),
 ]);
 
 export type ExtractRequest = z.infer<typeof extractRequestSchema>;
@@ -46,28 +52,37 @@ export interface TaskAnswer {
   ok: true;
   task: TaskView;
 }
+/** A page of history: summaries only (no transcript); `get` answers the full task. */
 export interface ListAnswer {
   ok: true;
-  tasks: TaskView[];
+  tasks: TaskSummary[];
   nextCursor: string | null;
 }
-export type ExtractAnswer = TaskAnswer | ListAnswer | ErrorAnswer;
+export interface RemoveAnswer {
+  ok: true;
+  /** tasks removed by this call (1 for `remove`) */
+  removed: number;
+}
+export interface ClearAnswer extends RemoveAnswer {
+  /** the caller's running tasks, which `clear` leaves in place */
+  kept: number;
+}
+export type ExtractAnswer = TaskAnswer | ListAnswer | RemoveAnswer | ClearAnswer | ErrorAnswer;
 
-/** One row of the history (`list`): enough to recognise a task without loading it. */
-export interface TaskSummary {
-  taskId: string;
-  status: TaskStatus;
-  platform: Platform;
-  title: string | null;
-  caption: string | null;
-  snippet: string | null;
-  cover: string | null;
-  errorCode: string | null;
-  progress: number;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
-  updatedAt: string;
+/**
+ * What `INVALID_INPUT`'s `detail` says about a malformed request: the first wrong field and the
+ * rule it broke, e.g. `shareText: expected string, received number`. Built from the schema's
+ * paths and rules only, never from a value the caller sent.
+ */
+export function describeRequestIssues(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return 'request: malformed';
+  const path = issue.path.length > 0 ? issue.path.map(String).join('.') : 'request';
+  if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
+    return `${path}: expected one of ${issue.options.map(String).join(', ')}`;
+  }
+  // zod's messages start with a category ("Invalid input: ", "Too big: "): the rest is the rule.
+  return `${path}: ${issue.message.replace(/^[A-Za-z ]+:\s*/, '')}`;
 }
 
 /** List cursors are opaque to the client: the created_at and id of the last task seen. */
@@ -75,9 +90,23 @@ export function encodeCursor(createdAt: Date, id: string): string {
   return `${createdAt.getTime().toString(36)}.${id}`;
 }
 
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } | null {
+/** No task is older than this, so no honest cursor points before it. */
+export const CURSOR_EARLIEST = new Date('2024-01-01T00:00:00Z');
+/** Clock skew a cursor's time may have past `now` (the servers' clocks, not the client's). */
+const CURSOR_SKEW_MS = 86_400_000;
+
+/**
+ * Null for anything `encodeCursor` could not have produced for a task that exists: bad syntax, or
+ * a time before the product existed or after `now` (a forged cursor would answer an empty page).
+ */
+export function decodeCursor(
+  cursor: string,
+  now: Date = new Date(),
+): { createdAt: Date; id: string } | null {
   const m = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{1,64})$/.exec(cursor);
   if (!m || !m[1] || !m[2]) return null;
   const ms = parseInt(m[1], 36);
-  return Number.isFinite(ms) ? { createdAt: new Date(ms), id: m[2] } : null;
+  if (!Number.isSafeInteger(ms)) return null;
+  if (ms < CURSOR_EARLIEST.getTime() || ms > now.getTime() + CURSOR_SKEW_MS) return null;
+  return { createdAt: new Date(ms), id: m[2] };
 }

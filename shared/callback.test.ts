@@ -2,7 +2,13 @@ import { Webhook } from 'standardwebhooks';
 import vectors from '../../shared/fixtures/standard-webhooks-vectors.json';
 import {
   CALLBACK_TYPES,
+  CONTENT_CUT_MARK,
   MAX_CALLBACK_BYTES,
+  MAX_CONTENT_LENGTH,
+  MAX_MEDIA_URL_LENGTH,
+  MAX_TITLE_LENGTH,
+  boundResult,
+  mediaUrlOrEmpty,
   TIMESTAMP_TOLERANCE_S,
   callbackHeaders,
   hashCallbackToken,
@@ -439,6 +445,7 @@ describe('parseCallbackBody', () => {
           output: { title: '', content: '文案', cover: '', video_url: '' },
         },
       },
+      adjusted: [],
     });
 
     const failed = parseCallbackBody(
@@ -489,9 +496,9 @@ describe('parseCallbackBody', () => {
     expect(result.body.data.output).not.toHaveProperty('duration');
   });
 
-  it('accepts long content with Chinese text and emoji', () => {
-    const content = '今天我们来聊聊量子计算😀'.repeat(16_000);
-    expect(content.length).toBeGreaterThan(200_000);
+  it('accepts long content with Chinese text and emoji, up to the content bound', () => {
+    const content = '今天聊量子计算😀😀😀'.repeat(MAX_CONTENT_LENGTH / 10);
+    expect(Array.from(content)).toHaveLength(MAX_CONTENT_LENGTH);
     const result = parseCallbackBody(
       JSON.stringify({
         type: 'workflow.execution.completed',
@@ -653,5 +660,95 @@ describe('callback token hashing', () => {
     expect(tokensMatch('tok', '')).toBe(false);
     expect(tokensMatch('tok', hashCallbackToken('tok').slice(0, 63))).toBe(false);
     expect(tokensMatch('tok', 'tok')).toBe(false);
+  });
+});
+
+describe('callback output bounds', () => {
+  const completed = (output: Record<string, string>) =>
+    JSON.stringify({
+      type: 'workflow.execution.completed',
+      data: { task_id: 't1', execute_id: 'e1', callback_token: 'tok', output },
+    });
+  const parsedOutput = (output: Record<string, string>) => {
+    const result = parseCallbackBody(completed(output));
+    if (!result.ok) throw new Error(result.issues);
+    return { output: result.body.data.output!, adjusted: result.adjusted };
+  };
+
+  it('a 100 KB title is cut to MAX_TITLE_LENGTH code points and marked', () => {
+    const { output, adjusted } = parsedOutput({ title: '标'.repeat(100_000), content: '文' });
+    expect(Array.from(output.title)).toHaveLength(MAX_TITLE_LENGTH + 1);
+    expect(output.title.endsWith('…')).toBe(true);
+    expect(adjusted).toEqual(['title']);
+  });
+
+  it('an over-long transcript is kept up to MAX_CONTENT_LENGTH and says it was cut', () => {
+    const { output } = parsedOutput({ title: 't', content: '😀'.repeat(MAX_CONTENT_LENGTH + 5) });
+    expect(output.content.endsWith(CONTENT_CUT_MARK)).toBe(true);
+    const kept = output.content.slice(0, -CONTENT_CUT_MARK.length);
+    expect(Array.from(kept)).toHaveLength(MAX_CONTENT_LENGTH);
+    // No surrogate pair is split by the cut.
+    expect(kept).toBe('😀'.repeat(MAX_CONTENT_LENGTH));
+  });
+
+  it('a transcript at the bound, and every real one, is kept as it is', () => {
+    const exact = '字'.repeat(MAX_CONTENT_LENGTH);
+    const { output, adjusted } = parsedOutput({ title: 'ok', content: exact });
+    expect(output.content).toBe(exact);
+    expect(adjusted).toEqual([]);
+  });
+
+  it('the largest result a get can answer stays well inside callFunction limits', () => {
+    const worst = boundResult({
+      title: '😀'.repeat(MAX_TITLE_LENGTH * 2),
+      content: '😀'.repeat(MAX_CONTENT_LENGTH * 2),
+      cover: `https://x/${'a'.repeat(MAX_MEDIA_URL_LENGTH)}`,
+      video_url: `https://x/${'a'.repeat(MAX_MEDIA_URL_LENGTH - 20)}`,
+    });
+    expect(Buffer.byteLength(JSON.stringify(worst))).toBeLessThan(420_000);
+  });
+
+  it.each([
+    ['javascript:', 'javascript:alert(1)'],
+    ['JavaScript: with spaces', ' JavaScript:alert(document.cookie) '],
+    ['data:', 'data:image/png;base64,AAAA'],
+    ['a relative path', '/cover.jpg'],
+    ['a scheme-less host', 'example.com/a.jpg'],
+    ['an http URL with a quote', 'https://x.example/a".jpg'],
+    ['an http URL with a space', 'https://x.example/a b.jpg'],
+    ['ftp', 'ftp://x.example/a.mp4'],
+    ['no host', 'https:///a.mp4'],
+    ['too long', `https://x.example/${'a'.repeat(MAX_MEDIA_URL_LENGTH)}`],
+  ])('drops a cover or video link that is %s', (_name, url) => {
+    const { output, adjusted } = parsedOutput({
+      title: 't',
+      content: 'c',
+      cover: url,
+      video_url: url,
+    });
+    expect(output.cover).toBe('');
+    expect(output.video_url).toBe('');
+    expect(adjusted).toEqual(['cover', 'video_url']);
+  });
+
+  it('keeps http(s) media links', () => {
+    const { output } = parsedOutput({
+      title: 't',
+      content: 'c',
+      cover: 'https://p3.douyinpic.com/img/abc~tplv.jpeg?x-expires=1&sig=a%2Fb',
+      video_url: 'http://v.example.com/x.mp4',
+    });
+    expect(output.cover).toBe('https://p3.douyinpic.com/img/abc~tplv.jpeg?x-expires=1&sig=a%2Fb');
+    expect(output.video_url).toBe('http://v.example.com/x.mp4');
+    expect(mediaUrlOrEmpty('HTTPS://Example.com/a.jpg')).toBe('HTTPS://Example.com/a.jpg');
+  });
+
+  it('removes control characters (line breaks stay in the transcript)', () => {
+    const { output } = parsedOutput({
+      title: 'a\u0000b\nc',
+      content: '第一句\u0000。\n第二句\t！\u0007',
+    });
+    expect(output.title).toBe('abc');
+    expect(output.content).toBe('第一句。\n第二句\t！');
   });
 });

@@ -34,17 +34,92 @@ const SECRET_PREFIX = 'whsec_';
 // ---------------------------------------------------------------------------------------------
 // Body
 
-const outputSchema = z.object({
-  title: z.string().default(''),
-  // The spoken text can run to ~200k characters; the 1 MiB body limit is its bound.
-  content: z.string().default(''),
-  cover: z.string().default(''),
-  video_url: z.string().default(''),
-});
+/**
+ * Bounds on what a run may store and show (code points, not UTF-16 units):
+ * - title 1000: no platform's title or description is longer (Bilibili 80, Xiaohongshu 20,
+ *   Douyin and Kuaishou descriptions about 1000); longer is cut with `…`, it is still the video.
+ * - content 100 000: we refuse videos over 30 minutes (TOO_LONG), and the fastest speech is
+ *   about 400 characters a minute, so a real transcript stays under 15 000. At 100 000 code
+ *   points of at most 4 UTF-8 bytes, a `get` answer stays under 420 KB, well inside
+ *   callFunction's answer limit, while the 1 MiB callback could carry 340 000. Longer content is
+ *   a workflow fault, yet the user has spent quota on it: it is kept up to the bound and marked
+ *   as cut (CONTENT_CUT_MARK) rather than refused.
+ * - cover and video link: http(s) only, at most 2048 characters; anything else (`javascript:`,
+ *   `data:`, a bare path) is dropped to '', which the page shows as "no cover / no link".
+ * Control characters are removed from both texts (line breaks and tabs stay in the content).
+ */
+export const MAX_TITLE_LENGTH = 1000;
+export const MAX_CONTENT_LENGTH = 100_000;
+export const MAX_MEDIA_URL_LENGTH = 2048;
+export const CONTENT_CUT_MARK = '\n……（文案过长，超出部分未保存）';
+
+const TITLE_CONTROLS = /[\p{Cc}]/gu;
+const CONTENT_CONTROLS = /(?![\t\n\r])\p{Cc}/gu;
+const MEDIA_URL = /^https?:\/\/[^\s/?#@\\]+(?:[/?#][^\s]*)?$/i;
+const URL_UNSAFE = /[\p{Cc}\s"<>\\^`{|}]/u;
+
+/** The first `max` code points of `s`, or null when it has no more than that. */
+function cutAt(s: string, max: number): string | null {
+  // UTF-16 units are never fewer than code points: short strings need no count.
+  if (s.length <= max) return null;
+  let units = 0;
+  for (let n = 0; n < max && units < s.length; n++) {
+    const c = s.charCodeAt(units);
+    units += c >= 0xd800 && c <= 0xdbff && units + 1 < s.length ? 2 : 1;
+  }
+  return units < s.length ? s.slice(0, units) : null;
+}
+
+/** An http(s) URL for an <image> or a copied link, or '' when it is anything else. */
+export function mediaUrlOrEmpty(url: string): string {
+  const s = url.trim();
+  if (s.length > MAX_MEDIA_URL_LENGTH || URL_UNSAFE.test(s) || !MEDIA_URL.test(s)) return '';
+  return s;
+}
+
+/** A run's output within the bounds above: what a task stores and a user is shown. */
+export function boundResult(output: {
+  title: string;
+  content: string;
+  cover: string;
+  video_url: string;
+}): { title: string; content: string; cover: string; video_url: string } {
+  const title = output.title.replace(TITLE_CONTROLS, '');
+  const content = output.content.replace(CONTENT_CONTROLS, '');
+  const shortTitle = cutAt(title, MAX_TITLE_LENGTH);
+  const shortContent = cutAt(content, MAX_CONTENT_LENGTH);
+  return {
+    title: shortTitle === null ? title : `${shortTitle}…`,
+    content: shortContent === null ? content : `${shortContent}${CONTENT_CUT_MARK}`,
+    cover: mediaUrlOrEmpty(output.cover),
+    video_url: mediaUrlOrEmpty(output.video_url),
+  };
+}
+
+/** The output fields `boundResult` changed (for a log line; never the values). */
+export function adjustedFields(raw: unknown, bounded: Record<string, string>): string[] {
+  if (typeof raw !== 'object' || raw === null) return [];
+  const r = raw as Record<string, unknown>;
+  return Object.keys(bounded).filter((k) => typeof r[k] === 'string' && r[k] !== bounded[k]);
+}
+
+// The 1 MiB body limit bounds what is parsed; boundResult bounds what is kept.
+const outputSchema = z
+  .object({
+    title: z.string().default(''),
+    content: z.string().default(''),
+    cover: z.string().default(''),
+    video_url: z.string().default(''),
+  })
+  .transform(boundResult);
 
 const errorSchema = z.object({
   code: z.string().max(64).default(''),
-  message: z.string().default(''),
+  // Only logged (the user sees our catalogue's message): kept short.
+  message: z
+    .string()
+    .default('')
+    .transform((m) => m.slice(0, 500)),
 });
 
 const baseData = {
@@ -87,7 +162,14 @@ export const callbackBodySchema = z.discriminatedUnion('type', [
 ]);
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
 
-export type ParseCallbackResult = { ok: true; body: CallbackBody } | { ok: false; issues: string };
+export type ParseCallbackResult =
+  | {
+      ok: true;
+      body: CallbackBody;
+      /** output fields cut to their bound or dropped (not http(s)): names only, for the log */
+      adjusted: string[];
+    }
+  | { ok: false; issues: string };
 
 const encoder = new TextEncoder();
 
@@ -109,7 +191,15 @@ export function parseCallbackBody(raw: string): ParseCallbackResult {
     return { ok: false, issues: 'body is not valid JSON' };
   }
   const parsed = callbackBodySchema.safeParse(json);
-  if (parsed.success) return { ok: true, body: parsed.data };
+  if (parsed.success) {
+    const output = parsed.data.data.output;
+    const rawOutput = (json as { data?: { output?: unknown } }).data?.output;
+    return {
+      ok: true,
+      body: parsed.data,
+      adjusted: output ? adjustedFields(rawOutput, output) : [],
+    };
+  }
   const issues = parsed.error.issues
     .slice(0, 10)
     .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(root)'}: ${i.code}: ${i.message}`)

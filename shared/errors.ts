@@ -74,29 +74,38 @@ export function failureFromProvider(code: string | undefined): {
 /** A failure meant for the user: the code is stable, the message is the catalogue's. */
 export class AppError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, detail?: string) {
+  /** Safe to answer: which field is wrong and how, never a value, stack or internal name. */
+  readonly publicDetail: string | undefined;
+  constructor(code: ErrorCode, detail?: string, opts: { publicDetail?: string } = {}) {
     // `detail` is for logs only; it never reaches the user.
     super(detail ? `${code}: ${detail}` : code);
     this.name = 'AppError';
     this.code = code;
+    this.publicDetail = opts.publicDetail;
   }
 }
 
 export interface ErrorAnswer {
   ok: false;
-  error: { code: ErrorCode; message: string };
+  /** `detail` names the field a malformed request got wrong (e.g. `shareText: expected string`). */
+  error: { code: ErrorCode; message: string; detail?: string };
 }
 
-export function errorAnswer(code: ErrorCode): ErrorAnswer {
-  return { ok: false, error: { code, message: ERROR_MESSAGES[code] } };
+/** Bound on an answer's `detail`: a field path and a rule, never a long text. */
+export const MAX_ERROR_DETAIL_LENGTH = 200;
+
+export function errorAnswer(code: ErrorCode, detail?: string): ErrorAnswer {
+  const error: ErrorAnswer['error'] = { code, message: ERROR_MESSAGES[code] };
+  if (detail) error.detail = detail.slice(0, MAX_ERROR_DETAIL_LENGTH);
+  return { ok: false, error };
 }
 
 /**
- * Any thrown value becomes a safe answer: an AppError keeps its code, anything else is INTERNAL.
- * Never carries the thrown message, stack or any value from it.
+ * Any thrown value becomes a safe answer: an AppError keeps its code (and its public detail),
+ * anything else is INTERNAL. Never carries the thrown message, stack or any value from it.
  */
 export function toErrorAnswer(err: unknown): ErrorAnswer {
-  if (err instanceof AppError) return errorAnswer(err.code);
+  if (err instanceof AppError) return errorAnswer(err.code, err.publicDetail);
   return errorAnswer('INTERNAL');
 }
 

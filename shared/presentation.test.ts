@@ -33,6 +33,7 @@ function view(patch: Partial<TaskView> = {}): TaskView {
     status: TaskStatus.Pending,
     platform: 'douyin',
     input_url: 'https://v.douyin.com/abc/',
+    caption: null,
     coze_execute_id: null,
     result: null,
     error_code: null,
@@ -283,7 +284,18 @@ describe('history rows', () => {
     startedAt: null,
     completedAt: null,
     updatedAt: NOW.toISOString(),
+    expiresAt: new Date(NOW.getTime() + 600_000).toISOString(),
     ...patch,
+  });
+  it('shows a task silent past its expiry as timed out, as the task page does', () => {
+    const silent = summary({
+      status: TaskStatus.Processing,
+      expiresAt: new Date(NOW.getTime() - 3_600_000).toISOString(),
+    });
+    expect(presentSummary(silent, NOW).statusLabel).toBe(
+      presentSummary(summary({ status: TaskStatus.Timeout }), NOW).statusLabel,
+    );
+    expect(presentSummary(silent, NOW).running).toBe(false);
   });
   it('titles by the result, else the caption, else the platform', () => {
     expect(presentSummary(summary({ title: '红烧肉', caption: '好吃' }), NOW).title).toBe('红烧肉');

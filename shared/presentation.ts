@@ -402,7 +402,8 @@ const DETAIL_MAX = 60;
 
 /** One history row: recognisable by its title, a line of text (or why not) and the cover. */
 export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
-  const status = task.status;
+  // A task silent past its expiry shows as timed out, as on the task page.
+  const status = effectiveStatus({ status: task.status, expires_at: task.expiresAt }, now);
   const platform = PLATFORM_LABELS[task.platform];
   const done = status === TaskStatus.Completed;
   const running = !isTerminal(status);

@@ -1,8 +1,11 @@
 import fixtures from '../../shared/fixtures/share-texts.json';
 import {
+  MAX_CAPTION_LENGTH,
   MAX_SHARE_TEXT_LENGTH,
   PLATFORMS,
   PLATFORM_LABELS,
+  captionOf,
+  cleanShareText,
   isSupportedUrl,
   parseShareText,
   type ParsedShareText,
@@ -317,5 +320,104 @@ describe('platform constants', () => {
       xiaohongshu: '小红书',
       bilibili: '哔哩哔哩',
     });
+  });
+});
+
+describe('invisible characters inside a link', () => {
+  const FULL = 'https://v.douyin.com/iRNBho6u/';
+  it.each([
+    ['a zero-width space', '\u200b'],
+    ['a zero-width joiner', '\u200d'],
+    ['a byte-order mark', '\ufeff'],
+    ['a right-to-left mark', '\u200f'],
+    ['a soft hyphen', '\u00ad'],
+    ['a word joiner', '\u2060'],
+    ['NUL', '\u0000'],
+    ['DEL', '\u007f'],
+    ['a C1 control', '\u009b'],
+    ['a tag character (astral)', '\u{E0041}'],
+  ])('%s is removed, never cutting the link short', (_name, ch) => {
+    const text = `看看【小猫的作品】 https://v.douyin.com/iRN${ch}Bho6u/ 好可爱`;
+    expect(expectOk(parseShareText(text)).url).toBe(FULL);
+  });
+
+  it('a link split by several of them, and one at each end, is still whole', () => {
+    const text = `\ufeff\u200bhttps://v.\u200cdouyin.com/iRN\u0000Bho\u200b6u/\u2060`;
+    expect(expectOk(parseShareText(text)).url).toBe(FULL);
+  });
+
+  it('line breaks and tabs still separate the link from the words around it', () => {
+    expect(expectOk(parseShareText(`好看\n${FULL}\t真的`)).url).toBe(FULL);
+    expect(cleanShareText('a\tb\nc\r\nd')).toBe('a\tb\nc\r\nd');
+  });
+
+  it('removes exactly the format and control characters (checked over all of Unicode)', () => {
+    const keep = new Set(['\t', '\n', '\v', '\f', '\r', '\u0085']);
+    const all: string[] = [];
+    const visible: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      if (cp >= 0xd800 && cp <= 0xdfff) continue;
+      const ch = String.fromCodePoint(cp);
+      all.push(ch);
+      if (keep.has(ch) || !/[\p{Cc}\p{Cf}]/u.test(ch)) visible.push(ch);
+    }
+    // One string of every code point: cleaned at once, it must equal the visible ones in order.
+    expect(cleanShareText(all.join('')) === visible.join('')).toBe(true);
+  });
+});
+
+describe('captionOf', () => {
+  it.each([
+    [
+      'douyin',
+      '7.94 复制打开抖音，看看【小猫的作品】好可爱 # 猫 #日常 https://v.douyin.com/iRNBho6u/ g@B.tE 03/12 :7pm',
+      '好可爱',
+    ],
+    [
+      'douyin',
+      '7.94 复制打开抖音，看看【小猫的作品】 https://v.douyin.com/iRNBho6u/ :9pm',
+      '小猫的作品',
+    ],
+    [
+      'douyin',
+      '看看【阿明的图文作品】 https://www.douyin.com/note/7301234567890123456',
+      '阿明的图文作品',
+    ],
+    ['douyin', 'https://v.douyin.com/iRNBho6u/', null],
+    ['bilibili', '【三分钟学会做红烧肉-哔哩哔哩】 https://b23.tv/AbCdEf', '三分钟学会做红烧肉'],
+    ['bilibili', 'https://b23.tv/AbCdEf', null],
+    [
+      'xiaohongshu',
+      '【红烧肉教程 - 小明 | 小红书 - 你的生活指南】 😆 aBcDeF 😆 https://www.xiaohongshu.com/explore/64a1b2c3d4e5f6',
+      '红烧肉教程',
+    ],
+    [
+      'xiaohongshu',
+      '64 小明发布了一篇小红书笔记，快来看吧！ 😆 aBcDeF 😆 http://xhslink.com/a/AbCdEf，复制本条信息，打开【小红书】App查看精彩内容！',
+      null,
+    ],
+    [
+      'xiaohongshu',
+      '红烧肉教程 http://xhslink.com/a/AbCdEf，复制本条信息，打开【小红书】App查看精彩内容！',
+      '红烧肉教程',
+    ],
+    [
+      'kuaishou',
+      'https://v.kuaishou.com/AbCdE 红烧肉的做法 #美食 "该作品在快手被播放过1.2万次，复制此消息，打开【快手】直接观看！',
+      '红烧肉的做法',
+    ],
+    ['kuaishou', 'https://v.kuaishou.com/AbCdE 复制此消息，打开【快手】直接观看！', null],
+  ] as const)('%s: %s → %s', (platform, text, caption) => {
+    expect(captionOf(text, platform)).toBe(caption);
+  });
+
+  it('is bounded, folds whitespace and ignores invisible characters', () => {
+    const long = `看看【小猫的作品】${'好'.repeat(500)} https://v.douyin.com/iRNBho6u/`;
+    const caption = captionOf(long, 'douyin')!;
+    expect(Array.from(caption)).toHaveLength(MAX_CAPTION_LENGTH + 1);
+    expect(caption.endsWith('…')).toBe(true);
+    expect(
+      captionOf('看看【小猫的作品】好\u200b可爱\n\n  真的 https://v.douyin.com/x/', 'douyin'),
+    ).toBe('好可爱 真的');
   });
 });

@@ -208,8 +208,24 @@ function codePointLength(s: string): number {
   return n;
 }
 
+/**
+ * Invisible characters (Unicode format characters such as U+200B, U+FEFF, bidi marks; and control
+ * characters such as NUL) that a copy, an app or a forwarder may leave inside a link. Left in, one
+ * ends the link early (`iRN\u200bBho6u` would become `iRN`: another video, and quota spent), so
+ * they are removed before parsing. Line breaks and tabs are kept: they separate words.
+ */
+const INVISIBLE = /(?![\t\n\v\f\r\u0085])[\p{Cc}\p{Cf}]/gu;
+
+export function cleanShareText(text: string): string {
+  return text.replace(INVISIBLE, '');
+}
+
 export function parseShareText(text: unknown): ParsedShareText {
   if (typeof text !== 'string') return { ok: false, code: 'INVALID_INPUT' };
+  return parseClean(cleanShareText(text));
+}
+
+function parseClean(text: string): ParsedShareText {
   // Length in characters (code points), the lenient reading, so the server never refuses what a
   // client counting UTF-16 units allowed; the cheap check first bounds the work on huge inputs.
   if (text.length > 2 * MAX_SHARE_TEXT_LENGTH || codePointLength(text) > MAX_SHARE_TEXT_LENGTH) {
@@ -236,4 +252,76 @@ export function isSupportedUrl(url: string): Platform | null {
     return null;
   }
   return matchSupported(s)?.platform ?? null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Caption: the video's own words in the share text, for the history list before a result exists.
+
+/** Code points a caption keeps. */
+export const MAX_CAPTION_LENGTH = 100;
+
+// Douyin: `…看看【小猫的作品】好可爱 #猫 https://…`; photo notes say `的图文作品`.
+const DOUYIN_WORK = /【([^【】]{1,80}?的(?:图文)?作品)】/;
+// Bilibili: `【三分钟学会做红烧肉-哔哩哔哩】 https://b23.tv/…`.
+// Xiaohongshu (new): `【红烧肉教程 - 小明 | 小红书 - 你的生活指南】 😆 aBc 😆 https://…`.
+const BRACKETED = /【([^【】]{1,200})】/;
+const LINK = /(?:https?:\/\/)[\x21-\x7e]*/gi;
+const BOILERPLATE: readonly RegExp[] = [
+  // A leading share number (`7.94 `, `64 `) and Douyin's lead-in `复制打开抖音，看看`.
+  /^\s*[\d.]+\s+/,
+  /复制打开抖音[，,]?\s*看看/,
+  // Xiaohongshu: `小明发布了一篇小红书笔记，快来看吧！` and the `😆 code 😆` share code.
+  /\S*发布了一篇小红书笔记[，,]?\s*快来看吧[！!]?/g,
+  /😆\s*[A-Za-z0-9]+\s*😆/g,
+  // Kuaishou / Xiaohongshu tails: `该作品在快手被播放过1.2万次，复制此消息，打开【快手】直接观看！`.
+  /该作品在快手被播放过[^，,]*[，,]?/g,
+  /复制(?:本条信息|此消息|此链接|该链接|链接)[\s\S]*$/,
+  // Hashtags (`#萌宠`, `# 猫`) say what the video is filed under, not what it is called.
+  /#\s*[^\s#]+/g,
+];
+const EDGE_PUNCT = /^[\s，。！？、,.!?:：;；"'“”‘’·\-|]+|[\s，。！？、,.!?:：;；"'“”‘’·\-|]+$/g;
+const HAS_WORD = /\p{L}/u;
+
+function tidyCaption(text: string): string | null {
+  const folded = text.replace(/\s+/g, ' ').replace(EDGE_PUNCT, '');
+  if (!HAS_WORD.test(folded)) return null;
+  const points = Array.from(folded);
+  return points.length > MAX_CAPTION_LENGTH
+    ? `${points.slice(0, MAX_CAPTION_LENGTH).join('')}…`
+    : folded;
+}
+
+function withoutBoilerplate(text: string): string {
+  let out = text.replace(LINK, ' ');
+  for (const re of BOILERPLATE) out = out.replace(re, ' ');
+  return out;
+}
+
+/**
+ * The title-like words a share text carries besides its link, or null: Douyin's description after
+ * `【…的作品】` (else the `…的作品` itself), the `【title】` of Bilibili and Xiaohongshu, and for
+ * Kuaishou and Xiaohongshu the text left once the link and the app's boilerplate are gone.
+ */
+export function captionOf(shareText: string, platform: Platform): string | null {
+  const text = cleanShareText(shareText).slice(0, 2 * MAX_SHARE_TEXT_LENGTH);
+  if (platform === 'douyin') {
+    const m = DOUYIN_WORK.exec(text);
+    if (!m) return tidyCaption(withoutBoilerplate(text));
+    // The description sits between the bracket and the link; after the link come the share
+    // password and date (`g@B.tE 03/12 :7pm`).
+    const rest = text.slice(m.index + m[0].length);
+    const link = rest.search(/https?:\/\//i);
+    const after = link === -1 ? rest : rest.slice(0, link);
+    return tidyCaption(withoutBoilerplate(after)) ?? tidyCaption(m[1] ?? '');
+  }
+  const bracket = BRACKETED.exec(text);
+  if (platform === 'bilibili' && bracket?.[1]) {
+    return tidyCaption(bracket[1].replace(/[-_]\s*哔哩哔哩\s*$/, ''));
+  }
+  if (platform === 'xiaohongshu' && bracket?.[1] && !/^小红书$/.test(bracket[1].trim())) {
+    // `title - author | 小红书 - 你的生活指南`: the title is before the last ` - author`.
+    const title = bracket[1].replace(/\s*\|\s*小红书[\s\S]*$/, '').replace(/\s+-\s+[^-]*$/, '');
+    return tidyCaption(title);
+  }
+  return tidyCaption(withoutBoilerplate(text).replace(BRACKETED, ' '));
 }

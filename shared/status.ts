@@ -7,6 +7,8 @@
  * so a late, duplicate or out-of-order event can never move a task backwards.
  */
 
+import { snippetOf } from './snippet';
+
 export const TaskStatus = {
   Pending: 'pending',
   Processing: 'processing',
@@ -90,6 +92,8 @@ export interface TaskPatch {
   progress?: number;
   coze_execute_id?: string;
   result?: TaskResult;
+  /** the transcript's opening, for the history list (written with the result) */
+  snippet?: string | null;
   error_code?: string | null;
   error_message?: string | null;
   retry_count?: number;
@@ -163,6 +167,7 @@ export function planTransition(event: TaskEvent, now: Date): TransitionPlan {
           status: TaskStatus.Completed,
           progress: 100,
           result: event.result,
+          snippet: snippetOf(event.result.content),
           error_code: null,
           error_message: null,
           completed_at: now,

@@ -1,5 +1,15 @@
-import { TaskStatus } from './status';
-import { newTask, shanghaiDay, taskDocSchema, toTaskView, viewFromRaw } from './task';
+import { TaskStatus, planTransition } from './status';
+import {
+  SNIPPET_LENGTH,
+  newTask,
+  shanghaiDay,
+  snippetOf,
+  taskDocSchema,
+  taskSummaryDocSchema,
+  toTaskSummary,
+  toTaskView,
+  viewFromRaw,
+} from './task';
 
 const now = new Date('2026-11-28T16:30:00Z');
 const doc = newTask({
@@ -62,5 +72,103 @@ describe('task document', () => {
     expect(viewFromRaw({ ...raw, created_at: 'yesterday' })).toBeNull();
     expect(viewFromRaw({ ...raw, status: 'done' })).toBeNull();
     expect(viewFromRaw(null)).toBeNull();
+  });
+});
+
+describe('history summaries', () => {
+  const douyin = newTask({
+    taskId: 't-sum',
+    openid: 'o_user_1',
+    platform: 'douyin',
+    url: 'https://v.douyin.com/iRNBho6u/',
+    shareText: '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/ :9pm',
+    requestId: null,
+    callbackTokenHash: 'a'.repeat(64),
+    subscribed: { success: false, failure: false },
+    now,
+    timeoutS: 300,
+  });
+
+  it('a new task carries its caption from the share text, and no snippet yet', () => {
+    expect(douyin.caption).toBe('好可爱');
+    expect(douyin.snippet).toBeNull();
+    expect(toTaskView(douyin).caption).toBe('好可爱');
+  });
+
+  it('completing writes the transcript opening as the snippet, whitespace folded', () => {
+    const content = `大家好，\n\n  今天教大家做红烧肉。${'先把五花肉切块。'.repeat(30)}`;
+    const plan = planTransition(
+      {
+        type: 'completed',
+        result: { title: '红烧肉', content, cover: '', video_url: '' },
+        source: 'callback',
+      },
+      now,
+    );
+    expect(plan.set.snippet).toBe(snippetOf(content));
+    expect(Array.from(plan.set.snippet!)).toHaveLength(SNIPPET_LENGTH + 1);
+    expect(plan.set.snippet!.startsWith('大家好， 今天教大家做红烧肉。')).toBe(true);
+    expect(snippetOf(' \n ')).toBeNull();
+    expect(snippetOf('短')).toBe('短');
+  });
+
+  it('a summary has the list fields and never the transcript', () => {
+    const done = {
+      ...douyin,
+      status: TaskStatus.Completed,
+      result: {
+        title: '红烧肉',
+        content: '全文'.repeat(1000),
+        cover: 'https://c/x.jpg',
+        video_url: 'https://v/x.mp4',
+      },
+      snippet: '全文全文',
+      progress: 100,
+      completed_at: now,
+    };
+    const summary = toTaskSummary(done);
+    expect(summary).toEqual({
+      taskId: 't-sum',
+      status: TaskStatus.Completed,
+      platform: 'douyin',
+      title: '红烧肉',
+      caption: '好可爱',
+      snippet: '全文全文',
+      cover: 'https://c/x.jpg',
+      errorCode: null,
+      progress: 100,
+      createdAt: now.toISOString(),
+      startedAt: null,
+      completedAt: now.toISOString(),
+      updatedAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + 300_000).toISOString(),
+    });
+    expect(JSON.stringify(summary)).not.toContain('全文全文全文');
+  });
+
+  it('old documents without caption or snippet still parse, as null', () => {
+    const old: Record<string, unknown> = { ...douyin };
+    delete old.caption;
+    delete old.snippet;
+    expect(taskDocSchema.parse(old)).toMatchObject({ caption: null, snippet: null });
+    const projected = {
+      _id: 'old',
+      status: 'completed',
+      platform: 'bilibili',
+      result: { title: '旧任务' },
+      progress: 100,
+      error_code: null,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+      expires_at: now.toISOString(),
+    };
+    expect(toTaskSummary(taskSummaryDocSchema.parse(projected))).toMatchObject({
+      taskId: 'old',
+      title: '旧任务',
+      caption: null,
+      snippet: null,
+      cover: null,
+      startedAt: null,
+    });
   });
 });

@@ -3,7 +3,9 @@
  */
 import * as z from 'zod';
 import { TASK_STATUSES, TaskStatus, type TaskResult } from './status';
-import { PLATFORMS, type Platform } from './share-text';
+import { PLATFORMS, captionOf, type Platform } from './share-text';
+
+export { SNIPPET_LENGTH, snippetOf } from './snippet';
 
 export const TASKS_COLLECTION = 'tasks';
 
@@ -38,11 +40,15 @@ export const taskDocSchema = z.object({
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]),
   platform: z.enum(PLATFORMS as [Platform, ...Platform[]]),
   share_text: z.string(),
+  /** The video's own words from the share text (see captionOf); absent on tasks made before it. */
+  caption: z.string().nullable().default(null),
   input_url: z.string(),
   request_id: z.string().nullable(),
   coze_execute_id: z.string().nullable(),
   callback_token_hash: z.string(),
   result: taskResultSchema.nullable(),
+  /** The transcript's opening, written with the result: what the history list shows. */
+  snippet: z.string().nullable().default(null),
   error_code: z.string().nullable(),
   error_message: z.string().nullable(),
   progress: z.number().int().min(0).max(100),
@@ -89,11 +95,13 @@ export function newTask(input: NewTaskInput): TaskDoc {
     status: TaskStatus.Pending,
     platform: input.platform,
     share_text: input.shareText,
+    caption: captionOf(input.shareText, input.platform),
     input_url: input.url,
     request_id: input.requestId,
     coze_execute_id: null,
     callback_token_hash: input.callbackTokenHash,
     result: null,
+    snippet: null,
     error_code: null,
     error_message: null,
     progress: 0,
@@ -132,6 +140,7 @@ export const taskViewSchema = z.object({
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]),
   platform: z.enum(PLATFORMS as [Platform, ...Platform[]]),
   input_url: z.string(),
+  caption: z.string().nullable(),
   coze_execute_id: z.string().nullable(),
   result: taskResultSchema.nullable(),
   error_code: z.string().nullable(),
@@ -158,6 +167,7 @@ export function toTaskView(doc: TaskDoc): TaskView {
     status: doc.status,
     platform: doc.platform,
     input_url: doc.input_url,
+    caption: doc.caption,
     coze_execute_id: doc.coze_execute_id,
     result: doc.result,
     error_code: doc.error_code,
@@ -181,6 +191,94 @@ export function toTaskView(doc: TaskDoc): TaskView {
 export function viewFromRaw(raw: unknown): TaskView | null {
   const parsed = taskDocSchema.safeParse(raw);
   return parsed.success ? toTaskView(parsed.data) : null;
+}
+
+/**
+ * One row of the history list: what `list` answers. Never the transcript (a page of long ones
+ * would pass callFunction's answer limit); `get` answers the full task.
+ */
+export interface TaskSummary {
+  taskId: string;
+  status: TaskStatus;
+  platform: Platform;
+  /** the result's title */
+  title: string | null;
+  /** the video's words from the share text */
+  caption: string | null;
+  /** the transcript's opening */
+  snippet: string | null;
+  cover: string | null;
+  errorCode: string | null;
+  progress: number;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  updatedAt: string;
+  /** when the sweeper times a silent task out: lets the list show it as timed out meanwhile */
+  expiresAt: string;
+}
+
+/**
+ * The fields of a task document a summary reads: the database projection `list` asks for, so the
+ * function never loads a transcript. `result.title` and `result.cover` are nested paths.
+ */
+export const SUMMARY_FIELDS = [
+  '_id',
+  'status',
+  'platform',
+  'caption',
+  'snippet',
+  'result.title',
+  'result.cover',
+  'error_code',
+  'progress',
+  'created_at',
+  'started_at',
+  'completed_at',
+  'updated_at',
+  'expires_at',
+] as const;
+
+/** A projected document: old tasks may lack the newer fields, which then read as null. */
+export const taskSummaryDocSchema = z.object({
+  _id: z.string().min(1),
+  status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]),
+  platform: z.enum(PLATFORMS as [Platform, ...Platform[]]),
+  caption: z.string().nullable().default(null),
+  snippet: z.string().nullable().default(null),
+  result: z
+    .object({ title: z.string().optional(), cover: z.string().optional() })
+    .nullable()
+    .default(null),
+  error_code: z.string().nullable().default(null),
+  progress: z.number().int().min(0).max(100),
+  created_at: dateLike,
+  started_at: dateLike.nullable().default(null),
+  completed_at: dateLike.nullable().default(null),
+  updated_at: dateLike,
+  expires_at: dateLike,
+});
+export type TaskSummaryDoc = z.infer<typeof taskSummaryDocSchema>;
+
+const textOrNull = (s: string | undefined | null): string | null => (s ? s : null);
+
+export function toTaskSummary(doc: TaskSummaryDoc | TaskDoc): TaskSummary {
+  return {
+    taskId: doc._id,
+    status: doc.status,
+    platform: doc.platform,
+    title: textOrNull(doc.result?.title),
+    caption: doc.caption,
+    snippet: doc.snippet,
+    cover: textOrNull(doc.result?.cover),
+    errorCode: doc.error_code,
+    progress: doc.progress,
+    createdAt: iso(doc.created_at),
+    startedAt: isoOrNull(doc.started_at),
+    completedAt: isoOrNull(doc.completed_at),
+    updatedAt: iso(doc.updated_at),
+    expiresAt: iso(doc.expires_at),
+  };
 }
 
 export type { TaskResult };

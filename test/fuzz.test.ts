@@ -68,7 +68,7 @@ beforeAll(async () => {
       {
         action: 'create',
         shareText: `https://v.douyin.com/fuzz${i}seed/`,
-        subscribed: { success: true, failed: true },
+        subscribed: { success: true, failure: true },
       },
       OWNER,
     )) as { ok: boolean; task: { _id: string } };

@@ -412,15 +412,32 @@ describe('getRun', () => {
 
   it('accepts an Output that is already an object', async () => {
     const output = JSON.stringify({
-      Output: { title: 't', content: 'c', cover: 'x', video_url: 'v' },
+      Output: { title: 't', content: 'c', cover: 'x', video_url: 'https://v.example/v.mp4' },
     });
     const s = await serve((_req, _n, res) =>
       json(res, history({ execute_status: 'Success', output })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
       status: 'success',
-      output: { video_url: 'v' },
+      output: { video_url: 'https://v.example/v.mp4' },
     });
+  });
+
+  it('bounds a run-history result like a callback: http(s) media only, title cut', async () => {
+    const output = JSON.stringify({
+      Output: {
+        title: '长'.repeat(5000),
+        content: 'c',
+        cover: 'javascript:alert(1)',
+        video_url: 'data:video/mp4;base64,AAAA',
+      },
+    });
+    const s = await serve((_req, _n, res) =>
+      json(res, history({ execute_status: 'Success', output })),
+    );
+    const run = await client(s.url).getRun('7391');
+    expect(run).toMatchObject({ status: 'success', output: { cover: '', video_url: '' } });
+    expect(run.status === 'success' && Array.from(run.output.title).length).toBe(1001);
   });
 
   it('picks the entry of the asked run', async () => {

@@ -12,6 +12,7 @@
  */
 import axios, { type AxiosInstance } from 'axios';
 import * as z from 'zod';
+import { boundResult } from '../../shared/callback';
 import { AppError, FAILURE_CODES, redactSecrets } from '../../shared/errors';
 import type { TaskResult } from '../../shared/status';
 
@@ -434,12 +435,13 @@ export function decodeRunOutput(output: string | null | undefined): DecodedOutpu
         ? str((errValue as { code?: unknown }).code)
         : '';
   return {
-    result: {
+    // Within the same bounds as a callback's output (see shared/callback.ts).
+    result: boundResult({
       title: str(o.title),
       content: str(o.content),
       cover: str(o.cover),
       video_url: str(o.video_url),
-    },
+    }),
     error: error.trim(),
   };
 }

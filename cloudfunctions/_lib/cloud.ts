@@ -24,6 +24,21 @@ export interface CloudInitOverrides {
   env?: string;
 }
 
+/** Who invoked this run, from WXContext: a client call has an OPENID and a `wx_…` SOURCE. */
+export interface CallerContext {
+  openid?: string;
+  source?: string;
+}
+
+/** Reads WXContext (per-invocation environment); needs no `init`, so it works before config. */
+export function callerContext(): CallerContext {
+  const ctx = cloud.getWXContext() as { OPENID?: unknown; SOURCE?: unknown };
+  const out: CallerContext = {};
+  if (typeof ctx.OPENID === 'string' && ctx.OPENID !== '') out.openid = ctx.OPENID;
+  if (typeof ctx.SOURCE === 'string' && ctx.SOURCE !== '') out.source = ctx.SOURCE;
+  return out;
+}
+
 let handles: CloudHandles | null = null;
 
 export function initCloud(overrides?: CloudInitOverrides): CloudHandles {
@@ -40,10 +55,7 @@ export function initCloud(overrides?: CloudInitOverrides): CloudHandles {
       (
         cloud.openapi as { subscribeMessage: { send(m: object): Promise<unknown> } }
       ).subscribeMessage.send(message),
-    openid: () => {
-      const id = cloud.getWXContext().OPENID;
-      return typeof id === 'string' && id.length > 0 ? id : undefined;
-    },
+    openid: () => callerContext().openid,
   };
   return handles;
 }

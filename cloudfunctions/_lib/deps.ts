@@ -2,7 +2,7 @@
  * Wires the adapters for one function instance, once per cold start: config validated (a bad
  * variable stops the function naming it), SDK initialised, Coze client bounded as the caller needs.
  */
-import { loadConfig, type Config } from '../../shared/config';
+import { ConfigError, loadConfig, type Config } from '../../shared/config';
 import { createCozeClient } from '../_adapters/coze';
 import { initCloud, type CloudInitOverrides } from './cloud';
 import { createLogger, type Logger } from './log';
@@ -57,21 +57,25 @@ export function buildDeps(opts: DepsOptions): FunctionDeps {
 }
 
 /**
- * Validates and wires at cold start (module load). A bad setting is logged once, naming the key,
- * and every invocation then fails with it: the function stops, but the module still loads, so
- * the platform (and a plain `require`) sees a `main` to call.
+ * Validates and wires at cold start (module load). A bad setting is logged once at cold start and
+ * again on every invocation, naming the keys (never their values), and the invocation gets null:
+ * the entry answers its caller generically, so no configuration detail or stack reaches anyone.
+ * The module still loads, so the platform (and a plain `require`) sees a `main` to call.
  */
-export function coldStart(opts: DepsOptions): () => FunctionDeps {
+export function coldStart(opts: DepsOptions): () => FunctionDeps | null {
   try {
     const deps = buildDeps(opts);
     return () => deps;
   } catch (err) {
+    const sink = opts.log ?? console.error;
     const message = err instanceof Error ? err.message : String(err);
-    (opts.log ?? console.error)(
-      JSON.stringify({ level: 'error', fn: opts.fn, event: 'cold_start_failed', message }),
+    const keys = err instanceof ConfigError ? err.keys.join(',') : undefined;
+    sink(
+      JSON.stringify({ level: 'error', fn: opts.fn, event: 'cold_start_failed', keys, message }),
     );
     return () => {
-      throw err;
+      sink(JSON.stringify({ level: 'error', fn: opts.fn, event: 'not_configured', keys }));
+      return null;
     };
   }
 }

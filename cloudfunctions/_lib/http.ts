@@ -34,3 +34,13 @@ export function json(statusCode: number, body: object): HttpAnswer {
     body: JSON.stringify(body),
   };
 }
+
+/** The answer while the function cannot work (e.g. a bad setting): retry later, nothing more. */
+export function unavailable(): HttpAnswer {
+  const answer = json(503, {
+    ok: false,
+    error: { code: 'UNAVAILABLE', message: 'try again later' },
+  });
+  answer.headers['retry-after'] = '60';
+  return answer;
+}

@@ -9,7 +9,15 @@ import {
   TaskStatus,
   type TransitionPlan,
 } from '../../shared/status';
-import { TASKS_COLLECTION, taskDocSchema, type NoticeState, type TaskDoc } from '../../shared/task';
+import {
+  SUMMARY_FIELDS,
+  TASKS_COLLECTION,
+  taskDocSchema,
+  taskSummaryDocSchema,
+  type NoticeState,
+  type TaskDoc,
+  type TaskSummaryDoc,
+} from '../../shared/task';
 import type { Command, Database } from './cloud';
 
 export const WEBHOOK_EVENTS_COLLECTION = 'webhook_events';
@@ -150,8 +158,15 @@ export class TaskStore {
     return (res.data ?? []).map((raw) => parseTask(raw)).filter((t): t is TaskDoc => t !== null);
   }
 
-  /** The owner's tasks, newest first, strictly after the cursor (created_at, _id). */
-  listByOwner(openid: string, after: { createdAt: Date; id: string } | null, limit: number) {
+  /**
+   * One page of the owner's history, newest first, strictly after the cursor (created_at, _id):
+   * summaries only. The projection keeps the transcripts in the database.
+   */
+  async listSummaries(
+    openid: string,
+    after: { createdAt: Date; id: string } | null,
+    limit: number,
+  ): Promise<TaskSummaryDoc[]> {
     const where: Query = after
       ? (this._.and([
           { _openid: openid },
@@ -161,14 +176,45 @@ export class TaskStore {
           ]),
         ]) as unknown as Query)
       : { _openid: openid };
-    return this.query(
-      where,
-      [
-        ['created_at', 'desc'],
-        ['_id', 'desc'],
-      ],
-      limit,
-    );
+    const docs = await this.summaryDocs(where, limit);
+    return docs.map((doc) => {
+      const parsed = taskSummaryDocSchema.safeParse(doc);
+      if (!parsed.success) {
+        throw new Error(
+          `stored task does not match the schema: ${parsed.error.issues[0]?.path.join('.')}`,
+        );
+      }
+      return parsed.data;
+    });
+  }
+
+  /** The projected documents as the database answers them (no transcript ever leaves it). */
+  async summaryDocs(where: Query, limit: number): Promise<unknown[]> {
+    const projection = Object.fromEntries(SUMMARY_FIELDS.map((f) => [f, true]));
+    const res = (await this.tasks
+      .where(where)
+      .field(projection)
+      .orderBy('created_at', 'desc')
+      .orderBy('_id', 'desc')
+      .limit(limit)
+      .get()) as { data?: unknown[] };
+    return res.data ?? [];
+  }
+
+  /** Removes the owner's task only while it is still in `status`. True when it was removed. */
+  async removeOwned(id: string, openid: string, status: TaskStatus): Promise<boolean> {
+    const res = (await this.tasks.where({ _id: id, _openid: openid, status }).remove()) as {
+      stats?: { removed?: number };
+    };
+    return (res.stats?.removed ?? 0) > 0;
+  }
+
+  /** The owner's finished tasks: one conditional remove (never a running one). */
+  async removeFinishedOwned(openid: string): Promise<number> {
+    const res = (await this.tasks
+      .where({ _openid: openid, status: this._.in([...TERMINAL_STATUSES]) })
+      .remove()) as { stats?: { removed?: number } };
+    return res.stats?.removed ?? 0;
   }
 
   /** Pending tasks whose start is due (first attempt failed, or its writer died). */

@@ -3,7 +3,8 @@ import { hashCallbackToken } from '../../shared/callback';
 import { ERROR_MESSAGES } from '../../shared/errors';
 import { TaskStatus } from '../../shared/status';
 import type { ExtractAnswer, ListAnswer, TaskAnswer } from '../../shared/api';
-import { startBackend, type Backend } from '../../test/support/backend';
+import { RESULT, startBackend, type Backend } from '../../test/support/backend';
+import { finishTask } from '../_lib/pipeline';
 import { handleExtract } from './actions';
 
 const DOUYIN = '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/ :9pm';
@@ -34,7 +35,7 @@ function code(answer: ExtractAnswer) {
 
 describe('create', () => {
   it('stores the task, starts the run with the normalized link and answers processing', async () => {
-    const t = task(await create(ALICE, { subscribed: { success: true, failed: false } }));
+    const t = task(await create(ALICE, { subscribed: { success: true, failure: false } }));
     expect(t).toMatchObject({
       status: TaskStatus.Processing,
       platform: 'douyin',
@@ -160,7 +161,7 @@ describe('get, list, cancel, retry', () => {
         limit: 2,
         ...(cursor ? { cursor } : {}),
       })) as ListAnswer;
-      seen.push(...answer.tasks.map((t) => t._id));
+      seen.push(...answer.tasks.map((t) => t.taskId));
       if (!answer.nextCursor) break;
       cursor = answer.nextCursor;
     }
@@ -196,5 +197,145 @@ describe('get, list, cancel, retry', () => {
     expect(text).not.toContain(ALICE);
     expect(text).not.toContain(doc!.callback_token_hash);
     expect(text).not.toContain('req-secret-check');
+  });
+});
+
+describe('malformed requests name the wrong field', () => {
+  it('answers INVALID_INPUT with a detail, and logs it', async () => {
+    const answer = await call(ALICE, { action: 'create', shareText: 42 });
+    expect(answer).toEqual({
+      ok: false,
+      error: {
+        code: 'INVALID_INPUT',
+        message: ERROR_MESSAGES.INVALID_INPUT,
+        detail: 'shareText: expected string, received number',
+      },
+    });
+    expect(b.logs.join('\n')).toContain('shareText: expected string');
+    const noCaller = await call(undefined, { action: 'list' });
+    expect(!noCaller.ok && noCaller.error.detail).toBe('caller: missing');
+  });
+
+  it('a forged cursor far outside the date range is INVALID_INPUT, not an empty page', async () => {
+    task(await create(ALICE));
+    for (const cursor of [
+      'zzzzzzzzzzzz.x',
+      '0.x',
+      `${new Date('2999-01-01').getTime().toString(36)}.x`,
+    ]) {
+      const answer = await call(ALICE, { action: 'list', cursor });
+      expect(answer).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    }
+  });
+});
+
+describe('list answers summaries', () => {
+  it('a page of long transcripts is small: no content, the snippet and caption instead', async () => {
+    const content = `大家好。${'很长的文案。'.repeat(50_000)}`;
+    for (let i = 0; i < 3; i++) {
+      const t = task(await create(ALICE));
+      const doc = (await b.deps.store.get(t._id))!;
+      await finishTask(
+        b.deps,
+        doc,
+        { kind: 'completed', result: { ...RESULT, content } },
+        'callback',
+      );
+    }
+    const answer = (await call(ALICE, { action: 'list' })) as ListAnswer;
+    expect(answer.tasks).toHaveLength(3);
+    expect(Buffer.byteLength(JSON.stringify(answer))).toBeLessThan(4000);
+    expect(answer.tasks[0]).toMatchObject({
+      status: TaskStatus.Completed,
+      title: RESULT.title,
+      caption: '好可爱',
+      cover: RESULT.cover,
+      snippet: expect.stringMatching(/^大家好。很长的文案。/),
+    });
+    // `get` still answers the whole transcript.
+    const full = task(await call(ALICE, { action: 'get', taskId: answer.tasks[0]!.taskId }));
+    expect(full.result!.content).toBe(content);
+    expect(full.caption).toBe('好可爱');
+  });
+
+  it('the database answers the projection only: no transcript leaves it', async () => {
+    const t = task(await create(ALICE));
+    const doc = (await b.deps.store.get(t._id))!;
+    await finishTask(b.deps, doc, { kind: 'completed', result: RESULT }, 'callback');
+    const raw = (await b.deps.store.summaryDocs({ _openid: ALICE }, 10)) as Record<
+      string,
+      unknown
+    >[];
+    expect(raw).toHaveLength(1);
+    expect(raw[0]!.result).toEqual({ title: RESULT.title, cover: RESULT.cover });
+    expect(raw[0]).not.toHaveProperty('share_text');
+    expect(raw[0]).not.toHaveProperty('callback_token_hash');
+  });
+});
+
+describe('remove and clear', () => {
+  async function completed(openid: string) {
+    const t = task(await create(openid));
+    const doc = (await b.deps.store.get(t._id))!;
+    await finishTask(b.deps, doc, { kind: 'completed', result: RESULT }, 'callback');
+    return t._id;
+  }
+
+  it('remove takes the owner’s finished task out of get and list', async () => {
+    const id = await completed(ALICE);
+    expect(await call(ALICE, { action: 'remove', taskId: id })).toEqual({ ok: true, removed: 1 });
+    expect(code(await call(ALICE, { action: 'get', taskId: id }))).toBe('NOT_FOUND');
+    expect(((await call(ALICE, { action: 'list' })) as ListAnswer).tasks).toEqual([]);
+    expect(code(await call(ALICE, { action: 'remove', taskId: id }))).toBe('NOT_FOUND');
+  });
+
+  it('another user’s task or an unknown id is NOT_FOUND, and stays', async () => {
+    const id = await completed(ALICE);
+    expect(code(await call(BOB, { action: 'remove', taskId: id }))).toBe('NOT_FOUND');
+    expect(code(await call(ALICE, { action: 'remove', taskId: 'nope' }))).toBe('NOT_FOUND');
+    expect(await b.deps.store.get(id)).not.toBeNull();
+  });
+
+  it('a running task is cancelled (notice skipped) and then removed', async () => {
+    const t = task(await create(ALICE));
+    expect(t.status).toBe(TaskStatus.Processing);
+    expect(await call(ALICE, { action: 'remove', taskId: t._id })).toEqual({
+      ok: true,
+      removed: 1,
+    });
+    expect(await b.deps.store.get(t._id)).toBeNull();
+    expect(b.logs.join('\n')).toContain('"task_removed"');
+  });
+
+  it('the remove is conditional on the finished status: a changed task is not deleted', async () => {
+    const id = await completed(ALICE);
+    expect(await b.deps.store.removeOwned(id, ALICE, TaskStatus.Failed)).toBe(false);
+    expect(await b.deps.store.removeOwned(id, BOB, TaskStatus.Completed)).toBe(false);
+    expect(await b.deps.store.get(id)).not.toBeNull();
+    expect(await b.deps.store.removeOwned(id, ALICE, TaskStatus.Completed)).toBe(true);
+  });
+
+  it('two removes at once: one removes, the other finds nothing', async () => {
+    const t = task(await create(ALICE));
+    const answers = await Promise.all([
+      call(ALICE, { action: 'remove', taskId: t._id }),
+      call(ALICE, { action: 'remove', taskId: t._id }),
+    ]);
+    const removed = answers.filter((a) => a.ok);
+    expect(removed).toEqual([{ ok: true, removed: 1 }]);
+    expect(answers.filter((a) => !a.ok).map(code)).toEqual(['NOT_FOUND']);
+  });
+
+  it('clear removes the caller’s finished tasks and keeps the running ones', async () => {
+    await completed(ALICE);
+    const cancelled = task(await create(ALICE));
+    await call(ALICE, { action: 'cancel', taskId: cancelled._id });
+    const running = task(await create(ALICE));
+    const bobs = await completed(BOB);
+    expect(await call(ALICE, { action: 'clear' })).toEqual({ ok: true, removed: 2, kept: 1 });
+    const left = ((await call(ALICE, { action: 'list' })) as ListAnswer).tasks.map((s) => s.taskId);
+    expect(left).toEqual([running._id]);
+    expect(await b.deps.store.get(bobs)).not.toBeNull();
+    expect(await call(ALICE, { action: 'clear' })).toEqual({ ok: true, removed: 0, kept: 1 });
   });
 });

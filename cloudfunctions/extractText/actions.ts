@@ -5,16 +5,20 @@
 import {
   LIST_DEFAULT_LIMIT,
   decodeCursor,
+  describeRequestIssues,
   encodeCursor,
   extractRequestSchema,
+  type ClearAnswer,
   type ExtractAnswer,
   type ExtractRequest,
+  type ListAnswer,
+  type RemoveAnswer,
   type TaskAnswer,
 } from '../../shared/api';
 import { AppError, FAILURE_MESSAGES, describeError, toErrorAnswer } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
-import { TaskStatus } from '../../shared/status';
-import { newTask, shanghaiDay, toTaskView, type TaskDoc } from '../../shared/task';
+import { TaskStatus, isTerminal } from '../../shared/status';
+import { newTask, shanghaiDay, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
 import { newTaskId, taskIdForRequest } from '../_lib/ids';
 import {
   applyEvent,
@@ -38,14 +42,21 @@ export async function handleExtract(
   event: unknown,
 ): Promise<ExtractAnswer> {
   try {
-    if (!openid) throw new AppError('INVALID_INPUT', 'no caller identity');
+    // HTTP access, timers and other functions have no caller: nothing here is theirs to read.
+    if (!openid) {
+      throw new AppError('INVALID_INPUT', 'no caller identity', {
+        publicDetail: 'caller: missing',
+      });
+    }
     const parsed = extractRequestSchema.safeParse(event);
     if (!parsed.success) {
-      const isCreate = (event as { action?: unknown } | null)?.action === 'create';
-      throw new AppError(
-        'INVALID_INPUT',
-        isCreate ? 'create input malformed' : 'request malformed',
-      );
+      const detail = describeRequestIssues(parsed.error);
+      const action = (event as { action?: unknown } | null)?.action;
+      deps.log.warn('request_malformed', {
+        action: typeof action === 'string' ? action.slice(0, 16) : null,
+        detail,
+      });
+      throw new AppError('INVALID_INPUT', detail, { publicDetail: detail });
     }
     const req = parsed.data;
     switch (req.action) {
@@ -59,6 +70,10 @@ export async function handleExtract(
         return await cancel(deps, openid, req.taskId);
       case 'retry':
         return await retry(deps, openid, req.taskId, req.subscribed);
+      case 'remove':
+        return await remove(deps, openid, req.taskId);
+      case 'clear':
+        return await clear(deps, openid);
     }
   } catch (err) {
     if (!(err instanceof AppError))
@@ -92,7 +107,7 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
     callbackTokenHash: hash,
     subscribed: {
       success: req.subscribed?.success ?? false,
-      failure: req.subscribed?.failed ?? false,
+      failure: req.subscribed?.failure ?? false,
     },
     now,
     timeoutS: config.TASK_TIMEOUT_S,
@@ -122,18 +137,72 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
   return { ok: true, task: toTaskView(started.task) };
 }
 
-async function list(deps: ExtractDeps, openid: string, cursor: string | undefined, limit?: number) {
-  const after = cursor ? decodeCursor(cursor) : null;
-  if (cursor && !after) throw new AppError('INVALID_INPUT', 'bad cursor');
+async function list(
+  deps: ExtractDeps,
+  openid: string,
+  cursor: string | undefined,
+  limit?: number,
+): Promise<ListAnswer> {
+  const after = cursor ? decodeCursor(cursor, deps.now()) : null;
+  if (cursor && !after) {
+    throw new AppError('INVALID_INPUT', 'bad cursor', { publicDetail: 'cursor: not one we gave' });
+  }
   const n = limit ?? LIST_DEFAULT_LIMIT;
-  const docs = await deps.store.listByOwner(openid, after, n + 1);
+  const docs = await deps.store.listSummaries(openid, after, n + 1);
   const page = docs.slice(0, n);
   const last = page[page.length - 1];
   return {
-    ok: true as const,
-    tasks: page.map(toTaskView),
+    ok: true,
+    tasks: page.map(toTaskSummary),
     nextCursor: docs.length > n && last ? encodeCursor(last.created_at, last._id) : null,
   };
+}
+
+/** Rounds of read → (cancel) → conditional remove before giving up on a task that keeps moving. */
+const REMOVE_ATTEMPTS = 3;
+
+/**
+ * Removes one of the caller's tasks. A running one is cancelled first (the normal transition, so
+ * its notice is skipped and a late callback finds nothing to change); the remove itself is
+ * conditional on the finished status just read or written, so a task that changed in between is
+ * read again instead of being deleted mid-change.
+ */
+async function remove(deps: ExtractDeps, openid: string, taskId: string): Promise<RemoveAnswer> {
+  for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt++) {
+    const task = await owned(deps, openid, taskId);
+    const status = isTerminal(task.status)
+      ? task.status
+      : await cancelIfRunning(deps, openid, task);
+    // Null: it finished meanwhile, so it is read again.
+    if (status && (await deps.store.removeOwned(taskId, openid, status))) {
+      deps.log.info('task_removed', { task: taskId, status });
+      return { ok: true, removed: 1 };
+    }
+    // Otherwise gone already (a racing remove or clear: the next read says NOT_FOUND) or changed.
+  }
+  throw new AppError('CONFLICT', 'remove: the task kept changing');
+}
+
+/** The status the normal cancel left the task in, or null when it had finished meanwhile. */
+async function cancelIfRunning(
+  deps: ExtractDeps,
+  openid: string,
+  task: TaskDoc,
+): Promise<TaskStatus | null> {
+  try {
+    return (await cancel(deps, openid, task._id)).task.status;
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'CONFLICT') return null;
+    throw err;
+  }
+}
+
+/** Removes the caller's finished tasks in one conditional remove; running ones stay. */
+async function clear(deps: ExtractDeps, openid: string): Promise<ClearAnswer> {
+  const removed = await deps.store.removeFinishedOwned(openid);
+  const kept = await deps.store.countActive(openid);
+  deps.log.info('history_cleared', { removed, kept });
+  return { ok: true, removed, kept };
 }
 
 async function cancel(deps: ExtractDeps, openid: string, taskId: string): Promise<TaskAnswer> {
@@ -170,6 +239,6 @@ async function retry(
     action: 'create',
     shareText: task.share_text,
     requestId: `retry:${task._id}`.slice(0, 64),
-    subscribed: subscribed ?? { success: task.subscribed.success, failed: task.subscribed.failure },
+    subscribed: subscribed ?? task.subscribed,
   });
 }

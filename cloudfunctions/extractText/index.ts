@@ -1,9 +1,11 @@
+import { errorAnswer } from '../../shared/errors';
 import { coldStart } from '../_lib/deps';
 import { handleExtract } from './actions';
 
 const deps = coldStart({ fn: 'extractText', coze: 'start' });
 
-export const main = (event: unknown) => {
+export const main = async (event: unknown) => {
   const d = deps();
-  return handleExtract(d, d.openid(), event);
+  // A bad setting is the log's business (it names the keys); the caller gets the generic answer.
+  return d ? handleExtract(d, d.openid(), event) : errorAnswer('INTERNAL');
 };

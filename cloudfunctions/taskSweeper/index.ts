@@ -1,6 +1,20 @@
+import { callerContext } from '../_lib/cloud';
 import { coldStart } from '../_lib/deps';
+import { createLogger } from '../_lib/log';
+import { SWEEP_TRIGGER, TIMER_ONLY_ANSWER, timerRefusal } from '../_lib/trigger';
 import { sweep } from './sweep';
 
 const deps = coldStart({ fn: 'taskSweeper', coze: 'background' });
+const log = createLogger('taskSweeper');
 
-export const main = () => sweep(deps());
+// Only the timer sweeps: a sweep reads Coze's run history, whose rate limit real users' starts share.
+export const main = async (event: unknown) => {
+  const refused = timerRefusal(event, callerContext(), SWEEP_TRIGGER);
+  if (refused) {
+    log.warn('sweep_refused', { reason: refused });
+    return TIMER_ONLY_ANSWER;
+  }
+  const d = deps();
+  if (!d) throw new Error('taskSweeper is not configured');
+  return sweep(d);
+};

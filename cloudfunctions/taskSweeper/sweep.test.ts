@@ -34,7 +34,7 @@ async function create(): Promise<string> {
   const answer = (await handleExtract(b.deps, USER, {
     action: 'create',
     shareText: TEXT,
-    subscribed: { success: true, failed: true },
+    subscribed: { success: true, failure: true },
   })) as TaskAnswer;
   return answer.task._id;
 }

@@ -24,7 +24,7 @@ afterEach(async () => {
   await b.close();
 });
 
-async function newTask(subscribed = { success: true, failed: true }, user = USER) {
+async function newTask(subscribed = { success: true, failure: true }, user = USER) {
   if (user === USER) b.stack.grant(USER);
   const answer = (await handleExtract(b.deps, user, {
     action: 'create',
@@ -215,7 +215,7 @@ describe('webhook answers', () => {
   });
 
   it('no notice without an accepted template; a missing grant is recorded, not retried', async () => {
-    const t = await newTask({ success: false, failed: false });
+    const t = await newTask({ success: false, failure: false });
     await post(signedEvent(callbackBody('completed', t.id, t.token, { output: RESULT })));
     expect(await b.deps.store.get(t.id)).toMatchObject({
       notification_state: 'skipped',
@@ -223,7 +223,7 @@ describe('webhook answers', () => {
     });
 
     // A user who accepted in the prompt but holds no grant on WeChat's side.
-    const u = await newTask({ success: true, failed: true }, 'o_no_grant');
+    const u = await newTask({ success: true, failure: true }, 'o_no_grant');
     await post(signedEvent(callbackBody('completed', u.id, u.token, { output: RESULT })));
     const doc = await b.deps.store.get(u.id);
     expect(doc).toMatchObject({

@@ -50,6 +50,9 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
   }
   const body = parsed.body;
   const taskId = body.data.task_id;
+  if (parsed.adjusted.length > 0) {
+    log.warn('callback_output_adjusted', { task: taskId, fields: parsed.adjusted.join(',') });
+  }
 
   const task = await deps.store.get(taskId);
   if (!task) {

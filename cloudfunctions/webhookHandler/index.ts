@@ -1,7 +1,11 @@
 import { coldStart } from '../_lib/deps';
-import type { HttpEvent } from '../_lib/http';
+import { unavailable, type HttpEvent } from '../_lib/http';
 import { handleCallback } from './handle';
 
 const deps = coldStart({ fn: 'webhookHandler', coze: 'background' });
 
-export const main = (event: HttpEvent) => handleCallback(deps(), event);
+export const main = async (event: HttpEvent) => {
+  const d = deps();
+  // 503, not the configuration error: the sender retries later and learns nothing about us.
+  return d ? handleCallback(d, event) : unavailable();
+};

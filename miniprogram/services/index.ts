@@ -36,29 +36,16 @@ export interface Failure {
 }
 export type Outcome<T> = ({ ok: true } & T) | Failure;
 
-/**
- * `remove` and `clear` of the backend contract, with their answer; written here until
- * shared/api.ts's request schema and answer types carry them.
- */
-type HistoryRequest = { action: 'remove'; taskId: string } | { action: 'clear' };
-interface RemovedAnswer {
-  ok: true;
-  removed: number;
-  kept?: number;
-}
-
-async function invoke(
-  request: ExtractRequest | HistoryRequest,
-): Promise<ExtractAnswer | RemovedAnswer | Failure> {
+async function invoke(request: ExtractRequest): Promise<ExtractAnswer | Failure> {
   try {
-    return await getBackend().call(request as ExtractRequest);
+    return await getBackend().call(request);
   } catch (err) {
     console.warn('[extractText] call failed', request.action, errText(err));
     return { ok: false, code: 'NETWORK', message: NETWORK_ERROR_MESSAGE };
   }
 }
 
-function failure(answer: ExtractAnswer | RemovedAnswer | Failure): Failure {
+function failure(answer: ExtractAnswer | Failure): Failure {
   // An ok answer of the wrong kind for the action is a server bug: say so generically.
   if (answer.ok) return { ok: false, code: 'INTERNAL', message: answerErrorMessage(null) };
   if (!('error' in answer)) return answer;
@@ -77,7 +64,7 @@ async function taskCall(request: ExtractRequest): Promise<Outcome<{ task: TaskVi
 
 export interface Subscribed {
   success: boolean;
-  failed: boolean;
+  failure: boolean;
 }
 
 export function createTask(shareText: string, requestId: string, subscribed: Subscribed) {
@@ -102,9 +89,7 @@ export async function listTasks(
 ): Promise<Outcome<{ tasks: TaskSummary[]; nextCursor: string | null }>> {
   const answer = await invoke({ action: 'list', limit, ...(cursor ? { cursor } : {}) });
   if (answer.ok && 'tasks' in answer) {
-    // `list` answers summaries (backend contract), whatever ListAnswer still says.
-    const tasks = answer.tasks as unknown as TaskSummary[];
-    return { ok: true, tasks, nextCursor: answer.nextCursor ?? null };
+    return { ok: true, tasks: answer.tasks, nextCursor: answer.nextCursor ?? null };
   }
   return failure(answer);
 }
@@ -119,9 +104,8 @@ export async function removeTask(taskId: string): Promise<Outcome<{ removed: num
 /** Deletes every finished task of the user; running ones are kept. */
 export async function clearTasks(): Promise<Outcome<{ removed: number; kept: number }>> {
   const answer = await invoke({ action: 'clear' });
-  if (answer.ok && 'removed' in answer) {
-    return { ok: true, removed: answer.removed, kept: answer.kept ?? 0 };
-  }
+  if (answer.ok && 'kept' in answer)
+    return { ok: true, removed: answer.removed, kept: answer.kept };
   return failure(answer);
 }
 

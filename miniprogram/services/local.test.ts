@@ -79,7 +79,7 @@ it('local mode: calls go over HTTP as the configured user; grants are recorded',
 
   const granted = recordGrants({
     success: true,
-    failed: false,
+    failure: false,
     accepted: ['local-success-template'],
   });
   await settle(5);

@@ -9,12 +9,12 @@ import { errText } from './types';
 
 export interface SubscribeOutcome {
   success: boolean;
-  failed: boolean;
+  failure: boolean;
   /** template ids the user accepted on this prompt */
   accepted: string[];
 }
 
-const NONE: SubscribeOutcome = { success: false, failed: false, accepted: [] };
+const NONE: SubscribeOutcome = { success: false, failure: false, accepted: [] };
 
 export function askToNotify(): Promise<SubscribeOutcome> {
   const t = activeTemplates();
@@ -30,7 +30,7 @@ export function askToNotify(): Promise<SubscribeOutcome> {
         const accepted = ids.filter((id) => res[id] === 'accept');
         resolve({
           success: t.success !== '' && accepted.includes(t.success),
-          failed: t.failure !== '' && accepted.includes(t.failure),
+          failure: t.failure !== '' && accepted.includes(t.failure),
           accepted,
         });
       },

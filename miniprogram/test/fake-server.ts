@@ -3,11 +3,11 @@
  * page tests can drive every state: answer calls, change a task (which pushes watch snapshots),
  * break watches, take the network down.
  */
-import type { ExtractAnswer, ExtractRequest, TaskSummary } from '../../shared/api';
+import type { ExtractAnswer, ExtractRequest } from '../../shared/api';
 import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
-import { newTask, toTaskView, type TaskDoc, type TaskView } from '../../shared/task';
+import { newTask, snippetOf, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
 import type { WatchSnapshot } from '../services/types';
 
 export const OPENID = 'test-user';
@@ -24,50 +24,15 @@ const err = (code: ErrorCode): ExtractAnswer => ({
   error: { code, message: ERROR_MESSAGES[code] },
 });
 
-/**
- * The caption of a share text, as the backend derives it (a stand-in of its rule, enough for the
- * page): Douyin's text after 【…的作品】, else a 【title】 (Bilibili), up to the link.
- */
-export function captionOf(shareText: string): string | null {
-  const beforeLink = shareText.split(/https?:\/\//)[0] ?? '';
-  const work = /【[^】]*的作品】([^]*)$/.exec(beforeLink);
-  const raw = work ? work[1] : /【([^】]+)】/.exec(beforeLink)?.[1];
-  const caption = (raw ?? '')
-    .replace(/#\s*\S+/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return caption === '' ? null : caption.slice(0, 60);
-}
+export type FakeRequest = ExtractRequest;
+type FakeAnswer = ExtractAnswer;
 
-/** The full view `get`/`create`/`retry`/`cancel` answer: the task view plus its caption. */
-export function viewOf(doc: TaskDoc): TaskView & { caption: string | null } {
-  return { ...toTaskView(doc), caption: captionOf(doc.share_text) };
+/** A patch that sets a result gets its snippet, as the `completed` transition writes it. */
+function withSnippet(doc: TaskDoc, patch: Partial<TaskDoc>): TaskDoc {
+  return patch.result && patch.snippet === undefined
+    ? { ...doc, snippet: snippetOf(patch.result.content) }
+    : doc;
 }
-
-/** A history row as `list` answers it. */
-export function summaryOf(doc: TaskDoc): TaskSummary {
-  const iso = (d: Date | null) => (d ? d.toISOString() : null);
-  return {
-    taskId: doc._id,
-    status: doc.status,
-    platform: doc.platform,
-    title: doc.result?.title ?? null,
-    caption: captionOf(doc.share_text),
-    snippet: doc.result ? doc.result.content.slice(0, 80) : null,
-    cover: doc.result?.cover || null,
-    errorCode: doc.error_code,
-    progress: doc.progress,
-    createdAt: doc.created_at.toISOString(),
-    startedAt: iso(doc.started_at),
-    completedAt: iso(doc.completed_at),
-    updatedAt: doc.updated_at.toISOString(),
-  };
-}
-
-/** What the fake answers beyond today's ExtractRequest: the contract's `remove` and `clear`. */
-export type FakeRequest =
-  ExtractRequest | { action: 'remove'; taskId: string } | { action: 'clear' };
-type FakeAnswer = ExtractAnswer | { ok: true; removed: number; kept?: number };
 
 export class FakeServer {
   readonly tasks = new Map<string, TaskDoc>();
@@ -97,7 +62,7 @@ export class FakeServer {
       ...newTask({
         taskId: id,
         openid: OPENID,
-        platform: 'douyin',
+        platform: patch.platform ?? 'douyin',
         url: 'https://v.douyin.com/seed123/',
         shareText,
         requestId: null,
@@ -108,15 +73,16 @@ export class FakeServer {
       }),
       ...patch,
     };
-    this.tasks.set(id, doc);
-    return doc;
+    const stored = withSnippet(doc, patch);
+    this.tasks.set(id, stored);
+    return stored;
   }
 
   /** Changes a stored task and pushes the change to its watches. */
   update(id: string, patch: Partial<TaskDoc>): TaskDoc {
     const prev = this.tasks.get(id);
     if (!prev) throw new Error(`no task ${id}`);
-    const doc: TaskDoc = { ...prev, ...patch, updated_at: new Date() };
+    const doc = withSnippet({ ...prev, ...patch, updated_at: new Date() }, patch);
     this.tasks.set(id, doc);
     for (const w of this.watches) {
       if (!w.closed && w.taskId === id) {
@@ -184,7 +150,7 @@ export class FakeServer {
         if (!parsed.ok) return err(parsed.code);
         const id = req.requestId ? `req-${req.requestId}` : `task-${++this.seq}`;
         const existing = this.tasks.get(id);
-        if (existing) return { ok: true, task: viewOf(existing) };
+        if (existing) return { ok: true, task: toTaskView(existing) };
         const doc = this.seed(
           {
             _id: id,
@@ -194,16 +160,16 @@ export class FakeServer {
             request_id: req.requestId ?? null,
             subscribed: {
               success: req.subscribed?.success ?? false,
-              failure: req.subscribed?.failed ?? false,
+              failure: req.subscribed?.failure ?? false,
             },
           },
           req.shareText,
         );
-        return { ok: true, task: viewOf(doc) };
+        return { ok: true, task: toTaskView(doc) };
       }
       case 'get': {
         const doc = this.tasks.get(req.taskId);
-        return doc ? { ok: true, task: viewOf(doc) } : err('NOT_FOUND');
+        return doc ? { ok: true, task: toTaskView(doc) } : err('NOT_FOUND');
       }
       case 'list': {
         const all = [...this.tasks.values()].sort(
@@ -213,9 +179,7 @@ export class FakeServer {
         const limit = req.limit ?? 20;
         const page = all.slice(start, start + limit);
         const next = start + limit < all.length ? `c${start + limit}` : null;
-        // Summaries (backend contract); ListAnswer's type still names the full view.
-        const tasks = page.map(summaryOf) as unknown as TaskView[];
-        return { ok: true, tasks, nextCursor: next };
+        return { ok: true, tasks: page.map(toTaskSummary), nextCursor: next };
       }
       case 'cancel': {
         const doc = this.tasks.get(req.taskId);
@@ -227,7 +191,7 @@ export class FakeServer {
           error_message: '已取消',
           completed_at: new Date(),
         });
-        return { ok: true, task: viewOf(done) };
+        return { ok: true, task: toTaskView(done) };
       }
       case 'remove': {
         const doc = this.tasks.get(req.taskId);
@@ -253,12 +217,21 @@ export class FakeServer {
         if (!isTerminal(doc.status) || doc.status === TaskStatus.Completed) return err('CONFLICT');
         const id = `retry-${req.taskId}`;
         const existing = this.tasks.get(id);
-        if (existing) return { ok: true, task: viewOf(existing) };
+        if (existing) return { ok: true, task: toTaskView(existing) };
         const fresh = this.seed(
           { _id: id, task_uuid: id, platform: doc.platform, input_url: doc.input_url },
           doc.share_text,
         );
-        return { ok: true, task: viewOf(fresh) };
+        return { ok: true, task: toTaskView(fresh) };
+      }
+      case 'remove': {
+        if (!this.tasks.delete(req.taskId)) return err('NOT_FOUND');
+        return { ok: true, removed: 1 };
+      }
+      case 'clear': {
+        const done = [...this.tasks.values()].filter((t) => isTerminal(t.status));
+        for (const t of done) this.tasks.delete(t._id);
+        return { ok: true, removed: done.length, kept: this.tasks.size };
       }
     }
   }

@@ -46,7 +46,7 @@ export type Expectation = 'success' | 'fail';
 
 export interface UserSpec {
   openid: string;
-  subscribed: { success: boolean; failed: boolean };
+  subscribed: { success: boolean; failure: boolean };
   /** one-time grants of each template recorded before the run (what accepted prompts give) */
   grants: { success: number; failure: number };
 }
@@ -203,11 +203,11 @@ export class FaultWorld {
     const per = opts.tasksPerUser ?? 8;
     const specs: Omit<UserSpec, 'openid'>[] = [
       // Accepted both prompts on every submit.
-      { subscribed: { success: true, failed: true }, grants: { success: per, failure: per } },
+      { subscribed: { success: true, failure: true }, grants: { success: per, failure: per } },
       // Accepted only the success prompt.
-      { subscribed: { success: true, failed: false }, grants: { success: per, failure: 0 } },
+      { subscribed: { success: true, failure: false }, grants: { success: per, failure: 0 } },
       // Says yes to both, but only two grants were ever recorded: the rest must fail with 43101.
-      { subscribed: { success: true, failed: true }, grants: { success: 2, failure: 0 } },
+      { subscribed: { success: true, failure: true }, grants: { success: 2, failure: 0 } },
     ];
     this.users = Array.from({ length: n }, (_, i) => ({
       ...specs[i % specs.length]!,
@@ -578,7 +578,7 @@ export class FaultWorld {
       const wanted =
         kind !== null &&
         user !== undefined &&
-        (kind === 'success' ? user.subscribed.success : user.subscribed.failed);
+        (kind === 'success' ? user.subscribed.success : user.subscribed.failure);
       if (!wanted) {
         if (sent.length) v.push(`${tag}: ${sent.length} notice(s) though none was asked for`);
         if (d.notification_state !== 'skipped')
@@ -677,7 +677,8 @@ export class FaultWorld {
           const own = new Set(this.tasks.filter((t) => t.owner === u.openid).map((t) => t.id));
           if (!a.ok || !('tasks' in a)) v.push(`${u.openid} list failed`);
           else {
-            for (const t of a.tasks) if (!own.has(t._id)) v.push(`${u.openid} listed ${t._id}`);
+            for (const t of a.tasks)
+              if (!own.has(t.taskId)) v.push(`${u.openid} listed ${t.taskId}`);
             if (a.tasks.length !== Math.min(own.size, 50))
               v.push(`${u.openid} listed ${a.tasks.length} of ${own.size}`);
           }

@@ -410,7 +410,7 @@ export function extractCase(r: Rand, openid: string, foreignTaskIds: string[]): 
         shareText: goodText,
         ...pick(r, [
           { requestId: pick(r, ['short', 'x'.repeat(65), 'bad id!', 12345678, '', '../../etc']) },
-          { subscribed: pick(r, ['yes', 1, [], { success: 'true' }, { failed: 1 }]) },
+          { subscribed: pick(r, ['yes', 1, [], { success: 'true' }, { failure: 1 }]) },
           { shareText: [goodText] },
         ]),
       };

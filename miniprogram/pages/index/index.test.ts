@@ -175,7 +175,7 @@ describe('submitting', () => {
     const create = server.calls('create')[0];
     expect(create).toMatchObject({
       shareText: DOUYIN_TEXT,
-      subscribed: { success: true, failed: false },
+      subscribed: { success: true, failure: false },
     });
     expect(create && 'requestId' in create ? create.requestId : '').toMatch(
       /^[A-Za-z0-9_.:-]{8,64}$/,
@@ -204,7 +204,7 @@ describe('submitting', () => {
     open();
     await submit();
     expect(server.calls('create')[0]).toMatchObject({
-      subscribed: { success: false, failed: false },
+      subscribed: { success: false, failure: false },
     });
     expect(page.text('#notify-note')).toContain('历史记录');
   });

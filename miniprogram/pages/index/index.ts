@@ -222,7 +222,7 @@ class IndexPage {
       await recordGrants(sub);
       const out = await createTask(pending.text, pending.requestId, {
         success: sub.success,
-        failed: sub.failed,
+        failure: sub.failure,
       });
       if (out.ok) {
         this.pending = null;
@@ -337,7 +337,7 @@ class IndexPage {
         // Still active on the server: end it first, or it keeps a slot (CONFLICT = it ended).
         await cancelTask(card.id);
       }
-      const out = await retryTask(card.id, { success: sub.success, failed: sub.failed });
+      const out = await retryTask(card.id, { success: sub.success, failure: sub.failure });
       if (out.ok) {
         wx.showToast({ title: '已重新提交', icon: 'success' });
         this.follow(out.task._id, out.task, sub.success);
