@@ -21,7 +21,8 @@ export interface WebhookDeps extends PipelineDeps {
   events: WebhookEventStore;
 }
 
-type Outcome = 'processed' | 'duplicate' | 'stale';
+/** What became of a callback (the answer's `outcome`). */
+type CallbackVerdict = 'processed' | 'duplicate' | 'stale';
 
 const refuse = (statusCode: number, code: string, message: string) =>
   json(statusCode, { ok: false, error: { code, message } });
@@ -62,7 +63,7 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
 
   // Applied before the delivery is recorded: every write is a compare-and-set, so applying a
   // duplicate changes nothing, and an instance that dies in between loses no redelivery.
-  let outcome: Outcome;
+  let outcome: CallbackVerdict;
   try {
     outcome = await apply(deps, task, body);
   } catch (err) {
@@ -80,12 +81,21 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
   return answer(deps, taskId, fresh || outcome === 'processed' ? outcome : 'duplicate', body.type);
 }
 
-function answer(deps: WebhookDeps, taskId: string, outcome: Outcome, type: string): HttpAnswer {
+function answer(
+  deps: WebhookDeps,
+  taskId: string,
+  outcome: CallbackVerdict,
+  type: string,
+): HttpAnswer {
   deps.log.info('callback', { task: taskId, type, outcome });
   return json(200, { ok: true, outcome });
 }
 
-async function apply(deps: WebhookDeps, task: TaskDoc, body: CallbackBody): Promise<Outcome> {
+async function apply(
+  deps: WebhookDeps,
+  task: TaskDoc,
+  body: CallbackBody,
+): Promise<CallbackVerdict> {
   const { data } = body;
   const knownExecuteId = task.coze_execute_id;
   // The callback may come before extractText stored the execute id: compare only when both exist.
