@@ -11,6 +11,7 @@ module.exports = {
         '<rootDir>/shared',
         '<rootDir>/cloudfunctions',
         '<rootDir>/emulator',
+        '<rootDir>/standin',
         '<rootDir>/scripts',
         '<rootDir>/test',
       ],

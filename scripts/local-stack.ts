@@ -12,7 +12,7 @@ import {
   createCozeStandin,
   standinOptionsFromEnv,
   type CozeStandin,
-} from '../emulator/coze-standin';
+} from '../standin/coze-standin';
 import { COLLECTIONS } from '../cloudfunctions/_lib/store';
 
 export const REPO_ROOT = join(__dirname, '..');

@@ -110,7 +110,7 @@ async function harness(over: Partial<CozeStandinOptions> = {}): Promise<Harness>
       }),
     async start(shareText = SHARE, taskId = `task-${++n}`, hook = '/hook') {
       const { executeId } = await h.client().startRun({
-        shareText,
+        shareUrl: shareText,
         taskId,
         callbackUrl: `${url}${hook}`,
         callbackToken: `cbtok-${taskId}`,
@@ -225,7 +225,7 @@ describe('a run as our workflow plays it', () => {
     const h = await harness();
     const id = await h.start();
     const client = h.client();
-    await expect(client.getRun(id)).resolves.toEqual({ status: 'running' });
+    await expect(client.getRun(id)).resolves.toEqual({ kind: 'running' });
     const running = await h.raw('GET', historyPath(id));
     const entry = (running.json.data as Record<string, unknown>[])[0]!;
     expect(entry).toMatchObject({
@@ -236,8 +236,8 @@ describe('a run as our workflow plays it', () => {
 
     await h.standin.settle();
     const run = await client.getRun(id);
-    if (run.status !== 'success') throw new Error(`not success: ${run.status}`);
-    expect(run.output.title).toMatch(/^【模拟】/);
+    if (run.kind !== 'completed') throw new Error(`not completed: ${run.kind}`);
+    expect(run.result.title).toMatch(/^【模拟】/);
     const done = (await h.raw('GET', historyPath(id))).json.data as Record<string, unknown>[];
     expect(done[0]).toMatchObject({
       execute_status: 'Success',
@@ -245,10 +245,10 @@ describe('a run as our workflow plays it', () => {
       error_message: '',
     });
     const output = String(done[0]!.output);
-    expect(JSON.parse(JSON.parse(output).Output as string)).toEqual(run.output);
+    expect(JSON.parse(JSON.parse(output).Output as string)).toEqual(run.result);
     // What the callback carried and what the history says are the same result.
     const completed = verified(h.hooks[2]!).body;
-    expect(completed.data.output).toEqual(run.output);
+    expect(completed.data.output).toEqual(run.result);
   });
 
   it('a link whose path contains fail ends as Fail VIDEO_UNAVAILABLE', async () => {
@@ -262,7 +262,7 @@ describe('a run as our workflow plays it', () => {
       message: expect.stringContaining('视频无法访问'),
     });
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'VIDEO_UNAVAILABLE',
     });
     const entry = (
@@ -278,7 +278,7 @@ describe('a run as our workflow plays it', () => {
     await h.standin.settle();
     expect(verified(h.hooks[2]!).body.data.error?.code).toBe('PHOTO_NOTE');
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'PHOTO_NOTE',
     });
   });
@@ -288,8 +288,8 @@ describe('a run as our workflow plays it', () => {
     const id = await h.start('【十分钟看懂量子计算-哔哩哔哩】 https://b23.tv/AbCd123');
     await h.standin.settle();
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      status: 'success',
-      output: { title: '【模拟】哔哩哔哩视频 AbCd123' },
+      kind: 'completed',
+      result: { title: '【模拟】哔哩哔哩视频 AbCd123' },
     });
   });
 });
@@ -300,7 +300,7 @@ describe('fault knobs', () => {
     const id = await h.start();
     await h.standin.settle();
     expect(h.hooks).toHaveLength(0);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ status: 'success' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
   });
 
   it('duplicate: each callback twice under one id, and the final again under a new id', async () => {
@@ -329,7 +329,7 @@ describe('fault knobs', () => {
     const id = await h.start();
     await h.standin.settle();
     expect(kinds(h)).toEqual(['progress 30', 'completed', 'progress 70']);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ status: 'success' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
   });
 
   it('createErrorRate 1: every start is busy, and the client gives up within its bound', async () => {
@@ -359,7 +359,7 @@ describe('fault knobs', () => {
     const h = await harness({ createErrorRate: 0.5, random: () => seq.shift() ?? 0.9 });
     const client = h.client({ maxAttempts: 1 });
     const input = {
-      shareText: SHARE,
+      shareUrl: SHARE,
       taskId: 't',
       callbackUrl: `${h.url}/hook`,
       callbackToken: 'x',
@@ -379,7 +379,7 @@ describe('fault knobs', () => {
     await new Promise<void>((r) => closed.close(() => r()));
     const h2 = await harness();
     const { executeId: deadId } = await h2.client().startRun({
-      shareText: SHARE,
+      shareUrl: SHARE,
       taskId: 'task-dead',
       callbackUrl: `http://127.0.0.1:${deadPort}/hook`,
       callbackToken: 'tok-dead',
@@ -388,9 +388,9 @@ describe('fault knobs', () => {
 
     expect(h.hooks.filter((k) => k.path === '/hook500')).toHaveLength(3);
     expect(h.logs.filter((l) => l.includes('task-500') && l.includes('-> 500'))).toHaveLength(3);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ status: 'success' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
     expect(h2.logs.filter((l) => /post failed .*not retried/.test(l))).toHaveLength(3);
-    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({ status: 'success' });
+    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({ kind: 'completed' });
   });
 });
 
@@ -430,7 +430,7 @@ describe('the API surface', () => {
     await expect(
       h
         .client({ workflowId: 'other' })
-        .startRun({ shareText: 'a', taskId: 'b', callbackUrl: 'http://x/', callbackToken: 'c' }),
+        .startRun({ shareUrl: 'a', taskId: 'b', callbackUrl: 'http://x/', callbackToken: 'c' }),
     ).rejects.toMatchObject({
       kind: 'not_published',
       retryable: false,
@@ -499,7 +499,7 @@ describe('persistence', () => {
     const reopened = h.reopen({ delayMs: 5000 });
     // The run keeps the delay it started with, whatever the new setting.
     expect(reopened.runs()).toMatchObject([{ executeId: id, delayMs: 240, finishedAt: null }]);
-    await expect(h.client().getRun(id)).resolves.toEqual({ status: 'running' });
+    await expect(h.client().getRun(id)).resolves.toEqual({ kind: 'running' });
     await reopened.settle();
     expect(kinds(h)).toEqual(['progress 30', 'progress 70', 'completed']);
     expect(new Set(h.hooks.map((k) => verified(k).id)).size).toBe(3);
@@ -509,7 +509,7 @@ describe('persistence', () => {
     await reopened.close();
     const third = h.reopen();
     expect(third.runs()[0]).toMatchObject({ executeId: id, stepsDone: [0, 1, 2] });
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ status: 'success' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
     await third.settle();
     expect(h.hooks).toHaveLength(3);
   });
