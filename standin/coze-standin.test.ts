@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callbackBodySchema, verifyCallback, type CallbackBody } from '../shared/callback';
+import { historyAnswerSchema, runOutcomeFromHistory } from '../shared/coze-workflow';
 import {
   createCozeClient,
   CozeError,
@@ -291,6 +292,32 @@ describe('a run as our workflow plays it', () => {
       kind: 'completed',
       result: { title: '【模拟】哔哩哔哩视频 AbCd123' },
     });
+  });
+});
+
+describe('the contract', () => {
+  it('history answers fit the shared schema and mean the run as it was played', async () => {
+    const h = await harness();
+    await h.start();
+    await h.start('看看 https://v.douyin.com/fail123/ 吧');
+    await h.start('https://www.douyin.com/note/7301234567890123456');
+    await h.standin.settle();
+    for (const run of h.standin.runs()) {
+      const answer = historyAnswerSchema.parse(
+        (await h.raw('GET', historyPath(run.executeId))).json,
+      );
+      const read = runOutcomeFromHistory(answer.data[0]!, (t) => t);
+      // The history's failure message is the workflow's "<CODE>: <message>".
+      expect(read).toEqual(
+        run.outcome.kind === 'failed'
+          ? {
+              ...run.outcome,
+              errorMessage: `${run.outcome.errorCode}: ${run.outcome.errorMessage}`,
+            }
+          : run.outcome,
+      );
+    }
+    expect(h.standin.runs().map((r) => r.outcome.kind)).toEqual(['completed', 'failed', 'failed']);
   });
 });
 
