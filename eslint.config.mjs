@@ -28,6 +28,27 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // The emulator is a generic CloudBase emulator any project could use: nothing of this product.
+    // The product mounts its parts (the Coze stand-in) from scripts/local-stack.ts.
+    files: ['emulator/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['shared', 'cloudfunctions', 'standin', 'scripts'].flatMap((dir) => [
+                `**/${dir}`,
+                `**/${dir}/**`,
+              ]),
+              message: 'emulator/ is generic: it imports nothing from the product.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The domain is shared by the functions, the client and the local stack: no platform imports.
     files: ['shared/**/*.ts'],
     rules: {

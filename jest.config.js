@@ -12,6 +12,7 @@ module.exports = {
         '<rootDir>/cloudfunctions',
         '<rootDir>/emulator',
         '<rootDir>/console',
+        '<rootDir>/standin',
         '<rootDir>/scripts',
         '<rootDir>/test',
       ],

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { LocalStack, MonitorEvent } from '../emulator';
-import type { CozeStandin, StandinSettings } from '../emulator/coze-standin';
+import type { CozeStandin, StandinSettings } from '../standin/coze-standin';
 import { Scrubber } from './safe';
 import { buildTimeline, type LogEntry, type PostedCallback } from './timeline';
 

@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import type { WatchSnapshot } from './watch';
+import type { WatchClientMessage, WatchServerMessage, WatchSnapshot } from './watch-protocol';
 
-export type { WatchSnapshot, DocChange } from './watch';
+export type { WatchSnapshot, DocChange } from './watch-protocol';
 
 /** A failed call: `errCode`/`errMsg` as the cloud's callFunction failure (HTTP status kept for diagnostics). */
 export class CallFunctionError extends Error {
@@ -88,14 +88,11 @@ export function watch(
     ws.terminate();
     onError(err);
   };
-  ws.on('open', () => ws.send(JSON.stringify({ op: 'watch', watchId, collection, where })));
+  const send = (msg: WatchClientMessage): void => ws.send(JSON.stringify(msg));
+  ws.on('open', () => send({ op: 'watch', watchId, collection, where }));
   ws.on('message', (data) => {
-    let msg: {
-      op?: unknown;
-      watchId?: unknown;
-      snapshot?: WatchSnapshot;
-      error?: { code?: unknown; message?: unknown };
-    };
+    // The server's messages, read defensively: a field may be missing.
+    let msg: Partial<WatchServerMessage> & { error?: { code?: unknown; message?: unknown } };
     try {
       msg = JSON.parse(String(data)) as typeof msg;
     } catch {
@@ -118,7 +115,7 @@ export function watch(
     close() {
       if (closed) return;
       closed = true;
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ op: 'close', watchId }));
+      if (ws.readyState === WebSocket.OPEN) send({ op: 'close', watchId });
       ws.close();
     },
   };

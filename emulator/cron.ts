@@ -3,6 +3,8 @@
  * Supports `*`, `?`, numbers, names (JAN, MON), lists, ranges and `/n` steps.
  */
 
+// CloudBase evaluates timer crons in UTC+8 (no daylight saving). Written here rather than taken
+// from the product's shared/time.ts: the emulator is generic and imports nothing of the product.
 const TZ_OFFSET_MS = 8 * 3600 * 1000;
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
 const DAYS = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];

@@ -10,6 +10,7 @@ import { isPlainObject } from './ejson';
 import { buildHttpEvent, writeHttpResult } from './http-access';
 import { Monitor } from './monitor';
 import { loadProject, type FunctionSpec } from './project';
+import { createRouter, type RequestContext, type Route } from './routes';
 import { FunctionRuntime, type InvokeOutcome, type InvokeRequest } from './runtime/pool';
 import { STORAGE_ROUTE, StorageService } from './storage';
 import { type ChangeEvent, type FindOptions, Store } from './store';
@@ -25,6 +26,7 @@ export { adminActions, AdminError, type AdminAction, type AdminContext } from '.
 export { Monitor, dbOpKind, type MonitorEvent, type InvocationRecord } from './monitor';
 export type { ChangeEvent, FindOptions } from './store';
 export { DEFAULT_APPID, LOCAL_SECRET_ID, LOCAL_SECRET_KEY } from './runtime/pool';
+export type { RequestContext, Route } from './routes';
 
 export interface LocalStackOptions {
   /** 0 = random free port; default 3000. */
@@ -113,42 +115,8 @@ export const LOCAL_ENV_ID = 'local';
 /** Request bodies: the gateway's limit. */
 const BODY_LIMIT = 6 * 1024 * 1024;
 const ADMIN_BODY_LIMIT = 32 * 1024 * 1024;
-
-function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(c);
-    });
-    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
-function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function header(req: http.IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  const s = Array.isArray(v) ? v[0] : v;
-  return s ? s : undefined;
-}
-
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, POST, OPTIONS',
-  'access-control-allow-headers': 'content-type, x-wx-openid, x-wx-appid, x-wx-unionid',
-};
+const GRANTS_BODY_LIMIT = 64 * 1024;
+const FUNCTIONS_POST_ONLY = { errCode: -501007, errMsg: 'POST only' };
 
 function outcomeStatus(o: Exclude<InvokeOutcome, { ok: true }>): number {
   return o.kind === 'not-found' ? 404 : 500;
@@ -181,12 +149,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   const transactions = new TransactionManager(store, log);
   const watch = new WatchServer(store, log);
   const monitor = new Monitor();
-  const httpRoutes = project.functions
-    .filter((f): f is FunctionSpec & { httpPath: string } => typeof f.httpPath === 'string')
-    .sort((a, b) => b.httpPath.length - a.httpPath.length);
-  const extraRoutes = [...(opts.extraRoutes ?? [])].sort(
-    (a, b) => b.prefix.length - a.prefix.length,
-  );
   let adminRequests = 0;
   // Created once the port is known (the children need the admin URL).
   const started: { runtime?: FunctionRuntime } = {};
@@ -195,134 +157,132 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     return started.runtime;
   };
 
-  const matches = (p: string, prefix: string): boolean =>
-    p === prefix || p.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
+  async function admin(c: RequestContext): Promise<void> {
+    const body = await c.body(ADMIN_BODY_LIMIT);
+    if (!body) return c.json(413, { code: 'INVALID_PARAM', message: 'request too large' });
+    const source = c.header('x-tcb-source');
+    const out = await handleAdmin(body, c.header('content-type') ?? '', {
+      store,
+      runtime: rt(),
+      subscriptions,
+      transactions,
+      storage,
+      log,
+      ...(source ? { source } : {}),
+      monitor,
+      seqId: c.url.searchParams.get('seqId'),
+    });
+    c.res.writeHead(out.status, {
+      'content-type': out.contentType,
+      'content-length': out.body.length,
+    });
+    c.res.end(out.body);
+  }
 
-  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const p = url.pathname;
-    const method = (req.method ?? 'GET').toUpperCase();
-    const isClientApi = p.startsWith('/functions/') || p === '/_outbox' || p === '/_grants';
-    if (isClientApi) for (const [k, v] of Object.entries(CORS)) res.setHeader(k, v);
-    if (isClientApi && method === 'OPTIONS') {
-      res.writeHead(204).end();
-      return;
-    }
-    if (p === '/health') {
-      sendJson(res, 200, { ok: true });
-      return;
-    }
-    if (p === '/admin') {
-      adminRequests++;
-      if (method !== 'POST') return sendJson(res, 405, { error: 'POST only' });
-      const body = await readBody(req, ADMIN_BODY_LIMIT);
-      if (!body) return sendJson(res, 413, { code: 'INVALID_PARAM', message: 'request too large' });
-      const out = await handleAdmin(body, header(req, 'content-type') ?? '', {
-        store,
-        runtime: rt(),
-        subscriptions,
-        transactions,
-        storage,
-        log,
-        ...(header(req, 'x-tcb-source') ? { source: header(req, 'x-tcb-source') } : {}),
-        monitor,
-        seqId: url.searchParams.get('seqId'),
-      });
-      res.writeHead(out.status, {
-        'content-type': out.contentType,
-        'content-length': out.body.length,
-      });
-      res.end(out.body);
-      return;
-    }
-    if (p.startsWith('/functions/')) {
-      if (method !== 'POST') return sendJson(res, 405, { errCode: -501007, errMsg: 'POST only' });
-      const name = decodeURIComponent(p.slice('/functions/'.length));
-      const body = await readBody(req, BODY_LIMIT);
-      if (!body) return sendJson(res, 413, { errCode: -501007, errMsg: 'request body too large' });
-      let event: unknown = {};
-      if (body.length) {
-        try {
-          event = JSON.parse(body.toString('utf8')) as unknown;
-        } catch {
-          return sendJson(res, 400, {
-            errCode: -501007,
-            errMsg: 'invalid params: body must be JSON',
-          });
-        }
-      }
-      const request: InvokeRequest = { event, source: 'client' };
-      const openid = header(req, 'x-wx-openid');
-      const appid = header(req, 'x-wx-appid');
-      const unionid = header(req, 'x-wx-unionid');
-      if (openid) request.openid = openid;
-      if (appid) request.appid = appid;
-      if (unionid) request.unionid = unionid;
-      if (req.socket.remoteAddress) request.clientIp = req.socket.remoteAddress;
-      const outcome = await rt().invoke(name, request);
-      if (outcome.ok) sendJson(res, 200, outcome.value);
-      else
-        sendJson(res, outcomeStatus(outcome), { errCode: outcome.errCode, errMsg: outcome.errMsg });
-      return;
-    }
-    if (p.startsWith(STORAGE_ROUTE)) return storage.handleHttp(req, res, url);
-    if (p === '/_outbox' && method === 'GET') return sendJson(res, 200, subscriptions.outbox());
-    if (p === '/_grants' && method === 'POST') {
-      const body = await readBody(req, 64 * 1024);
-      let parsed: unknown;
+  async function callFunction(c: RequestContext): Promise<void> {
+    const name = decodeURIComponent(c.path.slice('/functions/'.length));
+    const body = await c.body(BODY_LIMIT);
+    if (!body) return c.json(413, { errCode: -501007, errMsg: 'request body too large' });
+    let event: unknown = {};
+    if (body.length) {
       try {
-        parsed = JSON.parse((body ?? Buffer.alloc(0)).toString('utf8')) as unknown;
+        event = JSON.parse(body.toString('utf8')) as unknown;
       } catch {
-        parsed = undefined;
-      }
-      const ids = isPlainObject(parsed) ? parsed.templateIds : undefined;
-      if (
-        !isPlainObject(parsed) ||
-        typeof parsed.openid !== 'string' ||
-        !parsed.openid ||
-        (ids !== undefined && (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')))
-      ) {
-        return sendJson(res, 400, {
-          ok: false,
-          error: 'expected {openid: string, templateIds?: string[]}',
-        });
-      }
-      try {
-        const grants = subscriptions.grant(parsed.openid, ids as string[] | undefined);
-        return sendJson(res, 200, { ok: true, grants });
-      } catch (e) {
-        return sendJson(res, 400, { ok: false, error: (e as Error).message });
+        return c.json(400, { errCode: -501007, errMsg: 'invalid params: body must be JSON' });
       }
     }
-    const extra = extraRoutes.find((r) => (r.exact ? p === r.prefix : matches(p, r.prefix)));
-    if (extra) {
-      await extra.handler(req, res);
-      return;
+    const request: InvokeRequest = { event, source: 'client' };
+    const openid = c.header('x-wx-openid');
+    const appid = c.header('x-wx-appid');
+    const unionid = c.header('x-wx-unionid');
+    if (openid) request.openid = openid;
+    if (appid) request.appid = appid;
+    if (unionid) request.unionid = unionid;
+    if (c.req.socket.remoteAddress) request.clientIp = c.req.socket.remoteAddress;
+    const outcome = await rt().invoke(name, request);
+    if (outcome.ok) c.json(200, outcome.value);
+    else c.json(outcomeStatus(outcome), { errCode: outcome.errCode, errMsg: outcome.errMsg });
+  }
+
+  function outbox(c: RequestContext): void {
+    c.json(200, subscriptions.outbox());
+  }
+
+  async function grant(c: RequestContext): Promise<void> {
+    // Over the limit reads as empty: refused below like any other malformed body.
+    const body = await c.body(GRANTS_BODY_LIMIT);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse((body ?? Buffer.alloc(0)).toString('utf8')) as unknown;
+    } catch {
+      parsed = undefined;
     }
-    const fn = httpRoutes.find((f) => matches(p, f.httpPath));
-    if (fn) {
-      const body = await readBody(req, BODY_LIMIT);
-      if (!body) return sendJson(res, 413, { errCode: -501007, errMsg: 'request body too large' });
-      const event = buildHttpEvent(req, url, body, fn.httpPath, LOCAL_ENV_ID);
+    const ids = isPlainObject(parsed) ? parsed.templateIds : undefined;
+    if (
+      !isPlainObject(parsed) ||
+      typeof parsed.openid !== 'string' ||
+      !parsed.openid ||
+      (ids !== undefined && (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')))
+    ) {
+      return c.json(400, { ok: false, error: 'expected {openid: string, templateIds?: string[]}' });
+    }
+    try {
+      const grants = subscriptions.grant(parsed.openid, ids as string[] | undefined);
+      return c.json(200, { ok: true, grants });
+    } catch (e) {
+      return c.json(400, { ok: false, error: (e as Error).message });
+    }
+  }
+
+  /** An HTTP access route: the request becomes the function's integration event. */
+  const httpAccess =
+    (fn: FunctionSpec & { httpPath: string }) =>
+    async (c: RequestContext): Promise<void> => {
+      const body = await c.body(BODY_LIMIT);
+      if (!body) return c.json(413, { errCode: -501007, errMsg: 'request body too large' });
+      const event = buildHttpEvent(c.req, c.url, body, fn.httpPath, LOCAL_ENV_ID);
       const outcome = await rt().invoke(fn.name, { event, source: 'http' });
-      if (outcome.ok) writeHttpResult(res, outcome.value);
+      if (outcome.ok) writeHttpResult(c.res, outcome.value);
       else
-        sendJson(res, outcome.kind === 'timeout' ? 504 : 502, {
+        c.json(outcome.kind === 'timeout' ? 504 : 502, {
           errCode: outcome.errCode,
           errMsg: outcome.errMsg,
         });
-      return;
-    }
-    sendJson(res, 404, { error: 'not found', path: p });
-  }
+    };
 
-  const server = http.createServer((req, res) => {
-    route(req, res).catch((e: unknown) => {
-      log(`request ${req.method} ${req.url} failed: ${(e as Error).stack ?? String(e)}`);
-      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
-      else res.end();
-    });
-  });
+  // The routes, tried in order: the first whose method and path match answers (README.md).
+  const routes: Route[] = [
+    { path: '/health', handle: (c) => c.json(200, { ok: true }) },
+    {
+      method: 'POST',
+      path: '/admin',
+      handle: (c) => {
+        adminRequests++;
+        return admin(c);
+      },
+    },
+    { path: '/admin', handle: (c) => c.json(405, { error: 'POST only' }) },
+    { method: 'POST', prefix: '/functions/', cors: true, handle: callFunction },
+    { prefix: '/functions/', cors: true, handle: (c) => c.json(405, FUNCTIONS_POST_ONLY) },
+    { method: 'GET', path: '/_outbox', cors: true, handle: outbox },
+    { method: 'POST', path: '/_grants', cors: true, handle: grant },
+    { prefix: STORAGE_ROUTE, handle: (c) => storage.handleHttp(c.req, c.res, c.url) },
+    // Mounted by the product (e.g. the Coze stand-in), longest prefix first.
+    ...[...(opts.extraRoutes ?? [])]
+      .sort((a, b) => b.prefix.length - a.prefix.length)
+      .map((r): Route =>
+        r.exact
+          ? { path: r.prefix, handle: (c) => r.handler(c.req, c.res) }
+          : { prefix: r.prefix, handle: (c) => r.handler(c.req, c.res) },
+      ),
+    // cloudbaserc.json's HTTP access paths, longest first.
+    ...project.functions
+      .filter((f): f is FunctionSpec & { httpPath: string } => typeof f.httpPath === 'string')
+      .sort((a, b) => b.httpPath.length - a.httpPath.length)
+      .map((fn): Route => ({ prefix: fn.httpPath, handle: httpAccess(fn) })),
+  ];
+
+  const server = http.createServer(createRouter(routes, log));
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://local');
     if (url.pathname === '/_watch') watch.handleUpgrade(req, socket, head, url);

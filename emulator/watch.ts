@@ -9,33 +9,21 @@ import { Query } from 'mingo';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { type Doc, isPlainObject, stringifyEJSON } from './ejson';
 import type { ChangeEvent, Store } from './store';
+import type {
+  DocChange,
+  WatchErrorCode,
+  WatchServerMessage,
+  WatchSnapshot,
+} from './watch-protocol';
 
-export type DataType = 'init' | 'update' | 'replace' | 'add' | 'remove';
-export type QueueType = 'init' | 'update' | 'enqueue' | 'dequeue';
-
-export interface DocChange {
-  id: number;
-  dataType: DataType;
-  queueType: QueueType;
-  docId: string;
-  doc: Doc;
-  updatedFields?: Doc;
-  removedFields?: string[];
-}
-
-export interface WatchSnapshot {
-  id: number;
-  type?: 'init';
-  docChanges: DocChange[];
-  docs: Doc[];
-}
+export type { DataType, DocChange, QueueType, WatchSnapshot } from './watch-protocol';
 
 const ALLOWED_OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists']);
 const MAX_DOCS = 1000;
 
 class WatchQueryError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: WatchErrorCode,
     message: string,
   ) {
     super(message);
@@ -145,7 +133,7 @@ export class WatchServer {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, openid));
   }
 
-  private send(socket: WebSocket, msg: unknown): void {
+  private send(socket: WebSocket, msg: WatchServerMessage): void {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
   }
 
@@ -222,7 +210,7 @@ export class WatchServer {
         };
         this.send(socket, { op: 'snapshot', watchId, snapshot });
       } catch (e) {
-        const code = e instanceof WatchQueryError ? e.code : 'INTERNAL';
+        const code: WatchErrorCode = e instanceof WatchQueryError ? e.code : 'INTERNAL';
         this.send(socket, { op: 'error', watchId, error: { code, message: (e as Error).message } });
       }
     });

@@ -1,6 +1,7 @@
 /**
  * The product on the local stack: the CloudBase emulator running our built functions, the Coze
- * stand-in mounted at /coze, and the local values of every setting. Used by `npm start`, the demo,
+ * stand-in (standin/) mounted at /coze through the emulator's `extraRoutes` (the emulator itself
+ * knows nothing of the product), and the local values of every setting. Used by `npm start`, the demo,
  * the benchmark and the end-to-end tests, so they all run the same thing.
  */
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import {
   createCozeStandin,
   standinOptionsFromEnv,
   type CozeStandin,
-} from '../emulator/coze-standin';
+} from '../standin/coze-standin';
 import { COLLECTIONS } from '../cloudfunctions/_lib/store';
 import { createConsole } from '../console/server';
 

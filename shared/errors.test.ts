@@ -66,6 +66,9 @@ describe('error catalogue', () => {
     expect(failureFromProvider('E1234').code).toBe('PROVIDER_ERROR');
     expect(failureFromProvider(undefined).code).toBe('PROVIDER_ERROR');
     expect(failureFromProvider('CANCELLED').code).toBe('PROVIDER_ERROR');
+    // Our side's codes: a workflow cannot claim them, by callback or by run history alike.
+    expect(failureFromProvider('TIMEOUT').code).toBe('PROVIDER_ERROR');
+    expect(failureFromProvider('UPSTREAM_UNAVAILABLE').code).toBe('PROVIDER_ERROR');
   });
 
   it('redacts secrets from log text', () => {

@@ -60,14 +60,31 @@ export function isFailureCode(code: unknown): code is FailureCode {
   return typeof code === 'string' && (FAILURE_CODES as readonly string[]).includes(code);
 }
 
-/** Maps the workflow's own error code to ours; anything unknown is a provider error. */
+/**
+ * The codes a Coze workflow may report (the contract: shared/coze-workflow.ts). The other failure
+ * codes describe our side (no run could start, the task timed out, the user cancelled), so a
+ * workflow cannot claim them.
+ */
+export const WORKFLOW_FAILURE_CODES = [
+  'VIDEO_UNAVAILABLE',
+  'PHOTO_NOTE',
+  'TOO_LONG',
+  'NO_SPEECH',
+  'PROVIDER_ERROR',
+] as const satisfies readonly FailureCode[];
+export type WorkflowFailureCode = (typeof WORKFLOW_FAILURE_CODES)[number];
+
+export function isWorkflowFailureCode(code: unknown): code is WorkflowFailureCode {
+  return typeof code === 'string' && (WORKFLOW_FAILURE_CODES as readonly string[]).includes(code);
+}
+
+/** Maps the workflow's own error code to ours; anything else is a provider error. */
 export function failureFromProvider(code: string | undefined): {
   code: FailureCode;
   message: string;
 } {
   const normalized = (code ?? '').trim().toUpperCase();
-  const failure: FailureCode =
-    isFailureCode(normalized) && normalized !== 'CANCELLED' ? normalized : 'PROVIDER_ERROR';
+  const failure: FailureCode = isWorkflowFailureCode(normalized) ? normalized : 'PROVIDER_ERROR';
   return { code: failure, message: FAILURE_MESSAGES[failure] };
 }
 

@@ -6,6 +6,7 @@
  * rule of its keyword name (`thing1` → thing, ...). Pure: no clock, no `Intl`, no platform API, so
  * it also runs in the mini-program bundle.
  */
+import { pad2, shanghaiParts } from './time';
 
 export type NoticeKind = 'success' | 'failure';
 export type MiniprogramState = 'developer' | 'trial' | 'formal';
@@ -142,24 +143,11 @@ export function fitKeywordValue(keyword: string, value: string): string {
   return rule.fallback;
 }
 
-function pad2(n: number): string {
-  return n < 10 ? `0${n}` : String(n);
-}
-
-const SHANGHAI_OFFSET_MS = 8 * 60 * 60 * 1000;
-
-/**
- * `2026年11月28日 15:01` in Asia/Shanghai. China has no DST, so a fixed +8 h shift read through
- * the UTC getters is exact and independent of the host's time zone (functions run in UTC).
- */
+/** `2026年11月28日 15:01` in Asia/Shanghai. */
 export function formatShanghaiTime(d: Date): string {
-  const t = d.getTime();
-  if (!Number.isFinite(t)) throw new RangeError('formatShanghaiTime: invalid date');
-  const s = new Date(t + SHANGHAI_OFFSET_MS);
-  return (
-    `${s.getUTCFullYear()}年${s.getUTCMonth() + 1}月${s.getUTCDate()}日 ` +
-    `${pad2(s.getUTCHours())}:${pad2(s.getUTCMinutes())}`
-  );
+  if (!Number.isFinite(d.getTime())) throw new RangeError('formatShanghaiTime: invalid date');
+  const s = shanghaiParts(d);
+  return `${s.year}年${s.month}月${s.day}日 ${pad2(s.hour)}:${pad2(s.minute)}`;
 }
 
 const FIELDS = ['title', 'status', 'time', 'note', 'reason'] as const;

@@ -14,6 +14,7 @@ import {
 import { PLATFORM_LABELS, PLATFORMS, type Platform } from './share-text';
 import { TaskStatus, isTerminal } from './status';
 import type { TaskView } from './task';
+import { pad2, shanghaiParts } from './time';
 
 export const STATUS_LABELS: Readonly<Record<TaskStatus, string>> = {
   [TaskStatus.Pending]: '排队中',
@@ -175,20 +176,6 @@ export function countWords(text: string): number {
   return han + words;
 }
 
-const SHANGHAI_OFFSET_MS = 8 * 3600_000;
-
-function shanghaiParts(ms: number) {
-  const d = new Date(ms + SHANGHAI_OFFSET_MS);
-  return {
-    year: d.getUTCFullYear(),
-    month: d.getUTCMonth() + 1,
-    day: d.getUTCDate(),
-    hh: String(d.getUTCHours()).padStart(2, '0'),
-    mm: String(d.getUTCMinutes()).padStart(2, '0'),
-    dayIndex: Math.floor((ms + SHANGHAI_OFFSET_MS) / 86_400_000),
-  };
-}
-
 /** `刚刚`, `5 分钟前`, `今天 14:03`, `昨天 09:10`, `3月8日 20:15`, `2023年3月8日` (Asia/Shanghai). */
 export function relativeTime(iso: string, now: Date): string {
   const t = Date.parse(iso);
@@ -197,10 +184,11 @@ export function relativeTime(iso: string, now: Date): string {
   if (diff < 60_000) return '刚刚';
   if (diff < 3600_000) return `${Math.floor(diff / 60_000)} 分钟前`;
   const a = shanghaiParts(t);
-  const b = shanghaiParts(now.getTime());
-  if (a.dayIndex === b.dayIndex) return `今天 ${a.hh}:${a.mm}`;
-  if (a.dayIndex === b.dayIndex - 1) return `昨天 ${a.hh}:${a.mm}`;
-  if (a.year === b.year) return `${a.month}月${a.day}日 ${a.hh}:${a.mm}`;
+  const b = shanghaiParts(now);
+  const hhmm = `${pad2(a.hour)}:${pad2(a.minute)}`;
+  if (a.dayIndex === b.dayIndex) return `今天 ${hhmm}`;
+  if (a.dayIndex === b.dayIndex - 1) return `昨天 ${hhmm}`;
+  if (a.year === b.year) return `${a.month}月${a.day}日 ${hhmm}`;
   return `${a.year}年${a.month}月${a.day}日`;
 }
 

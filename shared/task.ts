@@ -4,6 +4,7 @@
 import * as z from 'zod';
 import { TASK_STATUSES, TaskStatus, type TaskResult } from './status';
 import { PLATFORMS, captionOf, type Platform } from './share-text';
+import { shanghaiDay } from './time';
 
 export { SNIPPET_LENGTH, snippetOf } from './snippet';
 
@@ -125,10 +126,8 @@ export function newTask(input: NewTaskInput): TaskDoc {
   };
 }
 
-/** `YYYY-MM-DD` of the Asia/Shanghai calendar (UTC+8, no daylight saving). */
-export function shanghaiDay(d: Date): string {
-  return new Date(d.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
-}
+// The quota day's calendar; re-exported because the functions read it beside the task.
+export { shanghaiDay };
 
 /**
  * The client-safe view: what `extractText` answers and what the page renders. Same field names as

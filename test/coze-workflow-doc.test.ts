@@ -1,13 +1,30 @@
 /**
  * The Python code node in docs/coze-workflow.md is what signs every real callback, so it is run
- * here (python3, stdlib only) and its output checked with the same verifier the webhook uses.
+ * here (python3, stdlib only) and its output checked with the same verifier the webhook uses. The
+ * page itself is held to the contract the backend and the stand-in use (shared/coze-workflow.ts,
+ * shared/callback.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { CONTENT_CUT_MARK, callbackBodySchema, verifyCallback } from '../shared/callback';
+import {
+  CONTENT_CUT_MARK,
+  callbackBodySchema,
+  verifyCallback,
+  type CallbackBody,
+} from '../shared/callback';
+import {
+  COZE_CODES,
+  END_OUTPUTS,
+  EXECUTE_STATUS,
+  START_INPUTS,
+  WORKFLOW_FAILURE_CODES,
+  encodeRunOutput,
+  runOutcomeFromHistory,
+} from '../shared/coze-workflow';
+import { failureFromProvider } from '../shared/errors';
 
 const DOC = join(__dirname, '..', 'docs', 'coze-workflow.md');
 const SECRET = `whsec_${Buffer.from('coze-workflow-doc-test-secret-0001').toString('base64')}`;
@@ -295,18 +312,88 @@ describe('docs/coze-workflow.md code node', () => {
   });
 });
 
+/** How a run ended, in the task's words, whichever way the backend learns it. */
+function endOf(outcome: { kind: 'completed' } | { kind: 'failed'; errorCode?: string }) {
+  return outcome.kind === 'completed'
+    ? 'completed'
+    : `failed ${failureFromProvider(outcome.errorCode).code}`;
+}
+
+function endOfCallback(body: CallbackBody): string {
+  if (body.type === 'workflow.execution.completed') return endOf({ kind: 'completed' });
+  if (body.type === 'workflow.execution.failed') {
+    return endOf({ kind: 'failed', errorCode: body.data.error.code });
+  }
+  return 'progress';
+}
+
+describe('the callback and the run history tell the same end', () => {
+  it.each(['final', 'photoNote', 'unknownCode'] as const)('%s', (name) => {
+    const params = CASES[name].params;
+    const callback = callbackBodySchema.parse(JSON.parse(runNode(name).body));
+    // The End node, bound as the page says: classify's outputs, `error` = classify.error_code.
+    const end = {
+      title: params.title,
+      content: params.content,
+      cover: params.cover,
+      video_url: params.video_url,
+      error: params.error_code,
+    };
+    expect(Object.keys(end)).toEqual([...END_OUTPUTS]);
+    const history = runOutcomeFromHistory(
+      { execute_status: EXECUTE_STATUS.success, output: encodeRunOutput(end) },
+      (text) => text,
+    );
+    expect(history.kind).not.toBe('running');
+    if (history.kind === 'running') return;
+    expect(endOf(history)).toBe(endOfCallback(callback));
+    if (history.kind === 'completed' && callback.type === 'workflow.execution.completed') {
+      expect(history.result).toEqual(callback.data.output);
+    }
+  });
+});
+
 describe('docs/coze-workflow.md', () => {
   const doc = readFileSync(DOC, 'utf8');
+  /** First-column names of the table rows, e.g. "| `share_text` | ..." */
+  const firstColumn = (section: string) =>
+    [...section.matchAll(/^\| `([A-Za-z_]+)` +\|/gm)].map((m) => m[1]);
+  const section = (from: string, to: string) => doc.slice(doc.indexOf(from), doc.indexOf(to));
 
-  it('names the contract the backend relies on', () => {
-    for (const input of ['share_text', 'task_id', 'callback_url', 'callback_token'])
-      expect(doc).toContain(`\`${input}\``);
-    // End node rows: the exact output name in the first column (tables are aligned by prettier).
-    for (const output of ['title', 'content', 'cover', 'video_url'])
-      expect(doc).toMatch(new RegExp(`^\\| \`${output}\` +\\| String +\\| \`classify\\.`, 'm'));
-    for (const code of ['VIDEO_UNAVAILABLE', 'PHOTO_NOTE', 'TOO_LONG', 'NO_SPEECH'])
-      expect(doc).toContain(code);
-    for (const fact of ['6003', '4200', 'sat_', 'ignore exceptions', 'is_async'])
-      expect(doc).toContain(fact);
+  it('the Start node has exactly the inputs the backend sends', () => {
+    expect(firstColumn(section('## 1. Start node', '## 2.'))).toEqual([...START_INPUTS]);
+    expect(doc).toContain(
+      `Start node has exactly ${START_INPUTS.map((i) => `\`${i}\``).join(', ')} (String)`,
+    );
+  });
+
+  it('the End node returns exactly the outputs the run history is read for', () => {
+    // The exact output name in the first column, bound to classify (prettier aligns the tables).
+    const rows = [
+      ...section('## 5. End node', '## Progress').matchAll(
+        /^\| `([a-z_]+)` +\| String +\| `classify\./gm,
+      ),
+    ].map((m) => m[1]);
+    expect(rows).toEqual([...END_OUTPUTS]);
+  });
+
+  it('classify uses exactly the failure codes a workflow may report, and so does the code node', () => {
+    const table = section('`classify` decides the outcome', '## 3.');
+    expect(firstColumn(table).filter((c) => c !== 'error_code')).toEqual([
+      ...WORKFLOW_FAILURE_CODES,
+    ]);
+    const tuple = /^FAILURE_CODES = \(([^)]*)\)/m.exec(pythonBlocks()[0] ?? '')?.[1] ?? '';
+    expect(tuple.split(',').map((c) => c.trim().replace(/^"|"$/g, ''))).toEqual([
+      ...WORKFLOW_FAILURE_CODES,
+    ]);
+  });
+
+  it("names the Coze answers the backend tells apart, and the plan's facts", () => {
+    const answers = section('What the backend does with Coze', '## 9.');
+    for (const [name, code] of Object.entries(COZE_CODES)) {
+      // A malformed request is our bug, not an operator's: the page need not explain it.
+      if (name !== 'invalidRequest') expect(answers).toContain(String(code));
+    }
+    for (const fact of ['sat_', 'ignore exceptions', 'is_async']) expect(doc).toContain(fact);
   });
 });

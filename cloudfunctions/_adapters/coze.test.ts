@@ -88,7 +88,7 @@ function client(base: string, over: Partial<CozeClientOptions> = {}) {
 }
 
 const INPUT = {
-  shareText: 'https://v.douyin.com/iRNBho6u/',
+  shareUrl: 'https://v.douyin.com/iRNBho6u/',
   taskId: 'task-1',
   callbackUrl: 'https://env.example/webhook/coze',
   callbackToken: 'cbtok-1',
@@ -128,7 +128,7 @@ describe('startRun', () => {
     expect(JSON.parse(req.body)).toEqual({
       workflow_id: WORKFLOW,
       parameters: {
-        share_text: INPUT.shareText,
+        share_text: INPUT.shareUrl,
         task_id: INPUT.taskId,
         callback_url: INPUT.callbackUrl,
         callback_token: INPUT.callbackToken,
@@ -378,7 +378,7 @@ describe('getRun', () => {
     const s = await serve((_req, _n, res) =>
       json(res, history({ execute_status: 'Running', output: '{"Output":""}' })),
     );
-    await expect(client(s.url).getRun('7391')).resolves.toEqual({ status: 'running' });
+    await expect(client(s.url).getRun('7391')).resolves.toEqual({ kind: 'running' });
     expect(s.seen[0]).toMatchObject({
       method: 'GET',
       url: `/v1/workflows/${WORKFLOW}/run_histories/7391`,
@@ -390,7 +390,7 @@ describe('getRun', () => {
     const s = await serve((_req, _n, res) =>
       json(res, history({ execute_status: 'Running', output: null })),
     );
-    await expect(client(s.url).getRun('7391')).resolves.toEqual({ status: 'running' });
+    await expect(client(s.url).getRun('7391')).resolves.toEqual({ kind: 'running' });
   });
 
   it('decodes the double-encoded output of a success; missing strings become empty', async () => {
@@ -405,8 +405,8 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output, error_code: '0' })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toEqual({
-      status: 'success',
-      output: { title: '红烧肉', content, cover: 'https://p3.example/c.jpg', video_url: '' },
+      kind: 'completed',
+      result: { title: '红烧肉', content, cover: 'https://p3.example/c.jpg', video_url: '' },
     });
   });
 
@@ -418,8 +418,8 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
-      status: 'success',
-      output: { video_url: 'https://v.example/v.mp4' },
+      kind: 'completed',
+      result: { video_url: 'https://v.example/v.mp4' },
     });
   });
 
@@ -436,8 +436,8 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output })),
     );
     const run = await client(s.url).getRun('7391');
-    expect(run).toMatchObject({ status: 'success', output: { cover: '', video_url: '' } });
-    expect(run.status === 'success' && Array.from(run.output.title).length).toBe(1001);
+    expect(run).toMatchObject({ kind: 'completed', result: { cover: '', video_url: '' } });
+    expect(run.kind === 'completed' && Array.from(run.result.title).length).toBe(1001);
   });
 
   it('picks the entry of the asked run', async () => {
@@ -450,7 +450,7 @@ describe('getRun', () => {
         ],
       }),
     );
-    await expect(client(s.url).getRun('7391')).resolves.toEqual({ status: 'running' });
+    await expect(client(s.url).getRun('7391')).resolves.toEqual({ kind: 'running' });
   });
 
   it.each([
@@ -487,8 +487,8 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Fail', ...entry })),
     );
     const run = await client(s.url).getRun('7391');
-    expect(run).toMatchObject({ status: 'fail', errorCode: code });
-    if (run.status === 'fail') expect(run.errorMessage.length).toBeGreaterThan(0);
+    expect(run).toMatchObject({ kind: 'failed', errorCode: code });
+    if (run.kind === 'failed') expect(run.errorMessage?.length).toBeGreaterThan(0);
   });
 
   it('a Success whose output names an error is a failure with that code', async () => {
@@ -503,7 +503,7 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'NO_SPEECH',
     });
   });
@@ -513,7 +513,7 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output: encoded({ error: 'boom' }) })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'PROVIDER_ERROR',
     });
   });
@@ -528,7 +528,7 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'PROVIDER_ERROR',
     });
   });
@@ -537,7 +537,7 @@ describe('getRun', () => {
     const s = await serve((_req, _n, res) => json(res, history({ execute_status: 'Interrupted' })));
     const run = await client(s.url).getRun('7391');
     expect(run).toEqual({
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'PROVIDER_ERROR',
       errorMessage: 'unexpected execute_status "Interrupted"',
     });

@@ -11,10 +11,19 @@
  * stand-in differ only in `baseUrl`.
  */
 import axios, { type AxiosInstance } from 'axios';
-import * as z from 'zod';
-import { boundResult } from '../../shared/callback';
-import { AppError, FAILURE_CODES, redactSecrets } from '../../shared/errors';
-import type { TaskResult } from '../../shared/status';
+import {
+  COZE_CODES,
+  envelopeSchema,
+  historyAnswerSchema,
+  runOutcomeFromHistory,
+  startAnswerSchema,
+  startRequest,
+  type RunOutcome,
+  type StartRunInput,
+} from '../../shared/coze-workflow';
+import { AppError, redactSecrets } from '../../shared/errors';
+
+export type { RunOutcome, StartRunInput } from '../../shared/coze-workflow';
 
 export interface CozeClientOptions {
   baseUrl: string;
@@ -30,18 +39,6 @@ export interface CozeClientOptions {
   deadlineMs?: number;
   sleep?: (ms: number) => Promise<void>;
 }
-
-export interface StartRunInput {
-  shareText: string;
-  taskId: string;
-  callbackUrl: string;
-  callbackToken: string;
-}
-
-export type RunState =
-  | { status: 'running' }
-  | { status: 'success'; output: TaskResult }
-  | { status: 'fail'; errorCode: string; errorMessage: string };
 
 export type CozeErrorKind =
   | 'busy'
@@ -63,28 +60,16 @@ const RETRYABLE_KINDS: ReadonlySet<CozeErrorKind> = new Set([
   'server',
 ]);
 
-/** Coze's business codes worth telling apart (PLATFORM-NOTES "Coze Open API"). */
+/** Coze's business codes worth telling apart. */
 const CODE_KINDS: Readonly<Record<number, CozeErrorKind>> = {
-  4100: 'token_invalid',
-  4101: 'permission',
-  4200: 'not_published',
-  4009: 'busy',
-  5000: 'busy',
-  4314: 'run_not_found',
-  6003: 'async_not_allowed',
+  [COZE_CODES.tokenInvalid]: 'token_invalid',
+  [COZE_CODES.permission]: 'permission',
+  [COZE_CODES.notPublished]: 'not_published',
+  [COZE_CODES.rateLimited]: 'busy',
+  [COZE_CODES.busy]: 'busy',
+  [COZE_CODES.runNotFound]: 'run_not_found',
+  [COZE_CODES.asyncNotAllowed]: 'async_not_allowed',
 };
-
-/**
- * Failure codes a workflow may report. UPSTREAM_UNAVAILABLE and CANCELLED describe our side
- * (no run could start; the user cancelled), so a workflow cannot claim them.
- */
-const WORKFLOW_FAILURE_CODES: readonly string[] = FAILURE_CODES.filter(
-  (c) => c !== 'UPSTREAM_UNAVAILABLE' && c !== 'CANCELLED',
-);
-const FAILURE_CODE_IN_TEXT = new RegExp(
-  `(?<![A-Z0-9_])(${WORKFLOW_FAILURE_CODES.join('|')})(?![A-Z0-9_])`,
-);
-const PROVIDER_ERROR = 'PROVIDER_ERROR';
 
 const MAX_MESSAGE = 300;
 
@@ -122,48 +107,10 @@ export class CozeError extends Error {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Answer shapes. Unknown keys are stripped; only what we read is required.
-
-const codeSchema = z.union([
-  z.number().int(),
-  // Defensive: some gateways stringify numbers.
-  z
-    .string()
-    .regex(/^-?\d{1,9}$/)
-    .transform(Number),
-]);
-
-const envelopeSchema = z.object({
-  code: codeSchema,
-  msg: z.string().optional().catch(undefined),
-  detail: z.object({ logid: z.string().optional() }).optional().catch(undefined),
-});
-
-const startAnswerSchema = z.object({
-  code: z.literal(0),
-  execute_id: z.string().min(1),
-  debug_url: z.string().optional().catch(undefined),
-});
-
-const historyEntrySchema = z.object({
-  execute_id: z.string().optional().catch(undefined),
-  execute_status: z.string(),
-  error_code: z.union([z.string(), z.number()]).nullish(),
-  error_message: z.string().nullish(),
-  output: z.string().nullish(),
-});
-
-const historyAnswerSchema = z.object({
-  code: z.literal(0),
-  data: z.array(historyEntrySchema),
-});
-type HistoryEntry = z.infer<typeof historyEntrySchema>;
-
-// ---------------------------------------------------------------------------------------------
 
 export interface CozeClient {
   startRun(input: StartRunInput): Promise<{ executeId: string; debugUrl?: string }>;
-  getRun(executeId: string): Promise<RunState>;
+  getRun(executeId: string): Promise<RunOutcome>;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -290,16 +237,7 @@ export function createCozeClient(opts: CozeClientOptions): CozeClient {
         {
           method: 'POST',
           url: `${base}/v1/workflow/run`,
-          data: {
-            workflow_id: opts.workflowId,
-            parameters: {
-              share_text: input.shareText,
-              task_id: input.taskId,
-              callback_url: input.callbackUrl,
-              callback_token: input.callbackToken,
-            },
-            is_async: true,
-          },
+          data: startRequest(opts.workflowId, input),
         },
         (json) => {
           const r = startAnswerSchema.safeParse(json);
@@ -328,7 +266,7 @@ export function createCozeClient(opts: CozeClientOptions): CozeClient {
       );
       const entry = entries.find((e) => e.execute_id === executeId) ?? entries[0];
       if (!entry) throw new CozeError('run_not_found', 'run history: no entry for this run');
-      return runState(entry, scrub);
+      return runOutcomeFromHistory(entry, scrub);
     },
   };
 }
@@ -387,116 +325,4 @@ function causeCode(err: unknown): string | undefined {
 
 function isCoded(err: unknown): err is { code?: unknown } {
   return typeof err === 'object' && err !== null && 'code' in err;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Run history → RunState
-
-interface DecodedOutput {
-  result: TaskResult;
-  /** The error the workflow put in its output ('' when none). */
-  error: string;
-}
-
-function str(v: unknown): string {
-  return typeof v === 'string' ? v : '';
-}
-
-/**
- * `output` is double-encoded: `JSON.parse(JSON.parse(output).Output)`. Null when it is not
- * (including `Output: ''`, which is what a running or output-less run shows).
- */
-export function decodeRunOutput(output: string | null | undefined): DecodedOutput | null {
-  if (!output) return null;
-  let outer: unknown;
-  try {
-    outer = JSON.parse(output);
-  } catch {
-    return null;
-  }
-  if (typeof outer !== 'object' || outer === null || !('Output' in outer)) return null;
-  let inner: unknown = (outer as { Output: unknown }).Output;
-  if (typeof inner === 'string') {
-    if (inner === '') return null;
-    try {
-      inner = JSON.parse(inner);
-    } catch {
-      return null;
-    }
-  }
-  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return null;
-  const o = inner as Record<string, unknown>;
-  // The End node may return `error` as a code string or as {code, message}; `error_code` too.
-  const errValue = o.error ?? o.error_code;
-  const error =
-    typeof errValue === 'string'
-      ? errValue
-      : typeof errValue === 'object' && errValue !== null
-        ? str((errValue as { code?: unknown }).code)
-        : '';
-  return {
-    // Within the same bounds as a callback's output (see shared/callback.ts).
-    result: boundResult({
-      title: str(o.title),
-      content: str(o.content),
-      cover: str(o.cover),
-      video_url: str(o.video_url),
-    }),
-    error: error.trim(),
-  };
-}
-
-/** Our failure code, if the text is one or names one; otherwise null. */
-function failureCodeIn(text: string): string | null {
-  const t = text.trim();
-  if (WORKFLOW_FAILURE_CODES.includes(t.toUpperCase())) return t.toUpperCase();
-  return FAILURE_CODE_IN_TEXT.exec(t)?.[1] ?? null;
-}
-
-/**
- * Decisions (see docs/coze-workflow.md):
- * - `Success` whose output names an error is a failure: our workflow reports a failure it detected
- *   (photo note, no speech, ...) this way when it ends normally. Known code kept, else PROVIDER_ERROR.
- * - `Success` whose output cannot be decoded finished without a usable result: PROVIDER_ERROR.
- * - `Fail`: our code if the workflow put one in error_code, error_message or its output's error
- *   (the docs' workflow raises `"<CODE>: <message>"`); any other platform failure is PROVIDER_ERROR.
- * - Any other status means finished-with-failure (PROVIDER_ERROR), as Coze may add statuses.
- */
-function runState(entry: HistoryEntry, scrub: (s: string) => string): RunState {
-  const status = entry.execute_status;
-  if (status === 'Running') return { status: 'running' };
-  const decoded = decodeRunOutput(entry.output);
-  if (status === 'Success') {
-    if (!decoded) {
-      return {
-        status: 'fail',
-        errorCode: PROVIDER_ERROR,
-        errorMessage: 'run succeeded but its output is not the expected double-encoded JSON',
-      };
-    }
-    if (decoded.error !== '') {
-      return {
-        status: 'fail',
-        errorCode: failureCodeIn(decoded.error) ?? PROVIDER_ERROR,
-        errorMessage: scrub(decoded.error).slice(0, MAX_MESSAGE),
-      };
-    }
-    return { status: 'success', output: decoded.result };
-  }
-  const errorCode = entry.error_code == null ? '' : String(entry.error_code);
-  const errorMessage = entry.error_message ?? '';
-  if (status === 'Fail') {
-    const code =
-      failureCodeIn(errorCode) ??
-      failureCodeIn(errorMessage) ??
-      (decoded ? failureCodeIn(decoded.error) : null) ??
-      PROVIDER_ERROR;
-    const detail = errorMessage || (errorCode ? `coze error_code ${errorCode}` : 'run failed');
-    return { status: 'fail', errorCode: code, errorMessage: scrub(detail).slice(0, MAX_MESSAGE) };
-  }
-  return {
-    status: 'fail',
-    errorCode: PROVIDER_ERROR,
-    errorMessage: `unexpected execute_status ${JSON.stringify(status.slice(0, 40))}`,
-  };
 }

@@ -24,7 +24,8 @@ export interface NoticeDeps {
   now(): Date;
 }
 
-export type NoticeOutcome = 'sent' | 'skipped' | 'not_claimed' | 'failed' | 'retry_later';
+/** What one delivery attempt did with the task's notice. */
+export type NoticeDelivery = 'sent' | 'skipped' | 'not_claimed' | 'failed' | 'retry_later';
 
 export function templatesFromConfig(config: Config): {
   success: NoticeTemplate | null;
@@ -51,7 +52,7 @@ function sendErrorCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-export async function deliverNotice(deps: NoticeDeps, task: TaskDoc): Promise<NoticeOutcome> {
+export async function deliverNotice(deps: NoticeDeps, task: TaskDoc): Promise<NoticeDelivery> {
   const { store, config, log } = deps;
   const now = deps.now();
   const kind =

@@ -1,14 +1,14 @@
 /**
- * The steps every function shares: start a run for a task, and finish a task from an outcome
+ * The steps every function shares: start a run for a task, and finish a task from a finished run
  * (callback or run history), each written as the domain's compare-and-set, then the notice.
  */
 import { hashCallbackToken } from '../../shared/callback';
 import type { Config } from '../../shared/config';
+import type { FinishedRun, RunOutcome, StartRunInput } from '../../shared/coze-workflow';
 import { FAILURE_MESSAGES, describeError, failureFromProvider } from '../../shared/errors';
 import { planTransition, type EventSource, type TaskEvent } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
-import type { TaskResult } from '../../shared/status';
-import { CozeError, type RunState, type StartRunInput } from '../_adapters/coze';
+import { CozeError } from '../_adapters/coze';
 import { newCallbackToken } from './ids';
 import type { Logger } from './log';
 import { deliverNotice, type NoticeDeps } from './notices';
@@ -16,7 +16,7 @@ import type { TaskStore } from './store';
 
 export interface CozeApi {
   startRun(input: StartRunInput): Promise<{ executeId: string }>;
-  getRun(executeId: string): Promise<RunState>;
+  getRun(executeId: string): Promise<RunOutcome>;
 }
 
 export interface PipelineDeps extends NoticeDeps {
@@ -59,20 +59,11 @@ export async function finishWith(
   return done;
 }
 
-export type Outcome =
-  { kind: 'completed'; result: TaskResult } | { kind: 'failed'; errorCode: string | undefined };
-
-export function outcomeFromRun(run: RunState): Outcome | null {
-  if (run.status === 'running') return null;
-  if (run.status === 'success') return { kind: 'completed', result: run.output };
-  return { kind: 'failed', errorCode: run.errorCode };
-}
-
-/** Finishes a task as the outcome says; true when this call made the final transition. */
+/** Finishes a task as the run ended; true when this call made the final transition. */
 export async function finishTask(
   deps: PipelineDeps,
   task: TaskDoc,
-  outcome: Outcome,
+  outcome: FinishedRun,
   source: EventSource,
 ): Promise<boolean> {
   if (outcome.kind === 'completed') {
@@ -100,7 +91,7 @@ export async function dispatchRun(
   try {
     const { executeId } = await deps.coze.startRun({
       // The normalized link, not the pasted text: nothing a user typed reaches the workflow's prompts.
-      shareText: task.input_url,
+      shareUrl: task.input_url,
       taskId: task._id,
       callbackUrl: deps.config.WEBHOOK_URL,
       callbackToken,

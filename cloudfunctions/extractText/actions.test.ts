@@ -45,7 +45,7 @@ describe('create', () => {
     const start = b.coze.starts[0]!;
     expect(start).toMatchObject({
       taskId: t._id,
-      shareText: t.input_url,
+      shareUrl: t.input_url,
       callbackUrl: b.deps.config.WEBHOOK_URL,
     });
     const doc = await b.deps.store.get(t._id);

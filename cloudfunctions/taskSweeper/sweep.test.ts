@@ -92,7 +92,7 @@ describe('taskSweeper', () => {
   it('finishes a task whose callback was lost from the run history, with its notice', async () => {
     const id = await create();
     const { coze_execute_id } = await get(id);
-    b.coze.setRun(coze_execute_id!, { status: 'success', output: RESULT });
+    b.coze.setRun(coze_execute_id!, { kind: 'completed', result: RESULT });
     expect((await run()).reconciled).toBe(0); // not silent long enough
     b.clock.advance(61_000);
     const report = await run();
@@ -118,7 +118,7 @@ describe('taskSweeper', () => {
   it('a failed run in the history fails the task with the reason', async () => {
     const id = await create();
     b.coze.setRun((await get(id)).coze_execute_id!, {
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'NO_SPEECH',
       errorMessage: 'no speech',
     });
@@ -150,7 +150,7 @@ describe('taskSweeper', () => {
 
   it('an expired task whose run did finish is completed, not timed out', async () => {
     const id = await create();
-    b.coze.setRun((await get(id)).coze_execute_id!, { status: 'success', output: RESULT });
+    b.coze.setRun((await get(id)).coze_execute_id!, { kind: 'completed', result: RESULT });
     b.clock.advance(301_000);
     await run();
     expect((await get(id)).status).toBe(TaskStatus.Completed);

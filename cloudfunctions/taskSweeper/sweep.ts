@@ -3,6 +3,7 @@
  * never came from Coze's run history, time out the stuck, resend unsent notices, clean up.
  * Each step is bounded (batch limit, a time budget, a history-read rate), oldest work first.
  */
+import { finishedRun } from '../../shared/coze-workflow';
 import { describeError, FAILURE_MESSAGES } from '../../shared/errors';
 import { MAX_DISPATCH_RETRIES, TaskStatus } from '../../shared/status';
 import { shanghaiDay, type TaskDoc } from '../../shared/task';
@@ -13,7 +14,6 @@ import {
   finishTask,
   finishWith,
   mintCallbackToken,
-  outcomeFromRun,
   type CozeApi,
   type PipelineDeps,
 } from '../_lib/pipeline';
@@ -78,7 +78,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     lastRead = deps.now().getTime();
     report.historyReads++;
     try {
-      return outcomeFromRun(await deps.coze.getRun(task.coze_execute_id));
+      return finishedRun(await deps.coze.getRun(task.coze_execute_id));
     } catch (err) {
       log.warn('history_read_failed', { task: task._id, detail: describeError(err) });
       return null;

@@ -21,7 +21,8 @@ export interface WebhookDeps extends PipelineDeps {
   events: WebhookEventStore;
 }
 
-type Outcome = 'processed' | 'duplicate' | 'stale';
+/** What became of a callback (the answer's `outcome`). */
+type CallbackVerdict = 'processed' | 'duplicate' | 'stale';
 
 const refuse = (statusCode: number, code: string, message: string) =>
   json(statusCode, { ok: false, error: { code, message } });
@@ -66,7 +67,7 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
 
   // Applied before the delivery is recorded: every write is a compare-and-set, so applying a
   // duplicate changes nothing, and an instance that dies in between loses no redelivery.
-  let outcome: Outcome;
+  let outcome: CallbackVerdict;
   try {
     outcome = await apply(deps, task, body);
   } catch (err) {
@@ -88,7 +89,7 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
 function answer(
   deps: WebhookDeps,
   taskId: string,
-  outcome: Outcome,
+  outcome: CallbackVerdict,
   type: string,
   webhookId: string,
 ): HttpAnswer {
@@ -96,7 +97,11 @@ function answer(
   return json(200, { ok: true, outcome });
 }
 
-async function apply(deps: WebhookDeps, task: TaskDoc, body: CallbackBody): Promise<Outcome> {
+async function apply(
+  deps: WebhookDeps,
+  task: TaskDoc,
+  body: CallbackBody,
+): Promise<CallbackVerdict> {
   const { data } = body;
   const knownExecuteId = task.coze_execute_id;
   // The callback may come before extractText stored the execute id: compare only when both exist.

@@ -4,9 +4,16 @@
  * - function call: `POST {baseUrl}/functions/extractText`, JSON body = the call's data, header
  *   `x-wx-openid` = the configured local user; the answer body is the function's return value;
  * - grants: `POST {baseUrl}/_grants` `{openid, templateIds}` after an accepted subscribe prompt;
- * - watch: `ws://…/_watch?openid=…`, messages `{op: 'watch' | 'close' | 'snapshot' | 'error'}`,
- *   many watches multiplexed on one socket (WeChat allows only a few sockets at once).
+ * - watch: `ws://…/_watch?openid=…`, the messages of emulator/watch-protocol.ts, many watches
+ *   multiplexed on one socket (WeChat allows only a few sockets at once).
  */
+// Types only: erased by the build, so nothing of the emulator enters the package.
+import type {
+  ErrorMessage,
+  SnapshotMessage,
+  WatchClientMessage,
+  WatchServerMessage,
+} from '../../emulator/watch-protocol';
 import { getConfig } from '../config';
 import type { ExtractAnswer, ExtractRequest } from '../domain';
 import {
@@ -39,12 +46,8 @@ function isAnswer(v: unknown): v is ExtractAnswer {
   return typeof v === 'object' && v !== null && typeof (v as { ok?: unknown }).ok === 'boolean';
 }
 
-interface ServerMessage {
-  op?: unknown;
-  watchId?: unknown;
-  snapshot?: unknown;
-  error?: unknown;
-}
+/** A server message as received: the protocol's fields, each read defensively. */
+type ReceivedMessage = Partial<Record<keyof SnapshotMessage | keyof ErrorMessage, unknown>>;
 
 function asSnapshot(v: unknown): WatchSnapshot | null {
   if (typeof v !== 'object' || v === null) return null;
@@ -78,7 +81,7 @@ class WatchHub {
     };
   }
 
-  private send(msg: object): void {
+  private send(msg: WatchClientMessage): void {
     const text = JSON.stringify(msg);
     const socket = this.connect();
     if (this.open) socket.send({ data: text });
@@ -109,22 +112,27 @@ class WatchHub {
 
   private receive(data: string | ArrayBuffer): void {
     if (typeof data !== 'string') return;
-    let msg: ServerMessage;
+    let msg: ReceivedMessage;
     try {
-      msg = JSON.parse(data) as ServerMessage;
+      msg = JSON.parse(data) as ReceivedMessage;
     } catch {
       return;
     }
     if (typeof msg.watchId !== 'string') return;
     const handlers = this.subs.get(msg.watchId);
     if (!handlers) return;
-    if (msg.op === 'snapshot') {
-      const snapshot = asSnapshot(msg.snapshot);
-      if (snapshot) handlers.onChange(snapshot);
-    } else if (msg.op === 'error') {
-      // The server ended this watch.
-      this.subs.delete(msg.watchId);
-      handlers.onError(msg.error ?? { errMsg: 'watch error' });
+    // Unknown ops fall through: only the protocol's two are acted on.
+    switch (msg.op as WatchServerMessage['op']) {
+      case 'snapshot': {
+        const snapshot = asSnapshot(msg.snapshot);
+        if (snapshot) handlers.onChange(snapshot);
+        break;
+      }
+      case 'error':
+        // The server ended this watch.
+        this.subs.delete(msg.watchId);
+        handlers.onError(msg.error ?? { errMsg: 'watch error' });
+        break;
     }
   }
 

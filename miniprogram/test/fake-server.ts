@@ -224,15 +224,6 @@ export class FakeServer {
         );
         return { ok: true, task: toTaskView(fresh) };
       }
-      case 'remove': {
-        if (!this.tasks.delete(req.taskId)) return err('NOT_FOUND');
-        return { ok: true, removed: 1 };
-      }
-      case 'clear': {
-        const done = [...this.tasks.values()].filter((t) => isTerminal(t.status));
-        for (const t of done) this.tasks.delete(t._id);
-        return { ok: true, removed: done.length, kept: this.tasks.size };
-      }
     }
   }
 

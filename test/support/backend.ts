@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { signCallback } from '../../shared/callback';
 import { loadConfig } from '../../shared/config';
 import type { TaskResult } from '../../shared/status';
-import { CozeError, type RunState, type StartRunInput } from '../../cloudfunctions/_adapters/coze';
+import type { RunOutcome, StartRunInput } from '../../shared/coze-workflow';
+import { CozeError } from '../../cloudfunctions/_adapters/coze';
 import { initCloud } from '../../cloudfunctions/_lib/cloud';
 import type { FunctionDeps } from '../../cloudfunctions/_lib/deps';
 import { createLogger } from '../../cloudfunctions/_lib/log';
@@ -44,13 +45,13 @@ export class ScriptedCoze {
   starts: StartRunInput[] = [];
   historyReads: string[] = [];
   private startScript: (CozeError | 'ok')[] = [];
-  private runs = new Map<string, RunState>();
+  private runs = new Map<string, RunOutcome>();
   private n = 0;
 
   failNextStarts(...errors: CozeError[]): void {
     this.startScript.push(...errors);
   }
-  setRun(executeId: string, state: RunState): void {
+  setRun(executeId: string, state: RunOutcome): void {
     this.runs.set(executeId, state);
   }
   lastToken(): string {
@@ -62,10 +63,10 @@ export class ScriptedCoze {
     const next = this.startScript.shift();
     if (next instanceof CozeError) throw next;
     const executeId = `exec-${++this.n}`;
-    this.runs.set(executeId, { status: 'running' });
+    this.runs.set(executeId, { kind: 'running' });
     return { executeId };
   }
-  async getRun(executeId: string): Promise<RunState> {
+  async getRun(executeId: string): Promise<RunOutcome> {
     this.historyReads.push(executeId);
     const run = this.runs.get(executeId);
     if (!run)

@@ -19,7 +19,7 @@ import {
   type WatchError,
   type WatchSnapshot,
 } from '../../emulator/client';
-import { simulateOutcome } from '../../emulator/coze-standin';
+import { simulateOutcome } from '../../standin/coze-standin';
 import { freePort, startProductStack, type ProductStack } from '../../scripts/local-stack';
 import {
   CallbackProxy,
@@ -505,9 +505,9 @@ export class FaultWorld {
         const result = d.result as { title?: unknown; content?: unknown; cover?: unknown } | null;
         const mineRuns = runs.filter((r) => r.taskId === t.id).map((r) => r.executeId);
         if (status !== TaskStatus.Completed) v.push(`${tag}: ended ${status}, expected completed`);
-        else if (want.status !== 'Success' || !result) v.push(`${tag}: completed without a result`);
+        else if (want.kind !== 'completed' || !result) v.push(`${tag}: completed without a result`);
         else {
-          if (result.title !== want.output.title || result.content !== want.output.content) {
+          if (result.title !== want.result.title || result.content !== want.result.content) {
             v.push(`${tag}: result is not its run's output`);
           }
           if (!mineRuns.some((id) => String(result.cover).includes(id))) {

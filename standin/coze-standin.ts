@@ -2,8 +2,9 @@
  * A stand-in for the Coze Open API on the local stack, mounted under `/coze`, so that
  * `COZE_API_BASE=http://127.0.0.1:$PORT/coze` works with the unchanged Coze client.
  *
- * It answers the real request and response shapes (async run start, run history with the
- * double-encoded output, Coze's error codes) and plays OUR workflow (docs/coze-workflow.md):
+ * It answers the real request and response shapes of the contract (shared/coze-workflow.ts: async
+ * run start, run history with the double-encoded output, Coze's error codes) and plays OUR
+ * workflow (docs/coze-workflow.md, simulated-workflow.ts):
  * progress callbacks, then a signed `completed` or `failed` callback to the run's `callback_url`.
  * Its results are plainly marked as simulated. Fault knobs, for tests: callbacks dropped,
  * duplicated or reordered, and a share of starts answering "busy".
@@ -11,18 +12,39 @@
  * Runs are kept in `<dataDir>/coze-standin.json` (written atomically), so run history survives a
  * restart and unfinished runs carry on from their start time.
  */
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import * as z from 'zod';
-import { CALLBACK_TYPES, signCallback, type CallbackType } from '../shared/callback';
-import { FAILURE_MESSAGES, redactSecrets } from '../shared/errors';
-import { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';
-import type { TaskResult } from '../shared/status';
+import { readBody, sendJson } from '../emulator/routes';
+import { signCallback, type CallbackBody, type CallbackType } from '../shared/callback';
+import {
+  CALLBACK_URL_PATTERN,
+  COZE_CODES,
+  START_INPUTS,
+  type StartParameters,
+} from '../shared/coze-workflow';
+import { redactSecrets } from '../shared/errors';
+import {
+  debugUrl,
+  historyEntry,
+  newExecuteId,
+  storeSchema,
+  type StandinDelivery,
+  type StandinRun,
+} from './runs';
+import {
+  CALLBACK_MODES,
+  isCallbackMode,
+  planFor,
+  simulateOutcome,
+  type CallbackMode,
+  type PlannedOutcome,
+  type Step,
+} from './simulated-workflow';
 
-export const CALLBACK_MODES = ['normal', 'drop', 'duplicate', 'reorder'] as const;
-export type CallbackMode = (typeof CALLBACK_MODES)[number];
+export { CALLBACK_MODES, historyEntry, simulateOutcome };
+export type { CallbackMode, PlannedOutcome, StandinDelivery, StandinRun };
 
 export interface CozeStandinOptions {
   dataDir: string;
@@ -37,42 +59,6 @@ export interface CozeStandinOptions {
   random?: () => number;
   log?: (line: string) => void;
   now?: () => number;
-}
-
-export type StandinOutcome =
-  | { status: 'Success'; output: TaskResult }
-  | { status: 'Fail'; errorCode: string; errorMessage: string };
-
-export interface StandinDelivery {
-  type: CallbackType;
-  progress: number;
-  webhookId: string;
-  /** ms since epoch, when the post was made */
-  at: number;
-  /** the webhook's HTTP status; null when the post failed */
-  httpStatus: number | null;
-}
-
-export interface StandinRun {
-  executeId: string;
-  workflowId: string;
-  taskId: string;
-  shareText: string;
-  callbackUrl: string;
-  /** Kept so a restarted stand-in can still sign its callbacks; local data only. */
-  callbackToken: string;
-  /** ms since epoch */
-  startedAt: number;
-  delayMs: number;
-  mode: CallbackMode;
-  outcome: StandinOutcome;
-  /** Indexes of the callback plan's steps already carried out. */
-  stepsDone: number[];
-  /** webhook-id per plan step, fixed before the first post so a re-delivery reuses it. */
-  webhookIds: Record<string, string>;
-  /** When the final step ran (the run history says Running until then). */
-  finishedAt: number | null;
-  deliveries: StandinDelivery[];
 }
 
 /** The fault knobs, changeable while the stand-in runs; a change applies to runs started after it. */
@@ -127,7 +113,6 @@ const HISTORY_KEEP_MS = 7 * 24 * 3600 * 1000;
 const STORE_FILE = 'coze-standin.json';
 const PERSIST_DEBOUNCE_MS = 25;
 const MAX_KEPT_RUNS = 5000;
-const SIMULATED_MEDIA = 'https://example.invalid/coze-standin';
 
 // ---------------------------------------------------------------------------------------------
 // Options from the environment
@@ -167,156 +152,6 @@ export function standinOptionsFromEnv(
   }
   return out;
 }
-
-function isCallbackMode(v: string): v is CallbackMode {
-  return (CALLBACK_MODES as readonly string[]).includes(v);
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the simulated workflow does with a share text
-
-interface FoundLink {
-  platform: Platform | null;
-  url: string;
-  path: string;
-}
-
-function findLink(shareText: string): FoundLink | null {
-  const parsed = parseShareText(shareText);
-  // Links the product would refuse still get an answer here: the stand-in plays the workflow,
-  // and a `.../fail` link must fail even where the parser would not accept its path.
-  const raw = parsed.ok
-    ? parsed.url
-    : /https?:\/\/[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=%]+/i.exec(shareText)?.[0];
-  if (!raw) return null;
-  try {
-    const u = new URL(raw);
-    return { platform: parsed.ok ? parsed.platform : null, url: raw, path: u.pathname };
-  } catch {
-    return null;
-  }
-}
-
-function simulatedFailure(code: 'VIDEO_UNAVAILABLE' | 'PHOTO_NOTE', why: string): StandinOutcome {
-  return {
-    status: 'Fail',
-    errorCode: code,
-    errorMessage: `${FAILURE_MESSAGES[code]}（本地模拟：${why}）`,
-  };
-}
-
-export function simulateOutcome(shareText: string, executeId: string): StandinOutcome {
-  const link = findLink(shareText);
-  if (!link) return simulatedFailure('VIDEO_UNAVAILABLE', '分享内容里没有可访问的链接');
-  if (/fail/i.test(link.path)) return simulatedFailure('VIDEO_UNAVAILABLE', '链接路径含 fail');
-  if (link.platform === 'douyin' && /\/note\//.test(link.path)) {
-    return simulatedFailure('PHOTO_NOTE', '抖音 /note/ 链接是图文笔记');
-  }
-  const label = link.platform ? PLATFORM_LABELS[link.platform] : '';
-  const segment = link.path.split('/').filter(Boolean).pop() ?? '';
-  return {
-    status: 'Success',
-    output: {
-      title: `【模拟】${label}视频 ${segment}`.replace(/\s+$/, ''),
-      content:
-        `（本地模拟结果，非真实识别）这段文字由本地开发环境的 Coze 替身生成，不是视频里真正说的话。` +
-        `链接是 ${link.url}。接入真正的 Coze 工作流后，这里会是视频语音的逐字文案。` +
-        `大家好，欢迎收看本期视频，记得点赞关注哦 😊。`,
-      cover: `${SIMULATED_MEDIA}/cover/${executeId}.jpg`,
-      video_url: `${SIMULATED_MEDIA}/video/${executeId}.mp4`,
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The callback plan of a run
-
-interface Step {
-  /** ms after the start */
-  at: number;
-  type: CallbackType;
-  progress: number;
-  /** deliveries of this step, all with its one webhook-id */
-  copies: number;
-  /** the step that ends the run (its history turns final) */
-  final: boolean;
-}
-
-function planFor(run: Pick<StandinRun, 'delayMs' | 'mode' | 'outcome'>): Step[] {
-  const d = run.delayMs;
-  const finalType: CallbackType =
-    run.outcome.status === 'Success' ? 'workflow.execution.completed' : 'workflow.execution.failed';
-  const p30: Step = {
-    at: Math.round(d / 3),
-    type: 'workflow.execution.progress',
-    progress: 30,
-    copies: 1,
-    final: false,
-  };
-  const p70: Step = { ...p30, at: Math.round((2 * d) / 3), progress: 70 };
-  const end: Step = { at: d, type: finalType, progress: 100, copies: 1, final: true };
-  switch (run.mode) {
-    case 'normal':
-      return [p30, p70, end];
-    case 'drop':
-      // The run still ends on time: the history tells the truth though nobody was called.
-      return [p30, p70, end].map((s) => ({ ...s, copies: 0 }));
-    case 'duplicate':
-      // Each delivery twice under one id (a transport retry), then the final once more under a
-      // new id (the user re-ran the last node): the webhook must take both as no-ops.
-      return [
-        { ...p30, copies: 2 },
-        { ...p70, copies: 2 },
-        { ...end, copies: 2 },
-        { ...end, final: false },
-      ];
-    case 'reorder':
-      return [p30, end, { ...p70, at: d }];
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Persistence
-
-const outcomeSchema = z.discriminatedUnion('status', [
-  z.object({
-    status: z.literal('Success'),
-    output: z.object({
-      title: z.string(),
-      content: z.string(),
-      cover: z.string(),
-      video_url: z.string(),
-    }),
-  }),
-  z.object({ status: z.literal('Fail'), errorCode: z.string(), errorMessage: z.string() }),
-]);
-
-const runSchema = z.object({
-  executeId: z.string().min(1),
-  workflowId: z.string(),
-  taskId: z.string(),
-  shareText: z.string(),
-  callbackUrl: z.string(),
-  callbackToken: z.string(),
-  startedAt: z.number(),
-  delayMs: z.number().min(0),
-  mode: z.enum(CALLBACK_MODES),
-  outcome: outcomeSchema,
-  stepsDone: z.array(z.number().int()),
-  webhookIds: z.record(z.string(), z.string()),
-  finishedAt: z.number().nullable(),
-  deliveries: z.array(
-    z.object({
-      type: z.enum(CALLBACK_TYPES),
-      progress: z.number(),
-      webhookId: z.string(),
-      at: z.number(),
-      httpStatus: z.number().nullable(),
-    }),
-  ),
-});
-
-const storeSchema = z.object({ version: z.literal(1), runs: z.array(runSchema) });
 
 // ---------------------------------------------------------------------------------------------
 
@@ -468,17 +303,17 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
   }
 
   async function deliver(run: StandinRun, step: Step, webhookId: string): Promise<void> {
-    const failed = run.outcome.status === 'Fail' ? run.outcome : null;
+    const { outcome } = run;
     const output =
-      step.type === 'workflow.execution.completed' && run.outcome.status === 'Success'
-        ? run.outcome.output
+      step.type === 'workflow.execution.completed' && outcome.kind === 'completed'
+        ? outcome.result
         : { title: '', content: '', cover: '', video_url: '' };
     const error =
-      step.type === 'workflow.execution.failed' && failed
-        ? { code: failed.errorCode, message: failed.errorMessage }
+      step.type === 'workflow.execution.failed' && outcome.kind === 'failed'
+        ? { code: outcome.errorCode, message: outcome.errorMessage }
         : { code: '', message: '' };
     // The exact text that is signed and sent, as the workflow's code node builds it.
-    const body = JSON.stringify({
+    const callback = {
       type: step.type,
       data: {
         task_id: run.taskId,
@@ -488,7 +323,8 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
         output,
         error,
       },
-    });
+    } satisfies CallbackBody;
+    const body = JSON.stringify(callback);
     const at = now();
     const timestamp = Math.floor(at / 1000);
     const delivery: StandinDelivery = {
@@ -548,10 +384,10 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
       const rawUrl = req.url ?? '/';
       const url = rawUrl.startsWith(PREFIX) ? rawUrl.slice(PREFIX.length) || '/' : rawUrl;
       const path = url.split('?')[0] ?? '/';
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_REQUEST_BYTES);
       if (!authorized(req)) {
         return answer(res, 401, {
-          code: 4100,
+          code: COZE_CODES.tokenInvalid,
           msg: 'authentication is invalid: check the access token',
         });
       }
@@ -559,12 +395,13 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
       const m = /^\/v1\/workflows\/([^/]+)\/run_histories\/([^/]+)$/.exec(path);
       if (req.method === 'GET' && m) return history(decode(m[1]!), decode(m[2]!), res);
       return answer(res, 404, {
-        code: 4000,
+        code: COZE_CODES.invalidRequest,
         msg: `no such API in the Coze stand-in: ${req.method} ${path}`,
       });
     } catch (err) {
       log(`internal error: ${err instanceof Error ? err.message : String(err)}`);
-      if (!res.headersSent) answer(res, 500, { code: 5000, msg: 'stand-in internal error' });
+      if (!res.headersSent)
+        answer(res, 500, { code: COZE_CODES.busy, msg: 'stand-in internal error' });
       else res.end();
     }
   }
@@ -574,43 +411,39 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
   }
 
   function startRun(body: Buffer | null, res: ServerResponse): void {
-    if (body === null) return answer(res, 413, { code: 4000, msg: 'request body too large' });
+    const invalid = (msg: string) => answer(res, 200, { code: COZE_CODES.invalidRequest, msg });
+    if (body === null) {
+      return answer(res, 413, { code: COZE_CODES.invalidRequest, msg: 'request body too large' });
+    }
     let json: unknown;
     try {
       json = JSON.parse(body.toString('utf8'));
     } catch {
-      return answer(res, 200, { code: 4000, msg: 'invalid request body: not JSON' });
+      return invalid('invalid request body: not JSON');
     }
     const req = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
-    if (req.workflow_id !== opts.workflowId) {
-      return answer(res, 200, { code: 4200, msg: 'workflow not found or not published' });
-    }
-    if (req.is_async !== true) {
-      return answer(res, 200, {
-        code: 4000,
-        msg: 'the stand-in runs workflows only with is_async: true',
-      });
-    }
+    if (req.workflow_id !== opts.workflowId) return notPublished(res);
+    if (req.is_async !== true)
+      return invalid('the stand-in runs workflows only with is_async: true');
     const params = (
       typeof req.parameters === 'object' && req.parameters !== null ? req.parameters : {}
     ) as Record<string, unknown>;
-    const names = ['share_text', 'task_id', 'callback_url', 'callback_token'] as const;
-    const missing = names.filter((n) => typeof params[n] !== 'string' || params[n] === '');
-    if (missing.length > 0) {
-      return answer(res, 200, {
-        code: 4000,
-        msg: `missing required parameter: ${missing.join(', ')}`,
+    const missing = START_INPUTS.filter((n) => typeof params[n] !== 'string' || params[n] === '');
+    if (missing.length > 0) return invalid(`missing required parameter: ${missing.join(', ')}`);
+    const p = params as StartParameters;
+    if (!CALLBACK_URL_PATTERN.test(p.callback_url)) {
+      return invalid('parameter callback_url is not an http(s) URL');
+    }
+    if (closed) {
+      return answer(res, 503, {
+        code: COZE_CODES.busy,
+        msg: 'busy: the stand-in is shutting down',
       });
     }
-    const p = params as Record<(typeof names)[number], string>;
-    if (!/^https?:\/\/[^\s]+$/i.test(p.callback_url)) {
-      return answer(res, 200, { code: 4000, msg: 'parameter callback_url is not an http(s) URL' });
-    }
-    if (closed) return answer(res, 503, { code: 5000, msg: 'busy: the stand-in is shutting down' });
     const { delayMs, callbackMode: mode, createErrorRate: errorRate } = knobs;
     if (errorRate > 0 && random() < errorRate) {
       log(`start for task ${p.task_id}: answering 5000 busy (COZE_STANDIN_CREATE_ERROR_RATE)`);
-      return answer(res, 200, { code: 5000, msg: 'busy' });
+      return answer(res, 200, { code: COZE_CODES.busy, msg: 'busy' });
     }
     const executeId = newExecuteId();
     const run: StandinRun = {
@@ -633,7 +466,7 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
     persist();
     track(drive(run));
     log(
-      `run ${executeId} started for task ${p.task_id} (${mode}, ${delayMs} ms, ends ${run.outcome.status})`,
+      `run ${executeId} started for task ${p.task_id} (${mode}, ${delayMs} ms, ends ${run.outcome.kind})`,
     );
     answer(res, 200, {
       code: 0,
@@ -644,40 +477,16 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
   }
 
   function history(workflowId: string, executeId: string, res: ServerResponse): void {
-    if (workflowId !== opts.workflowId) {
-      return answer(res, 200, { code: 4200, msg: 'workflow not found or not published' });
-    }
+    if (workflowId !== opts.workflowId) return notPublished(res);
     const run = runs.get(executeId);
     if (!run || run.workflowId !== workflowId) {
-      return answer(res, 200, { code: 4314, msg: 'execute record not found' });
+      return answer(res, 200, { code: COZE_CODES.runNotFound, msg: 'execute record not found' });
     }
-    const finished = run.finishedAt !== null;
-    const status = !finished ? 'Running' : run.outcome.status;
-    const inner =
-      finished && run.outcome.status === 'Success' ? JSON.stringify(run.outcome.output) : '';
-    const fail = finished && run.outcome.status === 'Fail' ? run.outcome : null;
-    answer(res, 200, {
-      code: 0,
-      msg: '',
-      data: [
-        {
-          execute_id: run.executeId,
-          execute_status: status,
-          create_time: Math.floor(run.startedAt / 1000),
-          update_time: Math.floor((run.finishedAt ?? run.startedAt) / 1000),
-          // Double-encoded, as Coze does: a JSON text whose `Output` is itself a JSON text.
-          output: JSON.stringify({ Output: inner }),
-          error_code: fail ? fail.errorCode : finished ? '0' : '',
-          // As the docs' workflow raises it: "<CODE>: <message>".
-          error_message: fail ? `${fail.errorCode}: ${fail.errorMessage}` : '',
-          debug_url: debugUrl(run.executeId),
-        },
-      ],
-    });
+    answer(res, 200, { code: 0, msg: '', data: [historyEntry(run)] });
   }
 
-  function debugUrl(executeId: string): string {
-    return `${SIMULATED_MEDIA}/debug?execute_id=${executeId}`;
+  function notPublished(res: ServerResponse): void {
+    answer(res, 200, { code: COZE_CODES.notPublished, msg: 'workflow not found or not published' });
   }
 
   // Resume what a previous process left unfinished.
@@ -749,11 +558,6 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
 
 // ---------------------------------------------------------------------------------------------
 
-/** Coze execute ids are 19-digit numbers as strings. */
-function newExecuteId(): string {
-  return `7${String(randomInt(0, 1e9)).padStart(9, '0')}${String(randomInt(0, 1e9)).padStart(9, '0')}`;
-}
-
 function decode(s: string): string {
   try {
     return decodeURIComponent(s);
@@ -762,29 +566,10 @@ function decode(s: string): string {
   }
 }
 
-/** The body, or null when it is over the limit (the rest is drained, not buffered). */
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= MAX_REQUEST_BYTES) chunks.push(c);
-    });
-    req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? null : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
+/** Every Coze answer carries a log id, in the body and in `x-tt-logid`. */
 function answer(res: ServerResponse, status: number, body: object): void {
   const logid = randomUUID().replace(/-/g, '');
-  const text = JSON.stringify({ ...body, detail: { logid } });
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-    'x-tt-logid': logid,
-  });
-  res.end(text);
+  sendJson(res, status, { ...body, detail: { logid } }, { 'x-tt-logid': logid });
 }
 
 function fetchFailure(err: unknown): string {

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callbackBodySchema, verifyCallback, type CallbackBody } from '../shared/callback';
+import { historyAnswerSchema, runOutcomeFromHistory } from '../shared/coze-workflow';
 import {
   createCozeClient,
   CozeError,
@@ -110,7 +111,7 @@ async function harness(over: Partial<CozeStandinOptions> = {}): Promise<Harness>
       }),
     async start(shareText = SHARE, taskId = `task-${++n}`, hook = '/hook') {
       const { executeId } = await h.client().startRun({
-        shareText,
+        shareUrl: shareText,
         taskId,
         callbackUrl: `${url}${hook}`,
         callbackToken: `cbtok-${taskId}`,
@@ -225,7 +226,7 @@ describe('a run as our workflow plays it', () => {
     const h = await harness();
     const id = await h.start();
     const client = h.client();
-    await expect(client.getRun(id)).resolves.toEqual({ status: 'running' });
+    await expect(client.getRun(id)).resolves.toEqual({ kind: 'running' });
     const running = await h.raw('GET', historyPath(id));
     const entry = (running.json.data as Record<string, unknown>[])[0]!;
     expect(entry).toMatchObject({
@@ -236,8 +237,8 @@ describe('a run as our workflow plays it', () => {
 
     await h.standin.settle();
     const run = await client.getRun(id);
-    if (run.status !== 'success') throw new Error(`not success: ${run.status}`);
-    expect(run.output.title).toMatch(/^【模拟】/);
+    if (run.kind !== 'completed') throw new Error(`not completed: ${run.kind}`);
+    expect(run.result.title).toMatch(/^【模拟】/);
     const done = (await h.raw('GET', historyPath(id))).json.data as Record<string, unknown>[];
     expect(done[0]).toMatchObject({
       execute_status: 'Success',
@@ -245,10 +246,10 @@ describe('a run as our workflow plays it', () => {
       error_message: '',
     });
     const output = String(done[0]!.output);
-    expect(JSON.parse(JSON.parse(output).Output as string)).toEqual(run.output);
+    expect(JSON.parse(JSON.parse(output).Output as string)).toEqual(run.result);
     // What the callback carried and what the history says are the same result.
     const completed = verified(h.hooks[2]!).body;
-    expect(completed.data.output).toEqual(run.output);
+    expect(completed.data.output).toEqual(run.result);
   });
 
   it('a link whose path contains fail ends as Fail VIDEO_UNAVAILABLE', async () => {
@@ -262,7 +263,7 @@ describe('a run as our workflow plays it', () => {
       message: expect.stringContaining('视频无法访问'),
     });
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'VIDEO_UNAVAILABLE',
     });
     const entry = (
@@ -278,7 +279,7 @@ describe('a run as our workflow plays it', () => {
     await h.standin.settle();
     expect(verified(h.hooks[2]!).body.data.error?.code).toBe('PHOTO_NOTE');
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      status: 'fail',
+      kind: 'failed',
       errorCode: 'PHOTO_NOTE',
     });
   });
@@ -288,9 +289,35 @@ describe('a run as our workflow plays it', () => {
     const id = await h.start('【十分钟看懂量子计算-哔哩哔哩】 https://b23.tv/AbCd123');
     await h.standin.settle();
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      status: 'success',
-      output: { title: '【模拟】哔哩哔哩视频 AbCd123' },
+      kind: 'completed',
+      result: { title: '【模拟】哔哩哔哩视频 AbCd123' },
     });
+  });
+});
+
+describe('the contract', () => {
+  it('history answers fit the shared schema and mean the run as it was played', async () => {
+    const h = await harness();
+    await h.start();
+    await h.start('看看 https://v.douyin.com/fail123/ 吧');
+    await h.start('https://www.douyin.com/note/7301234567890123456');
+    await h.standin.settle();
+    for (const run of h.standin.runs()) {
+      const answer = historyAnswerSchema.parse(
+        (await h.raw('GET', historyPath(run.executeId))).json,
+      );
+      const read = runOutcomeFromHistory(answer.data[0]!, (t) => t);
+      // The history's failure message is the workflow's "<CODE>: <message>".
+      expect(read).toEqual(
+        run.outcome.kind === 'failed'
+          ? {
+              ...run.outcome,
+              errorMessage: `${run.outcome.errorCode}: ${run.outcome.errorMessage}`,
+            }
+          : run.outcome,
+      );
+    }
+    expect(h.standin.runs().map((r) => r.outcome.kind)).toEqual(['completed', 'failed', 'failed']);
   });
 });
 
@@ -300,7 +327,7 @@ describe('fault knobs', () => {
     const id = await h.start();
     await h.standin.settle();
     expect(h.hooks).toHaveLength(0);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ status: 'success' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
   });
 
   it('duplicate: each callback twice under one id, and the final again under a new id', async () => {
@@ -329,7 +356,7 @@ describe('fault knobs', () => {
     const id = await h.start();
     await h.standin.settle();
     expect(kinds(h)).toEqual(['progress 30', 'completed', 'progress 70']);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ status: 'success' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
   });
 
   it('createErrorRate 1: every start is busy, and the client gives up within its bound', async () => {
@@ -359,7 +386,7 @@ describe('fault knobs', () => {
     const h = await harness({ createErrorRate: 0.5, random: () => seq.shift() ?? 0.9 });
     const client = h.client({ maxAttempts: 1 });
     const input = {
-      shareText: SHARE,
+      shareUrl: SHARE,
       taskId: 't',
       callbackUrl: `${h.url}/hook`,
       callbackToken: 'x',
@@ -379,7 +406,7 @@ describe('fault knobs', () => {
     await new Promise<void>((r) => closed.close(() => r()));
     const h2 = await harness();
     const { executeId: deadId } = await h2.client().startRun({
-      shareText: SHARE,
+      shareUrl: SHARE,
       taskId: 'task-dead',
       callbackUrl: `http://127.0.0.1:${deadPort}/hook`,
       callbackToken: 'tok-dead',
@@ -388,9 +415,9 @@ describe('fault knobs', () => {
 
     expect(h.hooks.filter((k) => k.path === '/hook500')).toHaveLength(3);
     expect(h.logs.filter((l) => l.includes('task-500') && l.includes('-> 500'))).toHaveLength(3);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ status: 'success' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
     expect(h2.logs.filter((l) => /post failed .*not retried/.test(l))).toHaveLength(3);
-    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({ status: 'success' });
+    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({ kind: 'completed' });
   });
 });
 
@@ -430,7 +457,7 @@ describe('the API surface', () => {
     await expect(
       h
         .client({ workflowId: 'other' })
-        .startRun({ shareText: 'a', taskId: 'b', callbackUrl: 'http://x/', callbackToken: 'c' }),
+        .startRun({ shareUrl: 'a', taskId: 'b', callbackUrl: 'http://x/', callbackToken: 'c' }),
     ).rejects.toMatchObject({
       kind: 'not_published',
       retryable: false,
@@ -499,7 +526,7 @@ describe('persistence', () => {
     const reopened = h.reopen({ delayMs: 5000 });
     // The run keeps the delay it started with, whatever the new setting.
     expect(reopened.runs()).toMatchObject([{ executeId: id, delayMs: 240, finishedAt: null }]);
-    await expect(h.client().getRun(id)).resolves.toEqual({ status: 'running' });
+    await expect(h.client().getRun(id)).resolves.toEqual({ kind: 'running' });
     await reopened.settle();
     expect(kinds(h)).toEqual(['progress 30', 'progress 70', 'completed']);
     expect(new Set(h.hooks.map((k) => verified(k).id)).size).toBe(3);
@@ -509,7 +536,7 @@ describe('persistence', () => {
     await reopened.close();
     const third = h.reopen();
     expect(third.runs()[0]).toMatchObject({ executeId: id, stepsDone: [0, 1, 2] });
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ status: 'success' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
     await third.settle();
     expect(h.hooks).toHaveLength(3);
   });

@@ -1,0 +1,127 @@
+import {
+  EXECUTE_STATUS,
+  START_INPUTS,
+  decodeRunOutput,
+  encodeRunOutput,
+  failureCodeIn,
+  finishedRun,
+  historyAnswerSchema,
+  runOutcomeFromHistory,
+  startRequest,
+  type HistoryEntryWire,
+} from './coze-workflow';
+
+const RESULT = { title: '红烧肉', content: '大家好 "引号"\n第二行', cover: 'c', video_url: 'v' };
+const keep = (text: string) => text;
+
+describe('the start request', () => {
+  it('sends the normalized link as share_text, asynchronously, with every Start input', () => {
+    const req = startRequest('wf-1', {
+      shareUrl: 'https://v.douyin.com/iRNBho6u/',
+      taskId: 't1',
+      callbackUrl: 'https://env.example/webhook/coze',
+      callbackToken: 'tok',
+    });
+    expect(req).toEqual({
+      workflow_id: 'wf-1',
+      parameters: {
+        share_text: 'https://v.douyin.com/iRNBho6u/',
+        task_id: 't1',
+        callback_url: 'https://env.example/webhook/coze',
+        callback_token: 'tok',
+      },
+      is_async: true,
+    });
+    expect(Object.keys(req.parameters)).toEqual([...START_INPUTS]);
+  });
+});
+
+describe('the End outputs in the run history', () => {
+  it('are double-encoded, and decode back', () => {
+    const output = encodeRunOutput(RESULT);
+    expect(typeof JSON.parse(output).Output).toBe('string');
+    expect(decodeRunOutput(output)).toEqual({ result: RESULT, error: '' });
+  });
+
+  it('show an empty Output while running, which decodes to nothing', () => {
+    expect(encodeRunOutput(null)).toBe('{"Output":""}');
+    expect(decodeRunOutput(encodeRunOutput(null))).toBeNull();
+  });
+
+  it('carry the error as a code or as {code, message}', () => {
+    expect(decodeRunOutput(encodeRunOutput({ error: ' NO_SPEECH ' }))?.error).toBe('NO_SPEECH');
+    expect(decodeRunOutput(encodeRunOutput({ error: { code: 'TOO_LONG' } }))?.error).toBe(
+      'TOO_LONG',
+    );
+  });
+});
+
+describe('failure codes in text', () => {
+  it.each([
+    ['photo_note', 'PHOTO_NOTE'],
+    ['Exception: TOO_LONG: 视频超过 30 分钟', 'TOO_LONG'],
+    ['XNO_SPEECH_Y', null],
+    // Our side's codes are not a workflow's to claim.
+    ['TIMEOUT', null],
+    ['UPSTREAM_UNAVAILABLE: busy', null],
+    ['CANCELLED', null],
+  ])('%s → %s', (text, code) => {
+    expect(failureCodeIn(text)).toBe(code);
+  });
+});
+
+describe('a history entry as a run outcome', () => {
+  const entry = (over: Partial<HistoryEntryWire>): HistoryEntryWire => ({
+    execute_id: '7391',
+    execute_status: EXECUTE_STATUS.running,
+    create_time: 1,
+    update_time: 1,
+    output: encodeRunOutput(null),
+    error_code: '',
+    error_message: '',
+    debug_url: '',
+    ...over,
+  });
+  const read = (e: HistoryEntryWire) => {
+    const parsed = historyAnswerSchema.parse({ code: 0, data: [e] }).data[0]!;
+    return runOutcomeFromHistory(parsed, keep);
+  };
+
+  it('Running is running, and not finished', () => {
+    const outcome = read(entry({}));
+    expect(outcome).toEqual({ kind: 'running' });
+    expect(finishedRun(outcome)).toBeNull();
+  });
+
+  it('Success with outputs is completed with the result', () => {
+    const outcome = read(
+      entry({ execute_status: EXECUTE_STATUS.success, output: encodeRunOutput(RESULT) }),
+    );
+    expect(outcome).toEqual({ kind: 'completed', result: RESULT });
+    expect(finishedRun(outcome)).toBe(outcome);
+  });
+
+  it('Fail as the docs’ workflow raises it keeps the code', () => {
+    expect(
+      read(
+        entry({
+          execute_status: EXECUTE_STATUS.fail,
+          error_code: 'PHOTO_NOTE',
+          error_message: 'PHOTO_NOTE: 图文',
+        }),
+      ),
+    ).toEqual({ kind: 'failed', errorCode: 'PHOTO_NOTE', errorMessage: 'PHOTO_NOTE: 图文' });
+  });
+
+  it('scrubs what it keeps of a failure message', () => {
+    const outcome = runOutcomeFromHistory(
+      { execute_status: EXECUTE_STATUS.fail, error_message: 'boom secret-xyz' },
+      (text) => text.replace('secret-xyz', '***'),
+    );
+    expect(outcome).toEqual({
+      kind: 'failed',
+      errorCode: 'PROVIDER_ERROR',
+      errorMessage: 'boom ***',
+    });
+  });
+});

@@ -1,0 +1,300 @@
+/**
+ * The Coze workflow contract: the start inputs the backend sends, the run history Coze answers, the
+ * failure codes a workflow may report, and what a run's history means as a run outcome.
+ *
+ * Written once, here: the Coze client (cloudfunctions/_adapters/coze.ts) builds and reads these
+ * shapes, the local stand-in (standin/) answers them, and the workflow's documentation test
+ * (test/coze-workflow-doc.test.ts) holds docs/coze-workflow.md to them, as shared/callback.ts does
+ * for the callback the workflow posts. Pure domain code: no I/O.
+ */
+import * as z from 'zod';
+import { boundResult } from './callback';
+import { WORKFLOW_FAILURE_CODES, isWorkflowFailureCode, type WorkflowFailureCode } from './errors';
+import type { TaskResult } from './status';
+
+// ---------------------------------------------------------------------------------------------
+// Starting a run: `POST /v1/workflow/run`
+
+/** The Start node's inputs, all String and required; a deployed workflow depends on these names. */
+export const START_INPUTS = ['share_text', 'task_id', 'callback_url', 'callback_token'] as const;
+export type StartInputName = (typeof START_INPUTS)[number];
+export type StartParameters = Record<StartInputName, string>;
+
+export interface StartRunInput {
+  /**
+   * The normalized share link (the task's `input_url`), not the pasted text: nothing a user typed
+   * reaches the workflow's prompts. Sent as the `share_text` input.
+   */
+  shareUrl: string;
+  taskId: string;
+  callbackUrl: string;
+  callbackToken: string;
+}
+
+/** The start request's body. Always asynchronous: the result comes by callback. */
+export interface StartRequest {
+  workflow_id: string;
+  parameters: StartParameters;
+  is_async: true;
+}
+
+export function startRequest(workflowId: string, input: StartRunInput): StartRequest {
+  return {
+    workflow_id: workflowId,
+    parameters: {
+      share_text: input.shareUrl,
+      task_id: input.taskId,
+      callback_url: input.callbackUrl,
+      callback_token: input.callbackToken,
+    },
+    is_async: true,
+  };
+}
+
+/** What a `callback_url` must look like (the stand-in refuses others, as the workflow's HTTP node would fail). */
+export const CALLBACK_URL_PATTERN = /^https?:\/\/[^\s]+$/i;
+
+// ---------------------------------------------------------------------------------------------
+// Coze's answers. Unknown keys are stripped; only what the backend reads is required.
+
+/** Coze's business codes the backend tells apart (`code` in every answer; 0 is success). */
+export const COZE_CODES = {
+  /** a malformed request (missing input, sync run, bad JSON) */
+  invalidRequest: 4000,
+  /** too many requests */
+  rateLimited: 4009,
+  tokenInvalid: 4100,
+  /** no permission, or a token of the other service (coze.cn / coze.com) */
+  permission: 4101,
+  notPublished: 4200,
+  runNotFound: 4314,
+  /** a server busy */
+  busy: 5000,
+  /** async runs need a paid plan */
+  asyncNotAllowed: 6003,
+} as const;
+
+const codeSchema = z.union([
+  z.number().int(),
+  // Defensive: some gateways stringify numbers.
+  z
+    .string()
+    .regex(/^-?\d{1,9}$/)
+    .transform(Number),
+]);
+
+/** Every answer: `code` (0 = success), a message, and the log id Coze support asks for. */
+export const envelopeSchema = z.object({
+  code: codeSchema,
+  msg: z.string().optional().catch(undefined),
+  detail: z.object({ logid: z.string().optional() }).optional().catch(undefined),
+});
+
+export const startAnswerSchema = z.object({
+  code: z.literal(0),
+  execute_id: z.string().min(1),
+  debug_url: z.string().optional().catch(undefined),
+});
+export type StartAnswer = z.infer<typeof startAnswerSchema>;
+
+/** `execute_status` of a run in its history; Coze may add others (they count as failed). */
+export const EXECUTE_STATUS = { running: 'Running', success: 'Success', fail: 'Fail' } as const;
+
+const historyEntrySchema = z.object({
+  execute_id: z.string().optional().catch(undefined),
+  execute_status: z.string(),
+  error_code: z.union([z.string(), z.number()]).nullish(),
+  error_message: z.string().nullish(),
+  output: z.string().nullish(),
+});
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+
+/** `GET /v1/workflows/<workflow_id>/run_histories/<execute_id>`. */
+export const historyAnswerSchema = z.object({
+  code: z.literal(0),
+  data: z.array(historyEntrySchema),
+});
+
+/** One history entry as Coze writes it (what the stand-in answers). */
+export interface HistoryEntryWire {
+  execute_id: string;
+  execute_status: string;
+  /** seconds since epoch */
+  create_time: number;
+  update_time: number;
+  /** double-encoded End outputs: see encodeRunOutput */
+  output: string;
+  error_code: string;
+  error_message: string;
+  debug_url: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The End node's outputs, double-encoded in the history's `output`
+
+/** The End node's outputs, all String; `error` is the failure code, empty on success. */
+export const END_OUTPUTS = ['title', 'content', 'cover', 'video_url', 'error'] as const;
+
+/** As Coze writes it: a JSON text whose `Output` is itself a JSON text (empty while running). */
+export function encodeRunOutput(outputs: object | null): string {
+  return JSON.stringify({ Output: outputs === null ? '' : JSON.stringify(outputs) });
+}
+
+export interface DecodedOutput {
+  result: TaskResult;
+  /** The error the workflow put in its output ('' when none). */
+  error: string;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/**
+ * `output` is double-encoded: `JSON.parse(JSON.parse(output).Output)`. Null when it is not
+ * (including `Output: ''`, which is what a running or output-less run shows).
+ */
+export function decodeRunOutput(output: string | null | undefined): DecodedOutput | null {
+  if (!output) return null;
+  let outer: unknown;
+  try {
+    outer = JSON.parse(output);
+  } catch {
+    return null;
+  }
+  if (typeof outer !== 'object' || outer === null || !('Output' in outer)) return null;
+  let inner: unknown = (outer as { Output: unknown }).Output;
+  if (typeof inner === 'string') {
+    if (inner === '') return null;
+    try {
+      inner = JSON.parse(inner);
+    } catch {
+      return null;
+    }
+  }
+  if (typeof inner !== 'object' || inner === null || Array.isArray(inner)) return null;
+  const o = inner as Record<string, unknown>;
+  // The End node may return `error` as a code string or as {code, message}; `error_code` too.
+  const errValue = o.error ?? o.error_code;
+  const error =
+    typeof errValue === 'string'
+      ? errValue
+      : typeof errValue === 'object' && errValue !== null
+        ? str((errValue as { code?: unknown }).code)
+        : '';
+  return {
+    // Within the same bounds as a callback's output (see shared/callback.ts).
+    result: boundResult({
+      title: str(o.title),
+      content: str(o.content),
+      cover: str(o.cover),
+      video_url: str(o.video_url),
+    }),
+    error: error.trim(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failure codes
+
+// The codes a workflow may report (docs/coze-workflow.md, `classify`) live in the error catalogue
+// beside the other failure codes; they are part of this contract.
+export { WORKFLOW_FAILURE_CODES, isWorkflowFailureCode, type WorkflowFailureCode };
+export const PROVIDER_ERROR = 'PROVIDER_ERROR' satisfies WorkflowFailureCode;
+
+const FAILURE_CODE_IN_TEXT = new RegExp(
+  `(?<![A-Z0-9_])(${WORKFLOW_FAILURE_CODES.join('|')})(?![A-Z0-9_])`,
+);
+
+/** A workflow failure code, if the text is one (any case) or names one (`"PHOTO_NOTE: ..."`). */
+export function failureCodeIn(text: string): WorkflowFailureCode | null {
+  const t = text.trim();
+  const upper = t.toUpperCase();
+  if (isWorkflowFailureCode(upper)) return upper;
+  const named = FAILURE_CODE_IN_TEXT.exec(t)?.[1];
+  return isWorkflowFailureCode(named) ? named : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Run outcome: the one vocabulary for how a run stands, from its history or its callback
+
+export interface CompletedRun {
+  kind: 'completed';
+  result: TaskResult;
+}
+export interface FailedRun {
+  kind: 'failed';
+  /**
+   * The workflow's code (none when a callback carried none); the task keeps it only when it is a
+   * WorkflowFailureCode, anything else is PROVIDER_ERROR.
+   */
+  errorCode: string | undefined;
+  /** For logs only; users see the catalogue's message for the code. */
+  errorMessage?: string;
+}
+export type FinishedRun = CompletedRun | FailedRun;
+export type RunOutcome = { kind: 'running' } | FinishedRun;
+
+/** The run's end, or null while it is still running. */
+export function finishedRun(outcome: RunOutcome): FinishedRun | null {
+  return outcome.kind === 'running' ? null : outcome;
+}
+
+/** Messages kept from a run's failure (for logs), at most this long. */
+export const MAX_RUN_MESSAGE = 300;
+
+/**
+ * What a history entry means (see docs/coze-workflow.md, "End node"):
+ * - `Success` whose output names an error is a failure: our workflow reports a failure it detected
+ *   (photo note, no speech, ...) this way when it ends normally. Known code kept, else PROVIDER_ERROR.
+ * - `Success` whose output cannot be decoded finished without a usable result: PROVIDER_ERROR.
+ * - `Fail`: our code if the workflow put one in error_code, error_message or its output's error
+ *   (the docs' workflow raises `"<CODE>: <message>"`); any other platform failure is PROVIDER_ERROR.
+ * - Any other status means finished-with-failure (PROVIDER_ERROR), as Coze may add statuses.
+ * `scrub` cleans text from the far side before it is kept (it may echo a credential).
+ */
+export function runOutcomeFromHistory(
+  entry: HistoryEntry,
+  scrub: (text: string) => string,
+): RunOutcome {
+  const status = entry.execute_status;
+  if (status === EXECUTE_STATUS.running) return { kind: 'running' };
+  const decoded = decodeRunOutput(entry.output);
+  if (status === EXECUTE_STATUS.success) {
+    if (!decoded) {
+      return {
+        kind: 'failed',
+        errorCode: PROVIDER_ERROR,
+        errorMessage: 'run succeeded but its output is not the expected double-encoded JSON',
+      };
+    }
+    if (decoded.error !== '') {
+      return {
+        kind: 'failed',
+        errorCode: failureCodeIn(decoded.error) ?? PROVIDER_ERROR,
+        errorMessage: scrub(decoded.error).slice(0, MAX_RUN_MESSAGE),
+      };
+    }
+    return { kind: 'completed', result: decoded.result };
+  }
+  const errorCode = entry.error_code == null ? '' : String(entry.error_code);
+  const errorMessage = entry.error_message ?? '';
+  if (status === EXECUTE_STATUS.fail) {
+    const code =
+      failureCodeIn(errorCode) ??
+      failureCodeIn(errorMessage) ??
+      (decoded ? failureCodeIn(decoded.error) : null) ??
+      PROVIDER_ERROR;
+    const detail = errorMessage || (errorCode ? `coze error_code ${errorCode}` : 'run failed');
+    return {
+      kind: 'failed',
+      errorCode: code,
+      errorMessage: scrub(detail).slice(0, MAX_RUN_MESSAGE),
+    };
+  }
+  return {
+    kind: 'failed',
+    errorCode: PROVIDER_ERROR,
+    errorMessage: `unexpected execute_status ${JSON.stringify(status.slice(0, 40))}`,
+  };
+}
