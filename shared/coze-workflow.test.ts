@@ -11,7 +11,12 @@ import {
   type HistoryEntryWire,
 } from './coze-workflow';
 
-const RESULT = { title: '红烧肉', content: '大家好 "引号"\n第二行', cover: 'c', video_url: 'v' };
+const RESULT = {
+  title: '红烧肉',
+  content: '大家好 "引号"\n第二行',
+  cover: 'https://p3.example.com/c.jpg',
+  video_url: 'https://v.example.com/v.mp4',
+};
 const keep = (text: string) => text;
 
 describe('the start request', () => {
