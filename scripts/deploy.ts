@@ -42,11 +42,11 @@ export const RC_FILE = 'cloudbaserc.json';
 export const DIST_FUNCTIONS = 'dist/functions';
 export const TCB_CLI_VERSION = '2.12.10';
 
-/** What the design fixes (ARCHITECTURE.md): the webhook route and the timer function. */
+/** What the design fixes (docs/architecture.md): the webhook route and the timer function. */
 export const ROUTE = { fn: 'webhookHandler', path: '/webhook/coze' } as const;
 export const TIMER_FN = 'taskSweeper';
 
-/** Runtimes CloudBase offers for Node (PLATFORM-NOTES); 22 and 24 are beta. */
+/** Runtimes CloudBase offers for Node (docs/platform-notes.md); 22 and 24 are beta. */
 export const SUPPORTED_RUNTIMES = ['Nodejs16.13', 'Nodejs18.15', 'Nodejs20.19'] as const;
 const BETA_RUNTIME = /^Nodejs2[24](\.\d+)?$/;
 
@@ -372,7 +372,7 @@ function readRcFunction(raw: unknown, index: number, issues: Issue[]): RcFunctio
     fieldErr('name must be a function name (a letter, then letters, digits, - or _)');
   }
   // The CLI's own defaults differ from the docs: every field is required here, so nothing is left
-  // to a default (PLATFORM-NOTES).
+  // to a default (docs/platform-notes.md).
   const str = (k: string) => (typeof raw[k] === 'string' ? (raw[k] as string) : undefined);
   const num = (k: string) => (typeof raw[k] === 'number' ? (raw[k] as number) : undefined);
   const handler = str('handler');

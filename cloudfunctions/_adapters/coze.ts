@@ -62,7 +62,7 @@ const RETRYABLE_KINDS: ReadonlySet<CozeErrorKind> = new Set([
   'server',
 ]);
 
-/** Coze's business codes worth telling apart (PLATFORM-NOTES "Coze Open API"). */
+/** Coze's business codes worth telling apart (docs/platform-notes.md, "Coze Open API"). */
 const CODE_KINDS: Readonly<Record<number, CozeErrorKind>> = {
   4100: 'token_invalid',
   4101: 'permission',
