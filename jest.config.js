@@ -11,9 +11,13 @@
  * that imports or reads a file beside the repository fails at once, not only on a fresh clone.
  */
 const tsJest = (tsconfig) => ['ts-jest', { tsconfig, diagnostics: false }];
+// A test's default deadline, far above what any needs (most take milliseconds): a busy machine
+// makes a test slower, never red. Tests that drive the local stack set their own, longer ones.
+const TEST_TIMEOUT_MS = 60_000;
 const guard = {
   resolver: '<rootDir>/test/outside-guard.js',
   setupFiles: ['<rootDir>/test/setup-guard.js'],
+  testTimeout: TEST_TIMEOUT_MS,
 };
 const node = {
   ...guard,
@@ -33,6 +37,7 @@ const miniprogram = {
 
 module.exports = {
   globalSetup: '<rootDir>/test/global-setup.js',
+  testTimeout: TEST_TIMEOUT_MS,
   // Two workers even on two cores: most files wait on child processes and sockets, and the
   // longest file (the fault suite) then runs beside the rest instead of after it.
   maxWorkers: 2,

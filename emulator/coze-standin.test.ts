@@ -153,7 +153,8 @@ const kinds = (h: Harness) =>
       : body.type.split('.')[2];
   });
 
-async function waitFor(cond: () => boolean, ms = 2000): Promise<void> {
+// Deadline far above need: only ends a hang, on however busy a machine.
+async function waitFor(cond: () => boolean, ms = 30_000): Promise<void> {
   const until = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > until) throw new Error('condition not met in time');
@@ -350,7 +351,8 @@ describe('fault knobs', () => {
     expect(err).toBeInstanceOf(CozeError);
     expect(err).toMatchObject({ kind: 'busy', retryable: true, cozeCode: 5000 });
     expect((err as CozeError).message).toContain('after 3 attempts');
-    expect(Date.now() - t0).toBeLessThan(1000);
+    // The attempts bound is the message above; the clock only catches a hang (busy machines vary).
+    expect(Date.now() - t0).toBeLessThan(20_000);
     expect(h.standin.runs()).toHaveLength(0);
   });
 

@@ -261,7 +261,8 @@ describe('startRun', () => {
     const took = Date.now() - t0;
     expect(err).toMatchObject({ kind: 'timeout', retryable: true });
     expect(s.seen).toHaveLength(2);
-    expect(took).toBeLessThan(600);
+    // The server never answers: without the timeout this would hang. The margin is for busy machines.
+    expect(took).toBeLessThan(10_000);
   });
 
   it('keeps a call inside its total deadline however many attempts are allowed', async () => {
@@ -280,8 +281,10 @@ describe('startRun', () => {
     );
     const took = Date.now() - t0;
     expect(err.kind).toBe('timeout');
-    expect(took).toBeLessThan(450);
+    // The deadline, not the ten attempts, ended it: at most three were made. The clock only
+    // catches a hang (10 attempts of 100 ms would still end), with room for a busy machine.
     expect(s.seen.length).toBeLessThanOrEqual(3);
+    expect(took).toBeLessThan(10_000);
   });
 
   it('a refused connection is a retryable network error', async () => {
