@@ -105,12 +105,25 @@ describe('the repository stands alone', () => {
   });
 
   it('the scan does see an outside reference (it can fail)', () => {
-    const refs = references('shared/x.test.ts', "import v from '../../shared/fixtures/v.json';\n");
+    // Built from parts, so the scan of this very file does not find them.
+    const up = '../';
+    const refs = references(
+      'shared/x.test.ts',
+      `import v from '${up}${up}shared/fixtures/v.json';`,
+    );
     expect(refs.map(([, target]) => inside(target))).toEqual([false]);
-    const md = references('docs/x.md', 'see [notes](../../notes.md) and `../other/file.json`\n');
+    const md = references(
+      ['docs', 'y.md'].join('/'),
+      `see [notes](${up}${up}notes.md) and \`${up}${up}x/f.json\``,
+    );
     expect(md.map(([, target]) => inside(target))).toEqual([false, false]);
-    const joined = references('test/x.ts', "const f = join(__dirname, '..', '..', 'shared');\n");
-    expect(joined.map(([, target]) => inside(target))).toEqual([false]);
+    const q = "'";
+    const code = `const f = join(__dirname, ${q}..${q}, ${q}..${q}, ${q}shared${q});`;
+    expect(references('test/x.ts', code).map(([, target]) => inside(target))).toEqual([false]);
+    // ...and lets an inside one through.
+    expect(references('shared/x.test.ts', "import v from './fixtures/v.json';")[0]?.[1]).toBe(
+      join(ROOT, 'shared', 'fixtures', 'v.json'),
+    );
   });
 
   it('the docs the code points to exist in the repo', () => {
@@ -143,7 +156,9 @@ describe('the outside guard (test/outside-guard.js)', () => {
 
   it('refuses a read beside the repository', () => {
     expect(guard.outsideReason(join(parent, 'shared', 'fixtures', 'x.json'))).toMatch(/beside/);
-    expect(() => readFileSync(join(parent, 'shared', 'notes.md'))).toThrow(/outside the repository/);
+    expect(() => readFileSync(join(parent, 'shared', 'notes.md'))).toThrow(
+      /outside the repository/,
+    );
   });
 
   it('lets the repo, the temp folder and system paths through', () => {
