@@ -102,7 +102,10 @@ function resolver(request, options) {
     const abs = path.resolve(resolved);
     const inside = ROOTS.some((r) => under(abs, r));
     if (!inside) {
-      throw fail('import', request, `it resolves to ${abs}, outside ${REPO_ROOT}`);
+      const err = fail('import', request, `it resolves to ${abs}, outside ${REPO_ROOT}`);
+      // Jest reports a resolver's error as "Cannot find module": say why, loudly, first.
+      process.stderr.write(`\n${err.message}\n`);
+      throw err;
     }
   }
   return resolved;
