@@ -29,7 +29,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 const CASES = Number(process.env.FUZZ_CASES ?? 1500);
 const WEBHOOK_CASES = CASES;
 const EXTRACT_CASES = CASES;
-// Deadlines that only end a hang: a busy machine makes the fuzz slower, never wrong.
+// Deadlines (here and on each test, 600 s) only end a hang: a busy machine makes the fuzz
+// slower, never wrong.
 const FUZZ_TIMEOUT_MS = 600_000;
 const CONCURRENCY = 8;
 const OWNER = 'fuzz-owner';
@@ -123,146 +124,138 @@ function secretsIn(text: string): string[] {
 }
 
 describe(`fuzz (FUZZ_SEED=${SEED})`, () => {
-  test(
-    'the webhook route: thousands of malformed callbacks, never a 5xx, never a write',
-    async () => {
-      const before = state();
-      const r: Rand = prng(SEED);
-      const cases: WebhookCase[] = [];
-      const nowS = Math.floor(Date.now() / 1000);
-      while (cases.length < WEBHOOK_CASES) {
-        const c = webhookCase(r, { secret: product.env.WEBHOOK_SECRET!, tasks: seeded }, nowS);
-        if (c) cases.push(c);
-      }
-      // Two bodies over the limits: the function's 1 MiB and the gateway's 6 MiB.
-      for (const size of [1024 * 1024 + 1, 6 * 1024 * 1024 + 1]) {
-        cases.push({
-          kind: 'oversized',
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: randomBytes(size),
-          expect: 413,
-        });
-      }
-      const wrong: string[] = [];
-      const statuses = new Map<number, number>();
-      await pool(cases, CONCURRENCY, async (c) => {
-        const res = await fetch(`${product.url}/webhook/coze`, {
-          method: c.method,
-          headers: c.headers,
-          ...(c.body ? { body: c.body } : {}),
-        });
-        const text = await res.text();
-        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-        const sig = c.headers['webhook-signature'];
-        const problems = [
-          res.status >= 500 ? '5xx' : '',
-          res.status !== c.expect ? `expected ${c.expect}` : '',
-          sig && sig.length > 8 && text.includes(sig) ? 'echoes the signature' : '',
-          /\bat .+:\d+:\d+/.test(text) ? 'a stack trace' : '',
-          ...secretsIn(text).map(() => 'a secret'),
-        ].filter(Boolean);
-        if (problems.length)
-          wrong.push(`${c.kind}: ${res.status} ${problems.join(', ')} ${text.slice(0, 80)}`);
+  test('the webhook route: thousands of malformed callbacks, never a 5xx, never a write', async () => {
+    const before = state();
+    const r: Rand = prng(SEED);
+    const cases: WebhookCase[] = [];
+    const nowS = Math.floor(Date.now() / 1000);
+    while (cases.length < WEBHOOK_CASES) {
+      const c = webhookCase(r, { secret: product.env.WEBHOOK_SECRET!, tasks: seeded }, nowS);
+      if (c) cases.push(c);
+    }
+    // Two bodies over the limits: the function's 1 MiB and the gateway's 6 MiB.
+    for (const size of [1024 * 1024 + 1, 6 * 1024 * 1024 + 1]) {
+      cases.push({
+        kind: 'oversized',
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: randomBytes(size),
+        expect: 413,
       });
-      if (process.env.FUZZ_DEBUG) console.log(JSON.stringify([...statuses]));
-      expect(wrong.slice(0, 20)).toEqual([]);
-      expect(state()).toBe(before);
-      // The mix really covered every refusal.
-      expect([...statuses.keys()].sort()).toEqual([400, 401, 404, 405, 413]);
-      // And the fingerprint does see a write: one genuine progress callback changes it.
-      const live = seeded[1]!;
-      const body = JSON.stringify({
-        type: 'workflow.execution.progress',
-        data: { task_id: live.id, execute_id: '', callback_token: live.token, progress: 50 },
-      });
-      const ts = Math.floor(Date.now() / 1000);
+    }
+    const wrong: string[] = [];
+    const statuses = new Map<number, number>();
+    await pool(cases, CONCURRENCY, async (c) => {
       const res = await fetch(`${product.url}/webhook/coze`, {
+        method: c.method,
+        headers: c.headers,
+        ...(c.body ? { body: c.body } : {}),
+      });
+      const text = await res.text();
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      const sig = c.headers['webhook-signature'];
+      const problems = [
+        res.status >= 500 ? '5xx' : '',
+        res.status !== c.expect ? `expected ${c.expect}` : '',
+        sig && sig.length > 8 && text.includes(sig) ? 'echoes the signature' : '',
+        /\bat .+:\d+:\d+/.test(text) ? 'a stack trace' : '',
+        ...secretsIn(text).map(() => 'a secret'),
+      ].filter(Boolean);
+      if (problems.length)
+        wrong.push(`${c.kind}: ${res.status} ${problems.join(', ')} ${text.slice(0, 80)}`);
+    });
+    if (process.env.FUZZ_DEBUG) console.log(JSON.stringify([...statuses]));
+    expect(wrong.slice(0, 20)).toEqual([]);
+    expect(state()).toBe(before);
+    // The mix really covered every refusal.
+    expect([...statuses.keys()].sort()).toEqual([400, 401, 404, 405, 413]);
+    // And the fingerprint does see a write: one genuine progress callback changes it.
+    const live = seeded[1]!;
+    const body = JSON.stringify({
+      type: 'workflow.execution.progress',
+      data: { task_id: live.id, execute_id: '', callback_token: live.token, progress: 50 },
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await fetch(`${product.url}/webhook/coze`, {
+      method: 'POST',
+      headers: {
+        'webhook-id': 'msg_probe',
+        'webhook-timestamp': String(ts),
+        'webhook-signature': signCallback(product.env.WEBHOOK_SECRET!, 'msg_probe', ts, body),
+      },
+      body,
+    });
+    expect(await res.text()).toContain('"processed"');
+    expect(state()).not.toBe(before);
+  }, 600_000);
+
+  test('extractText: thousands of malformed creates and other calls, never a 5xx, never a write', async () => {
+    const before = state();
+    const r: Rand = prng(SEED ^ 0x5eed);
+    const foreign = seeded.map((s) => s.id);
+    const cases: CreateCase[] = [];
+    while (cases.length < EXTRACT_CASES) {
+      const c = extractCase(r, CALLER, foreign);
+      if (c) cases.push(c);
+    }
+    const wrong: string[] = [];
+    const codes = new Map<string, number>();
+    await pool(cases, CONCURRENCY, async (c) => {
+      const res = await fetch(`${product.url}/functions/extractText`, {
         method: 'POST',
         headers: {
-          'webhook-id': 'msg_probe',
-          'webhook-timestamp': String(ts),
-          'webhook-signature': signCallback(product.env.WEBHOOK_SECRET!, 'msg_probe', ts, body),
+          'content-type': 'application/json',
+          ...(c.openid ? { 'x-wx-openid': c.openid } : {}),
         },
-        body,
+        body: JSON.stringify(c.event),
       });
-      expect(await res.text()).toContain('"processed"');
-      expect(state()).not.toBe(before);
-    },
-    FUZZ_TIMEOUT_MS,
-  );
-
-  test(
-    'extractText: thousands of malformed creates and other calls, never a 5xx, never a write',
-    async () => {
-      const before = state();
-      const r: Rand = prng(SEED ^ 0x5eed);
-      const foreign = seeded.map((s) => s.id);
-      const cases: CreateCase[] = [];
-      while (cases.length < EXTRACT_CASES) {
-        const c = extractCase(r, CALLER, foreign);
-        if (c) cases.push(c);
+      const text = await res.text();
+      let code = `http ${res.status}`;
+      try {
+        const a = JSON.parse(text) as { ok?: boolean; error?: { code?: string } };
+        code = a.ok === false ? String(a.error?.code) : `ok ${String(a.ok)}`;
+      } catch {
+        // kept as the status
       }
-      const wrong: string[] = [];
-      const codes = new Map<string, number>();
-      await pool(cases, CONCURRENCY, async (c) => {
-        const res = await fetch(`${product.url}/functions/extractText`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            ...(c.openid ? { 'x-wx-openid': c.openid } : {}),
-          },
-          body: JSON.stringify(c.event),
-        });
-        const text = await res.text();
-        let code = `http ${res.status}`;
-        try {
-          const a = JSON.parse(text) as { ok?: boolean; error?: { code?: string } };
-          code = a.ok === false ? String(a.error?.code) : `ok ${String(a.ok)}`;
-        } catch {
-          // kept as the status
-        }
-        codes.set(code, (codes.get(code) ?? 0) + 1);
-        const problems = [
-          res.status >= 500 ? '5xx' : '',
-          code !== c.expect ? `expected ${c.expect}` : '',
-          /\bat .+:\d+:\d+/.test(text) ? 'a stack trace' : '',
-          ...secretsIn(text).map(() => 'a secret'),
-        ].filter(Boolean);
-        if (problems.length) {
-          wrong.push(
-            `${c.kind} ${JSON.stringify(c.event).slice(0, 60)}: ${code} ${problems.join(', ')}`,
-          );
-        }
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+      const problems = [
+        res.status >= 500 ? '5xx' : '',
+        code !== c.expect ? `expected ${c.expect}` : '',
+        /\bat .+:\d+:\d+/.test(text) ? 'a stack trace' : '',
+        ...secretsIn(text).map(() => 'a secret'),
+      ].filter(Boolean);
+      if (problems.length) {
+        wrong.push(
+          `${c.kind} ${JSON.stringify(c.event).slice(0, 60)}: ${code} ${problems.join(', ')}`,
+        );
+      }
+    });
+    // A body that is not JSON at all is the gateway's 400, never the function's 5xx.
+    for (const raw of ['{', 'not json', '\u0000', '[1,']) {
+      const res = await fetch(`${product.url}/functions/extractText`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-wx-openid': CALLER },
+        body: raw,
       });
-      // A body that is not JSON at all is the gateway's 400, never the function's 5xx.
-      for (const raw of ['{', 'not json', '\u0000', '[1,']) {
-        const res = await fetch(`${product.url}/functions/extractText`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-wx-openid': CALLER },
-          body: raw,
-        });
-        if (res.status >= 500) wrong.push(`raw ${JSON.stringify(raw)}: ${res.status}`);
-      }
-      expect(wrong.slice(0, 20)).toEqual([]);
-      expect(state()).toBe(before);
-      if (process.env.FUZZ_DEBUG) console.log(JSON.stringify([...codes]));
-      expect(codes.get('INTERNAL')).toBeUndefined();
-      for (const code of ['INVALID_INPUT', 'NO_LINK', 'UNSUPPORTED_PLATFORM', 'NOT_FOUND']) {
-        expect(codes.get(code) ?? 0).toBeGreaterThan(0);
-      }
-      // And the fingerprint does see a write: one well-formed create changes it.
-      const ok = await callFunction(
-        product.url,
-        'extractText',
-        { action: 'create', shareText: 'https://b23.tv/fuzzprobe' },
-        CALLER,
-      );
-      expect(ok).toMatchObject({ ok: true });
-      expect(state()).not.toBe(before);
-    },
-    FUZZ_TIMEOUT_MS,
-  );
+      if (res.status >= 500) wrong.push(`raw ${JSON.stringify(raw)}: ${res.status}`);
+    }
+    expect(wrong.slice(0, 20)).toEqual([]);
+    expect(state()).toBe(before);
+    if (process.env.FUZZ_DEBUG) console.log(JSON.stringify([...codes]));
+    expect(codes.get('INTERNAL')).toBeUndefined();
+    for (const code of ['INVALID_INPUT', 'NO_LINK', 'UNSUPPORTED_PLATFORM', 'NOT_FOUND']) {
+      expect(codes.get(code) ?? 0).toBeGreaterThan(0);
+    }
+    // And the fingerprint does see a write: one well-formed create changes it.
+    const ok = await callFunction(
+      product.url,
+      'extractText',
+      { action: 'create', shareText: 'https://b23.tv/fuzzprobe' },
+      CALLER,
+    );
+    expect(ok).toMatchObject({ ok: true });
+    expect(state()).not.toBe(before);
+  }, 600_000);
 
   test('no secret in any log line of the whole fuzz', () => {
     const leaks = logs.filter((l) => secretsIn(l).length > 0);
