@@ -104,7 +104,8 @@ async function harness(over: Partial<CozeStandinOptions> = {}): Promise<Harness>
         baseUrl: h.base,
         token: TOKEN,
         workflowId: WORKFLOW,
-        timeoutMs: 500,
+        // The stand-in answers in milliseconds; the bound only ends a hang on a starved machine.
+        timeoutMs: 10_000,
         backoffMs: 5,
         ...o,
       }),

@@ -3,9 +3,9 @@
  * another checkout) passes on a developer's machine and fails on a fresh clone. This guard makes it
  * fail everywhere, loudly, at the read.
  *
- * Used twice by jest.config.js: as the resolver (every `import`/`require` a test makes must resolve
- * inside the repo or to a Node built-in) and in setupFiles (fs reads of a path beside the repo, i.e.
- * under its parent folder but outside it, throw). Temporary folders, system paths and the user's
+ * Used twice by jest.config.js: as the resolver (an `import`/`require` that resolves beside the
+ * repo is refused) and in setupFiles (fs reads of such a path throw). "Beside" = under the repo's
+ * parent folder but outside the repo. Temporary folders, system paths and the user's
  * hidden tool folders (`~/.cache`, ...) are not "beside the repo" and stay allowed: the local stack
  * keeps its data in the temp folder and tools keep caches there.
  */
@@ -95,14 +95,16 @@ function guardFs() {
   for (const n of PROMISE_READERS) wrap(fs.promises, n, `fs.promises.${n}`);
 }
 
-/** Jest resolver: the default resolution, refused when it lands outside the repo. */
+/**
+ * Jest resolver: the default resolution, refused when it lands beside the repo (the same rule as
+ * for reads: a test may load what it built into the temp folder).
+ */
 function resolver(request, options) {
   const resolved = options.defaultResolver(request, options);
   if (path.isAbsolute(resolved)) {
-    const abs = path.resolve(resolved);
-    const inside = ROOTS.some((r) => under(abs, r));
-    if (!inside) {
-      const err = fail('import', request, `it resolves to ${abs}, outside ${REPO_ROOT}`);
+    const reason = outsideReason(resolved);
+    if (reason) {
+      const err = fail('import', request, reason);
       // Jest reports a resolver's error as "Cannot find module": say why, loudly, first.
       process.stderr.write(`\n${err.message}\n`);
       throw err;
