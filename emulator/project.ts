@@ -45,7 +45,7 @@ export interface ProjectSpec {
 /** The emulator-only file declaring a project's subscription-message templates. */
 export const TEMPLATES_FILE = 'local-templates.json';
 
-/** The CLI's code default (PLATFORM-NOTES: timeout 10 even though the docs say 3). */
+/** The CLI's code default (docs/platform-notes.md: timeout 10 even though the docs say 3). */
 export const DEFAULT_TIMEOUT_S = 10;
 
 const PLACEHOLDER = /\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}/g;

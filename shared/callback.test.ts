@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import vectors from '../../shared/fixtures/standard-webhooks-vectors.json';
+import vectors from './fixtures/standard-webhooks-vectors.json';
 import {
   CALLBACK_TYPES,
   CONTENT_CUT_MARK,
@@ -397,7 +397,7 @@ describe('signCallback', () => {
 });
 
 describe('parseCallbackBody', () => {
-  // The body from ARCHITECTURE.md, with each real type in turn.
+  // The body of the callback contract (docs/architecture.md), with each real type in turn.
   const example = (type: string) => ({
     type,
     data: {
@@ -418,7 +418,7 @@ describe('parseCallbackBody', () => {
     ]);
   });
 
-  it.each(CALLBACK_TYPES.map((t) => [t]))('accepts the ARCHITECTURE example as %s', (type) => {
+  it.each(CALLBACK_TYPES.map((t) => [t]))('accepts the contract example as %s', (type) => {
     const result = parseCallbackBody(JSON.stringify(example(type)));
     expect(result.ok).toBe(true);
     if (!result.ok) return;

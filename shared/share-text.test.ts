@@ -1,4 +1,4 @@
-import fixtures from '../../shared/fixtures/share-texts.json';
+import fixtures from './fixtures/share-texts.json';
 import {
   MAX_CAPTION_LENGTH,
   MAX_SHARE_TEXT_LENGTH,
@@ -18,8 +18,8 @@ function expectOk(result: ParsedShareText): { platform: string; url: string } {
   return result;
 }
 
-describe('fixtures (../shared/fixtures/share-texts.json)', () => {
-  // Imported (not read with fs, which shared/ may not import) from the design folder beside the repo.
+describe('fixtures (shared/fixtures/share-texts.json)', () => {
+  // Imported (not read with fs, which shared/ may not import); provenance in shared/fixtures/README.md.
   const cases = fixtures.cases as FixtureCase[];
 
   it('holds both link and error cases', () => {

@@ -60,7 +60,7 @@ const RETRYABLE_KINDS: ReadonlySet<CozeErrorKind> = new Set([
   'server',
 ]);
 
-/** Coze's business codes worth telling apart. */
+/** Coze's business codes worth telling apart (docs/platform-notes.md, "Coze Open API"). */
 const CODE_KINDS: Readonly<Record<number, CozeErrorKind>> = {
   [COZE_CODES.tokenInvalid]: 'token_invalid',
   [COZE_CODES.permission]: 'permission',

@@ -46,7 +46,7 @@ export function initCloud(overrides?: CloudInitOverrides): CloudHandles {
   // DYNAMIC_CURRENT_ENV is a Symbol in 4.x while init's typing wants a string.
   const env = overrides?.env ?? (cloud.DYNAMIC_CURRENT_ENV as unknown as string);
   cloud.init({ ...overrides, env } as Parameters<typeof cloud.init>[0]);
-  // throwOnNotFound is real (see PLATFORM-NOTES) but missing from the typings.
+  // throwOnNotFound is real (docs/platform-notes.md) but missing from the typings.
   const db = cloud.database({ throwOnNotFound: false } as Parameters<typeof cloud.database>[0]);
   handles = {
     db,

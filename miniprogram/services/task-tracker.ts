@@ -1,5 +1,5 @@
 /**
- * Follows one task until it ends, the way the platform notes ask for:
+ * Follows one task until it ends, the way docs/platform-notes.md ("Client database watch") asks:
  * - a database watch for live changes, plus one `get` at every (re)start, so nothing is missed;
  * - on a watch error: re-watch with backoff, and poll `get` quickly until a snapshot arrives;
  * - while the watch is healthy, a slow `get` as a safety net (a watch can stall silently);

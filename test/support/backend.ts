@@ -11,7 +11,7 @@ import { loadConfig } from '../../shared/config';
 import type { TaskResult } from '../../shared/status';
 import type { RunOutcome, StartRunInput } from '../../shared/coze-workflow';
 import { CozeError } from '../../cloudfunctions/_adapters/coze';
-import { initCloud } from '../../cloudfunctions/_lib/cloud';
+import { initCloud, type CloudInitOverrides } from '../../cloudfunctions/_lib/cloud';
 import type { FunctionDeps } from '../../cloudfunctions/_lib/deps';
 import { createLogger } from '../../cloudfunctions/_lib/log';
 import {
@@ -24,6 +24,7 @@ import { startLocalStack, type LocalStack } from '../../emulator';
 import { LOCAL_DEFAULTS, REPO_ROOT, freePort, localTemplates } from '../../scripts/local-stack';
 
 export const SECRET = LOCAL_DEFAULTS.WEBHOOK_SECRET;
+const SDK_TIMEOUT_MS = 120_000;
 export const T0 = new Date('2026-11-28T02:00:00Z');
 
 export class Clock {
@@ -122,7 +123,10 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
     secretId: 'local',
     secretKey: 'local',
     env: 'local',
-  });
+    // The SDK's own request deadline (15 s by default), far above need: on a starved machine a
+    // call is slow, and the test must still see its answer rather than a client timeout.
+    timeout: SDK_TIMEOUT_MS,
+  } as CloudInitOverrides);
   const clock = new Clock();
   const coze = new ScriptedCoze();
   const logs: string[] = [];
