@@ -5,13 +5,13 @@
 import { hashCallbackToken } from '../../shared/callback';
 import type { Config } from '../../shared/config';
 import { FAILURE_MESSAGES, describeError, failureFromProvider } from '../../shared/errors';
-import { planTransition, type EventSource, type TaskEvent } from '../../shared/status';
+import { planTransition, type From, type TaskEvent } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
 import type { TaskResult } from '../../shared/status';
 import { CozeError, type RunState, type StartRunInput } from '../_adapters/coze';
 import { newCallbackToken } from './ids';
 import type { Logger } from './log';
-import { deliverNotice, type NoticeDeps } from './notices';
+import { sendClaimedNotice, type NoticeDeps } from './notices';
 import type { TaskStore } from './store';
 
 export interface CozeApi {
@@ -41,15 +41,33 @@ export async function applyEvent(
   return won ? { ...task, ...plan.set } : null;
 }
 
-/** A final event: written as a compare-and-set, then the task's one notice. */
+/**
+ * A final event: one compare-and-set that also claims the task's notice for this writer and
+ * answers the task as written (the message needs it), then the send. Two round trips plus the send.
+ */
 export async function finishWith(
   deps: PipelineDeps,
-  task: TaskDoc,
+  taskId: string,
   event: TaskEvent,
 ): Promise<TaskDoc | null> {
-  const done = await applyEvent(deps, task, event);
-  if (done) await deliverNotice(deps, done);
+  const plan = planTransition(event, deps.now());
+  const done = await deps.store.applyTransitionReturning(taskId, plan);
+  deps.log.info('transition', { task: taskId, step: event.type, applied: done !== null });
+  if (done) await sendClaimedNotice(deps, done);
   return done;
+}
+
+/** A progress event by task id: the compare-and-set alone, one round trip. */
+export async function progressTask(
+  deps: PipelineDeps,
+  taskId: string,
+  progress: number,
+  from: From,
+): Promise<boolean> {
+  const plan = planTransition({ type: 'progress', progress, ...from }, deps.now());
+  const won = await deps.store.applyTransition(taskId, plan);
+  deps.log.info('transition', { task: taskId, step: 'progress', applied: won });
+  return won;
 }
 
 export type Outcome =
@@ -64,18 +82,24 @@ export function outcomeFromRun(run: RunState): Outcome | null {
 /** Finishes a task as the outcome says; true when this call made the final transition. */
 export async function finishTask(
   deps: PipelineDeps,
-  task: TaskDoc,
+  taskId: string,
   outcome: Outcome,
-  source: EventSource,
+  from: From,
 ): Promise<boolean> {
   if (outcome.kind === 'completed') {
     return (
-      (await finishWith(deps, task, { type: 'completed', result: outcome.result, source })) !== null
+      (await finishWith(deps, taskId, { type: 'completed', result: outcome.result, ...from })) !==
+      null
     );
   }
   const f = failureFromProvider(outcome.errorCode);
-  const event: TaskEvent = { type: 'failed', errorCode: f.code, errorMessage: f.message, source };
-  return (await finishWith(deps, task, event)) !== null;
+  const event: TaskEvent = {
+    type: 'failed',
+    errorCode: f.code,
+    errorMessage: f.message,
+    ...from,
+  };
+  return (await finishWith(deps, taskId, event)) !== null;
 }
 
 export type DispatchResult = 'dispatched' | 'deferred' | 'failed';
@@ -111,7 +135,7 @@ export async function dispatchRun(
       detail: describeError(err),
     });
     if (retryable) return { result: 'deferred', task };
-    const failed = await finishWith(deps, task, {
+    const failed = await finishWith(deps, task._id, {
       type: 'failed',
       errorCode: 'UPSTREAM_UNAVAILABLE',
       errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,
