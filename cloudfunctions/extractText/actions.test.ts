@@ -111,15 +111,26 @@ describe('create', () => {
     expect(t).toMatchObject({ status: TaskStatus.Failed, error_code: 'UPSTREAM_UNAVAILABLE' });
   });
 
-  it('limits active tasks per user, race-safe, and gives the quota back', async () => {
-    const answers = await Promise.all([1, 2, 3, 4].map(() => create(ALICE)));
-    const created = answers.filter((a) => a.ok);
-    const limited = answers.filter((a) => !a.ok);
-    expect(created.length).toBeLessThanOrEqual(2);
-    expect(limited.every((a) => code(a) === 'RATE_LIMITED')).toBe(true);
-    expect(await b.deps.store.countActive(ALICE)).toBeLessThanOrEqual(2);
-    // Another user is not affected.
-    expect(task(await create(BOB)).status).toBe(TaskStatus.Processing);
+  it('admits exactly up to the active limit under concurrency, per user', async () => {
+    const users = Array.from({ length: 8 }, (_, i) => `o_racer${i}`);
+    const answers = await Promise.all(
+      users.flatMap((u) => [1, 2, 3, 4, 5].map(async () => ({ u, a: await create(u) }))),
+    );
+    for (const u of users) {
+      const mine = answers.filter((x) => x.u === u).map((x) => x.a);
+      expect(mine.filter((a) => a.ok)).toHaveLength(2);
+      expect(mine.filter((a) => !a.ok).map(code)).toEqual([
+        'RATE_LIMITED',
+        'RATE_LIMITED',
+        'RATE_LIMITED',
+      ]);
+      expect(await b.deps.store.countActive(u)).toBe(2);
+    }
+    // The refused ones took no quota: a slot freed by a cancel admits the next at once.
+    const first = answers.find((x) => x.u === users[0] && x.a.ok)!.a;
+    await call(users[0]!, { action: 'cancel', taskId: task(first)._id });
+    expect(task(await create(users[0]!)).status).toBe(TaskStatus.Processing);
+    expect((await b.deps.ledger.read(users[0]!))!.counts).toEqual({ '2026-11-28': 3 });
   });
 
   it('enforces the daily quota per Shanghai day', async () => {

@@ -36,7 +36,7 @@ async function create(): Promise<string> {
     shareText: TEXT,
     subscribed: { success: true, failed: true },
   })) as TaskAnswer;
-  if (!answer.task) throw new Error(JSON.stringify(answer) + b.logs.join("\n"));
+  if (!answer.task) throw new Error(JSON.stringify(answer) + b.logs.join('\n'));
   return answer.task._id;
 }
 const get = async (id: string) => (await b.deps.store.get(id))!;
@@ -155,6 +155,47 @@ describe('taskSweeper', () => {
     b.clock.advance(301_000);
     await run();
     expect((await get(id)).status).toBe(TaskStatus.Completed);
+  });
+
+  it('a run whose start answered too late ends completed: its callback taught the task its run', async () => {
+    // Coze started the run but answered after COZE_START_TIMEOUT_MS: the task knows no run.
+    b.coze.failNextStarts(new CozeError('timeout', 'slow start', { retryable: true }));
+    const id = await create();
+    b.coze.setRun('exec-late', { status: 'success', output: RESULT });
+    const progress = await handleCallback(
+      b.deps,
+      signedEvent(
+        callbackBody('progress', id, b.coze.lastToken(), { executeId: 'exec-late', progress: 40 }),
+        { at: b.clock.now() },
+      ),
+    );
+    expect(progress.statusCode).toBe(200);
+    // The final callback is lost; the sweeper reads the run the callback named.
+    b.clock.advance(61_000);
+    expect((await run()).reconciled).toBe(1);
+    expect(await get(id)).toMatchObject({ status: TaskStatus.Completed, result: RESULT });
+  });
+
+  it('a task running with no known run is started again with a fresh token, and completes', async () => {
+    b.coze.failNextStarts(new CozeError('timeout', 'slow start', { retryable: true }));
+    const id = await create();
+    const oldToken = b.coze.lastToken();
+    // A progress callback that names no run moves it to processing; then silence.
+    await handleCallback(
+      b.deps,
+      signedEvent(callbackBody('progress', id, oldToken, { progress: 40 }), { at: b.clock.now() }),
+    );
+    expect(await get(id)).toMatchObject({ status: TaskStatus.Processing, coze_execute_id: null });
+    b.clock.advance(61_000);
+    expect((await run()).restarted).toBe(1);
+    const doc = await get(id);
+    expect(doc).toMatchObject({ status: TaskStatus.Processing, retry_count: 1 });
+    expect(b.coze.starts).toHaveLength(2);
+    expect(b.coze.lastToken()).not.toBe(oldToken);
+    b.coze.setRun(doc.coze_execute_id!, { status: 'success', output: RESULT });
+    b.clock.advance(301_000);
+    await run();
+    expect(await get(id)).toMatchObject({ status: TaskStatus.Completed, result: RESULT });
   });
 
   it('recovers a notice whose sender died after claiming it', async () => {
