@@ -1,9 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   CONFIG_KEYS,
   ConfigError,
-  FUNCTION_TIMEOUT_S,
   NOTICE_SEND_TIMEOUT_MS,
   NOTICE_SENDER_MAX_S,
   SECRET_KEYS,
@@ -101,13 +98,5 @@ describe('config', () => {
     expect(loadConfig({ ...valid, NOTICE_CLAIM_STALE_S: '11' }).NOTICE_CLAIM_STALE_S).toBe(11);
     // The sweeper outlives the floor, but each of its sends is bounded well below it.
     expect(NOTICE_SEND_TIMEOUT_MS).toBeLessThan(NOTICE_SENDER_MAX_S * 1000);
-  });
-
-  it('knows the function timeouts as deployed', () => {
-    const rc = JSON.parse(readFileSync(join(__dirname, '..', 'cloudbaserc.json'), 'utf8')) as {
-      functions: { name: string; timeout: number }[];
-    };
-    const deployed = Object.fromEntries(rc.functions.map((f) => [f.name, f.timeout]));
-    expect(deployed).toEqual(FUNCTION_TIMEOUT_S);
   });
 });
