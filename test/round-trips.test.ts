@@ -126,5 +126,15 @@ describe('database round trips per step', () => {
     expect(JSON.parse(firstCopy.value.body)).toMatchObject({ outcome: 'processed' });
     expect(JSON.parse(again.value.body)).toMatchObject({ outcome: 'duplicate' });
     expect([firstCopy.ops.length, again.ops.length]).toEqual([1, 2]);
+    const final = signedEvent(
+      callbackBody('completed', t.id, t.token, { executeId: t.run, output: RESULT }),
+      { id: 'msg_final', at: b.clock.now() },
+    );
+    expect(JSON.parse((await handleCallback(b.deps, final)).body)).toMatchObject({
+      outcome: 'processed',
+    });
+    expect(JSON.parse((await handleCallback(b.deps, final)).body)).toMatchObject({
+      outcome: 'duplicate',
+    });
   });
 });

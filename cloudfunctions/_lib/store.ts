@@ -159,6 +159,17 @@ export class TaskStore {
     );
   }
 
+  /**
+   * Remembers a delivery that changed nothing (stale), so its redelivery is answered
+   * `duplicate` like the redelivery of one that did: bookkeeping only, never a status.
+   */
+  rememberDelivery(id: string, deliveryId: string): Promise<boolean> {
+    return this.updateWhere(
+      { _id: id, callback_ids: this._.nin([deliveryId]) },
+      { callback_ids: this._.push({ each: [deliveryId], slice: -REMEMBERED_DELIVERIES }) },
+    );
+  }
+
   /** The status of each of these tasks that exists (reclaiming ledger slots). */
   async statusesOf(ids: readonly string[]): Promise<Map<string, TaskStatus>> {
     const out = new Map<string, TaskStatus>();

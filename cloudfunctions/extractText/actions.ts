@@ -145,6 +145,8 @@ async function admit(
     const seen = await ledger.read(openid);
     if (!seen) {
       if (await ledger.create(openid, entry, day, now)) return 'admitted';
+      // Another create made it first: the one-write path again.
+      if (await ledger.admit(openid, entry, day, limits, now)) return 'admitted';
       continue;
     }
     let decision = decideAdmission(seen, taskId, day, now, limits);
@@ -160,7 +162,13 @@ async function admit(
       case 'rate_limited':
         throw new AppError('RATE_LIMITED');
       case 'admit':
-        if (await ledger.admitOver(seen, decision.keep, entry, day, now)) return 'admitted';
+        // Nothing to reclaim (the ledger filled and emptied meanwhile): the one-write path, which
+        // concurrent creates cannot make fail for one another. Else replace the slots by revision.
+        if (decision.keep.length === seen.active.length) {
+          if (await ledger.admit(openid, entry, day, limits, now)) return 'admitted';
+        } else if (await ledger.admitOver(seen, decision.keep, entry, day, now)) {
+          return 'admitted';
+        }
         break;
       case 'look_up':
         break;

@@ -78,8 +78,12 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
   }
   // Every write is a compare-and-set, so a redelivery changed nothing: the task's remembered
   // delivery ids only tell a redelivery (duplicate) from an event the task has moved past (stale).
-  const outcome: Outcome = task.callback_ids.includes(webhookId) ? 'duplicate' : 'stale';
-  return answer(deps, taskId, outcome, body.type);
+  if (task.callback_ids.includes(webhookId)) return answer(deps, taskId, 'duplicate', body.type);
+  await deps.store.rememberDelivery(taskId, webhookId).catch((err: unknown) => {
+    // Only the `duplicate` answer of a later redelivery depends on it; nothing was changed.
+    log.warn('callback_remember_failed', { task: taskId, detail: describeError(err) });
+  });
+  return answer(deps, taskId, 'stale', body.type);
 }
 
 function answer(deps: WebhookDeps, taskId: string, outcome: Outcome, type: string): HttpAnswer {
