@@ -35,8 +35,7 @@ describe('database/collections.json', () => {
 
   it('carries the security rules of the design', () => {
     expect(byName('tasks').rule).toEqual({ read: 'doc._openid == auth.openid', write: false });
-    expect(byName('webhook_events').rule).toEqual({ read: false, write: false });
-    expect(byName('quota').rule).toEqual({ read: false, write: false });
+    expect(byName('ledgers').rule).toEqual({ read: false, write: false });
   });
 
   // The queries in cloudfunctions/_lib/store.ts, each served by an index whose keys start with
@@ -50,8 +49,7 @@ describe('database/collections.json', () => {
     ['tasks', 'notification_state:1,notification_claimed_at:1'],
     ['tasks', 'coze_execute_id:1'],
     ['tasks', 'created_at:1'],
-    ['webhook_events', 'received_at:1'],
-    ['quota', 'day:1'],
+    ['ledgers', 'updated_at:1'],
   ])('%s has an index on %s', (collection, keys) => {
     expect(byName(collection).indexes.map((i) => keySignature(i.keys))).toContain(keys);
   });

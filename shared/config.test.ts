@@ -1,6 +1,8 @@
 import {
   CONFIG_KEYS,
   ConfigError,
+  NOTICE_SEND_TIMEOUT_MS,
+  NOTICE_SENDER_MAX_S,
   SECRET_KEYS,
   configSchema,
   loadConfig,
@@ -84,5 +86,17 @@ describe('config', () => {
       expect(shape.safeParse(undefined).success && key !== 'WEBHOOK_SECRET_PREVIOUS').toBe(false);
     }
     expect(CONFIG_KEYS).toEqual(expect.arrayContaining([...SECRET_KEYS]));
+  });
+
+  it('refuses a notice claim stale threshold a live sender could outlast', () => {
+    const e = errorOf({ ...valid, NOTICE_CLAIM_STALE_S: '5' });
+    expect(e.keys).toEqual(['NOTICE_CLAIM_STALE_S']);
+    expect(e.message).toContain(`more than ${NOTICE_SENDER_MAX_S}`);
+    expect(() =>
+      loadConfig({ ...valid, NOTICE_CLAIM_STALE_S: String(NOTICE_SENDER_MAX_S) }),
+    ).toThrow(ConfigError);
+    expect(loadConfig({ ...valid, NOTICE_CLAIM_STALE_S: '11' }).NOTICE_CLAIM_STALE_S).toBe(11);
+    // The sweeper outlives the floor, but each of its sends is bounded well below it.
+    expect(NOTICE_SEND_TIMEOUT_MS).toBeLessThan(NOTICE_SENDER_MAX_S * 1000);
   });
 });

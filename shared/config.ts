@@ -37,50 +37,81 @@ const optionalText = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
-export const configSchema = z.object({
-  /** Where Coze runs: https://api.coze.cn (CN), https://api.coze.com (global) or the local stand-in. */
-  COZE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.coze.cn'),
-  COZE_API_TOKEN: secret(),
-  COZE_WORKFLOW_ID: z
-    .string()
-    .trim()
-    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the workflow id from the Coze URL'),
-  /** Bound on the start call inside `create`, so the user is answered within a second. */
-  COZE_START_TIMEOUT_MS: int(100, 10_000, 700),
-  /** Bound on start and history calls made by the sweeper. */
-  COZE_TIMEOUT_MS: int(500, 30_000, 5000),
-  /** Run-history reads per second across the sweeper (Coze's run and history calls share QPS). */
-  COZE_HISTORY_QPS: int(1, 500, 5),
+/**
+ * The functions' timeouts as deployed (`timeout` in cloudbaserc.json, which the local stack
+ * enforces too; a test keeps the two equal). The config cannot see them at run time, so the rules
+ * that depend on them use this documented floor.
+ */
+export const FUNCTION_TIMEOUT_S = { extractText: 10, webhookHandler: 10, taskSweeper: 60 } as const;
 
-  /** Public URL of the webhook route, handed to the workflow as `callback_url`. */
-  WEBHOOK_URL: z.url({ protocol: /^https?$/ }),
-  WEBHOOK_SECRET: webhookSecret,
-  /** The previous secret during a rotation; both verify. */
-  WEBHOOK_SECRET_PREVIOUS: z
-    .string()
-    .trim()
-    .transform((v) => (v === '' ? undefined : v))
-    .pipe(webhookSecret.optional())
-    .optional(),
+/**
+ * A notice claim is taken over once older than NOTICE_CLAIM_STALE_S, so it must outlive every
+ * sender that can hold one. The webhook and extractText (a start refused for good fails the task)
+ * hold a claim at most for their timeout. The sweeper lives longer, but each send is bounded by
+ * NOTICE_SEND_TIMEOUT_MS (below this floor) and its claim ends right after: so the floor is the
+ * longest timeout of the short-lived senders.
+ */
+export const NOTICE_SEND_TIMEOUT_MS = 5000;
+export const NOTICE_SENDER_MAX_S = Math.max(
+  FUNCTION_TIMEOUT_S.webhookHandler,
+  FUNCTION_TIMEOUT_S.extractText,
+);
 
-  SUBSCRIBE_TEMPLATE_SUCCESS_ID: optionalText,
-  SUBSCRIBE_TEMPLATE_FAILURE_ID: optionalText,
-  SUBSCRIBE_SUCCESS_KEYS: keySpec('title:thing1,status:phrase2,time:time3,note:thing4'),
-  SUBSCRIBE_FAILURE_KEYS: keySpec('title:thing1,status:phrase2,reason:thing3,time:time4'),
-  MINIPROGRAM_STATE: z.enum(['developer', 'trial', 'formal']).default('formal'),
+export const configSchema = z
+  .object({
+    /** Where Coze runs: https://api.coze.cn (CN), https://api.coze.com (global) or the local stand-in. */
+    COZE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.coze.cn'),
+    COZE_API_TOKEN: secret(),
+    COZE_WORKFLOW_ID: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the workflow id from the Coze URL'),
+    /** Bound on the start call inside `create`, so the user is answered within a second. */
+    COZE_START_TIMEOUT_MS: int(100, 10_000, 700),
+    /** Bound on start and history calls made by the sweeper. */
+    COZE_TIMEOUT_MS: int(500, 30_000, 5000),
+    /** Run-history reads per second across the sweeper (Coze's run and history calls share QPS). */
+    COZE_HISTORY_QPS: int(1, 500, 5),
 
-  MAX_ACTIVE_TASKS_PER_USER: int(1, 100, 3),
-  DAILY_QUOTA_PER_USER: int(1, 100_000, 50),
+    /** Public URL of the webhook route, handed to the workflow as `callback_url`. */
+    WEBHOOK_URL: z.url({ protocol: /^https?$/ }),
+    WEBHOOK_SECRET: webhookSecret,
+    /** The previous secret during a rotation; both verify. */
+    WEBHOOK_SECRET_PREVIOUS: z
+      .string()
+      .trim()
+      .transform((v) => (v === '' ? undefined : v))
+      .pipe(webhookSecret.optional())
+      .optional(),
 
-  RECONCILE_AFTER_S: int(5, 86_400, 60),
-  TASK_TIMEOUT_S: int(30, 86_400, 300),
-  DISPATCH_BACKOFF_S: int(1, 3600, 20),
-  NOTICE_CLAIM_STALE_S: int(5, 3600, 60),
-  SWEEP_BATCH_LIMIT: int(1, 1000, 50),
-  SWEEP_BUDGET_MS: int(1000, 900_000, 40_000),
-  WEBHOOK_EVENT_RETENTION_DAYS: int(1, 30, 3),
-  TASK_RETENTION_DAYS: int(1, 3650, 90),
-});
+    SUBSCRIBE_TEMPLATE_SUCCESS_ID: optionalText,
+    SUBSCRIBE_TEMPLATE_FAILURE_ID: optionalText,
+    SUBSCRIBE_SUCCESS_KEYS: keySpec('title:thing1,status:phrase2,time:time3,note:thing4'),
+    SUBSCRIBE_FAILURE_KEYS: keySpec('title:thing1,status:phrase2,reason:thing3,time:time4'),
+    MINIPROGRAM_STATE: z.enum(['developer', 'trial', 'formal']).default('formal'),
+
+    MAX_ACTIVE_TASKS_PER_USER: int(1, 100, 3),
+    DAILY_QUOTA_PER_USER: int(1, 100_000, 50),
+
+    RECONCILE_AFTER_S: int(5, 86_400, 60),
+    TASK_TIMEOUT_S: int(30, 86_400, 300),
+    DISPATCH_BACKOFF_S: int(1, 3600, 20),
+    /** Must exceed NOTICE_SENDER_MAX_S: a live sender's claim is never taken over. */
+    NOTICE_CLAIM_STALE_S: int(5, 3600, 60),
+    SWEEP_BATCH_LIMIT: int(1, 1000, 50),
+    SWEEP_BUDGET_MS: int(1000, 900_000, 40_000),
+    WEBHOOK_EVENT_RETENTION_DAYS: int(1, 30, 3),
+    TASK_RETENTION_DAYS: int(1, 3650, 90),
+  })
+  .superRefine((c, ctx) => {
+    if (c.NOTICE_CLAIM_STALE_S <= NOTICE_SENDER_MAX_S) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['NOTICE_CLAIM_STALE_S'],
+        message: `must be more than ${NOTICE_SENDER_MAX_S} (the longest a notice sender runs), or a live send is taken over`,
+      });
+    }
+  });
 
 export type Config = z.infer<typeof configSchema>;
 

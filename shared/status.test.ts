@@ -1,38 +1,55 @@
+import { NoticeState } from './notice-state';
 import {
   ACTIVE_STATUSES,
   MAX_DISPATCH_RETRIES,
+  RETRYABLE_STATUSES,
   TASK_STATUSES,
   TERMINAL_STATUSES,
   TRANSITIONS,
   TaskStatus,
   applyPlan,
+  canRetry,
   clampProgress,
   isTerminal,
+  planApplies,
   planTransition,
   type TaskEvent,
+  type TaskEventType,
   type TransitionState,
 } from './status';
 
 const now = new Date('2026-11-28T10:00:00Z');
 const result = { title: '标题', content: '文案', cover: 'https://c', video_url: 'https://v' };
-const state = (status: TaskStatus, progress = 0, retry_count = 0): TransitionState => ({
+const proof = { tokenHash: 'h1', executeId: 'e1', deliveryId: 'msg_1' };
+const state = (status: TaskStatus, over: Partial<TransitionState> = {}): TransitionState => ({
   status,
-  progress,
-  retry_count,
+  progress: 0,
+  retry_count: 0,
+  coze_execute_id: null,
+  callback_token_hash: 'h1',
+  notification_state: NoticeState.None,
+  ...over,
 });
 
-const events: TaskEvent[] = [
-  { type: 'dispatched', executeId: 'e1' },
-  { type: 'dispatch_retried', retryCount: 0, nextAttemptAt: null, callbackTokenHash: 'h' },
-  { type: 'progress', progress: 40, source: 'callback' },
-  { type: 'completed', result, source: 'callback' },
-  { type: 'failed', errorCode: 'NO_SPEECH', errorMessage: 'x', source: 'history' },
-  { type: 'timed_out', errorCode: 'TIMEOUT', errorMessage: 'x' },
-  { type: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'x' },
-];
+/** One event of every type, each with guards a fresh task meets. */
+const EVENTS: Record<TaskEventType, TaskEvent> = {
+  dispatched: { type: 'dispatched', executeId: 'e1' },
+  dispatch_retried: {
+    type: 'dispatch_retried',
+    retryCount: 0,
+    nextAttemptAt: null,
+    callbackTokenHash: 'h2',
+  },
+  progress: { type: 'progress', progress: 40, source: 'callback', callback: proof },
+  completed: { type: 'completed', result, source: 'callback', callback: proof },
+  failed: { type: 'failed', errorCode: 'NO_SPEECH', errorMessage: 'x', source: 'history' },
+  timed_out: { type: 'timed_out', errorCode: 'TIMEOUT', errorMessage: 'x' },
+  cancelled: { type: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'x' },
+};
+const EVENT_TYPES = Object.keys(TRANSITIONS) as TaskEventType[];
 
 describe('status machine', () => {
-  it('has exactly the six statuses, four of them terminal', () => {
+  it('has exactly the six statuses, four of them terminal, and an event row for every event', () => {
     expect([...TASK_STATUSES].sort()).toEqual(
       ['cancelled', 'completed', 'failed', 'pending', 'processing', 'timeout'].sort(),
     );
@@ -40,96 +57,127 @@ describe('status machine', () => {
     expect(ACTIVE_STATUSES).toEqual(['pending', 'processing']);
     expect(isTerminal(TaskStatus.Completed)).toBe(true);
     expect(isTerminal(TaskStatus.Processing)).toBe(false);
+    expect(Object.keys(EVENTS).sort()).toEqual([...EVENT_TYPES].sort());
   });
 
-  it.each(TERMINAL_STATUSES)('a %s task is final: no event moves it', (status) => {
-    for (const event of events) {
-      expect(applyPlan(state(status, 50), planTransition(event, now))).toBeNull();
-    }
+  // Every status × every event: the plan applies exactly when the table allows it, and lands
+  // on the table's target (or stays), with the notice row the table names.
+  describe.each(TASK_STATUSES)('from %s', (status) => {
+    it.each(EVENT_TYPES)('%s', (type) => {
+      const row = TRANSITIONS[type];
+      const plan = planTransition(EVENTS[type], now);
+      expect(plan.allowedFrom).toEqual(row.from);
+      expect(plan.set.status).toBe(row.to ?? undefined);
+      const next = applyPlan(state(status), plan);
+      if (!(row.from as readonly TaskStatus[]).includes(status)) {
+        expect(next).toBeNull();
+        return;
+      }
+      expect(next).not.toBeNull();
+      expect(next!.status).toBe(row.to ?? status);
+      const notice =
+        row.notice === 'claimed'
+          ? NoticeState.Claimed
+          : row.notice === 'skipped'
+            ? NoticeState.Skipped
+            : NoticeState.None;
+      expect(next!.notification_state).toBe(notice);
+      expect(plan.set.updated_at).toBe(now);
+    });
   });
 
-  it('no event leaves from a terminal status in the table', () => {
+  it('no event leaves a terminal status', () => {
     for (const row of Object.values(TRANSITIONS)) {
       expect(row.from.some((s) => TERMINAL_STATUSES.includes(s))).toBe(false);
     }
   });
 
-  it('dispatch moves pending to processing and stores the execute id', () => {
-    const next = applyPlan(state(TaskStatus.Pending), planTransition(events[0]!, now));
-    expect(next).toMatchObject({ status: 'processing', coze_execute_id: 'e1', started_at: now });
+  it('a finish claims the notice for its writer, only from none', () => {
+    const plan = planTransition(EVENTS.completed, now);
+    expect(plan.set).toMatchObject({ notification_state: 'claimed', notification_claimed_at: now });
+    const claimed = state(TaskStatus.Processing, { notification_state: NoticeState.Claimed });
+    expect(planApplies(plan, claimed)).toBe(false);
   });
 
-  it('dispatch after an early callback keeps processing and still records the execute id', () => {
-    const next = applyPlan(state(TaskStatus.Processing, 40), planTransition(events[0]!, now));
-    expect(next).toMatchObject({ status: 'processing', coze_execute_id: 'e1', progress: 40 });
+  it('dispatch stores the execute id, also after an early callback, never over another run', () => {
+    const plan = planTransition(EVENTS.dispatched, now);
+    expect(applyPlan(state(TaskStatus.Pending), plan)).toMatchObject({
+      status: 'processing',
+      coze_execute_id: 'e1',
+      started_at: now,
+    });
+    expect(
+      applyPlan(state(TaskStatus.Processing, { progress: 40, coze_execute_id: 'e1' }), plan),
+    ).toMatchObject({ status: 'processing', progress: 40 });
+    expect(applyPlan(state(TaskStatus.Processing, { coze_execute_id: 'e9' }), plan)).toBeNull();
   });
 
   it('progress only moves forward', () => {
-    const p40 = planTransition({ type: 'progress', progress: 40, source: 'callback' }, now);
-    const p20 = planTransition({ type: 'progress', progress: 20, source: 'callback' }, now);
-    const after40 = applyPlan(state(TaskStatus.Processing, 10), p40);
+    const at = (p: number) =>
+      planTransition({ type: 'progress', progress: p, source: 'callback', callback: proof }, now);
+    const after40 = applyPlan(state(TaskStatus.Processing, { progress: 10 }), at(40));
     expect(after40?.progress).toBe(40);
-    expect(applyPlan(after40!, p20)).toBeNull();
-    expect(applyPlan(after40!, p40)).toBeNull();
-    expect(p40.guard).toEqual({ progressBelow: 40 });
+    expect(applyPlan(after40!, at(20))).toBeNull();
+    expect(applyPlan(after40!, at(40))).toBeNull();
+    expect(at(40).guard.progressBelow).toBe(40);
   });
 
-  it('a progress callback on a pending task starts it, and marks the callback as received', () => {
-    const next = applyPlan(
-      state(TaskStatus.Pending),
-      planTransition({ type: 'progress', progress: 10, source: 'callback' }, now),
+  it('a callback is checked on its token hash and run, and teaches the task its run', () => {
+    const plan = planTransition(EVENTS.progress, now);
+    expect(plan.rememberDelivery).toBe('msg_1');
+    expect(applyPlan(state(TaskStatus.Pending), plan)).toMatchObject({
+      status: 'processing',
+      progress: 40,
+      webhook_received: true,
+      coze_execute_id: 'e1',
+    });
+    expect(applyPlan(state(TaskStatus.Pending, { callback_token_hash: 'other' }), plan)).toBeNull();
+    expect(applyPlan(state(TaskStatus.Pending, { coze_execute_id: 'e2' }), plan)).toBeNull();
+    const noRun = planTransition(
+      { ...EVENTS.progress, callback: { ...proof, executeId: null } } as TaskEvent,
+      now,
     );
-    expect(next).toMatchObject({ status: 'processing', progress: 10, webhook_received: true });
+    expect(noRun.set.coze_execute_id).toBeUndefined();
+    expect(applyPlan(state(TaskStatus.Pending, { coze_execute_id: 'e2' }), noRun)).not.toBeNull();
   });
 
   it('progress is clamped below 100: only completion reaches 100', () => {
-    const plan = planTransition({ type: 'progress', progress: 250, source: 'callback' }, now);
+    const plan = planTransition({ ...EVENTS.progress, progress: 250 } as TaskEvent, now);
     expect(plan.set.progress).toBe(99);
     expect(clampProgress(Number.NaN)).toBe(0);
     expect(clampProgress(-3)).toBe(0);
     expect(clampProgress(42.6)).toBe(43);
   });
 
-  it('completion sets 100, the result and completed_at from pending or processing', () => {
-    for (const from of [TaskStatus.Pending, TaskStatus.Processing]) {
-      const next = applyPlan(state(from, 60), planTransition(events[3]!, now));
-      expect(next).toMatchObject({ status: 'completed', progress: 100, result, completed_at: now });
-    }
-  });
-
-  it('a completion read from the run history does not claim a callback arrived', () => {
+  it('completion sets 100, the result and completed_at; from history it claims no callback', () => {
+    expect(
+      applyPlan(state(TaskStatus.Pending), planTransition(EVENTS.completed, now)),
+    ).toMatchObject({ status: 'completed', progress: 100, result, completed_at: now });
     const plan = planTransition({ type: 'completed', result, source: 'history' }, now);
     expect(plan.set.webhook_received).toBeUndefined();
+    expect(plan.guard.tokenHash).toBeUndefined();
   });
 
-  it('failure, timeout and cancel land on their statuses with the reason', () => {
-    expect(applyPlan(state(TaskStatus.Processing), planTransition(events[4]!, now))).toMatchObject({
-      status: 'failed',
-      error_code: 'NO_SPEECH',
-    });
-    expect(applyPlan(state(TaskStatus.Pending), planTransition(events[5]!, now))).toMatchObject({
-      status: 'timeout',
-    });
-    expect(applyPlan(state(TaskStatus.Processing), planTransition(events[6]!, now))).toMatchObject({
-      status: 'cancelled',
-    });
-  });
-
-  it('a dispatch retry is claimed once per retry count and only while pending', () => {
-    const plan = planTransition(
-      { type: 'dispatch_retried', retryCount: 1, nextAttemptAt: now, callbackTokenHash: 'h2' },
-      now,
-    );
-    expect(applyPlan(state(TaskStatus.Pending, 0, 1), plan)).toMatchObject({
+  it('a dispatch retry is claimed once per retry count, only for a task with no known run', () => {
+    const plan = planTransition({ ...EVENTS.dispatch_retried, retryCount: 1 } as TaskEvent, now);
+    expect(applyPlan(state(TaskStatus.Pending, { retry_count: 1 }), plan)).toMatchObject({
+      status: 'pending',
       retry_count: 2,
       callback_token_hash: 'h2',
     });
-    expect(applyPlan(state(TaskStatus.Pending, 0, 2), plan)).toBeNull();
-    expect(applyPlan(state(TaskStatus.Processing, 0, 1), plan)).toBeNull();
+    expect(applyPlan(state(TaskStatus.Processing, { retry_count: 1 }), plan)).toMatchObject({
+      status: 'processing',
+      retry_count: 2,
+    });
+    expect(applyPlan(state(TaskStatus.Pending, { retry_count: 2 }), plan)).toBeNull();
+    const running = state(TaskStatus.Processing, { retry_count: 1, coze_execute_id: 'e1' });
+    expect(applyPlan(running, plan)).toBeNull();
     expect(MAX_DISPATCH_RETRIES).toBe(2);
   });
 
-  it('every plan changes updated_at so a matching write is a modification', () => {
-    for (const event of events) expect(planTransition(event, now).set.updated_at).toBe(now);
+  it('one retry rule: after a failure, a timeout or a cancel only', () => {
+    expect([...RETRYABLE_STATUSES].sort()).toEqual(['cancelled', 'failed', 'timeout']);
+    for (const s of TASK_STATUSES) expect(canRetry(s)).toBe(RETRYABLE_STATUSES.includes(s));
+    expect(canRetry(TaskStatus.Completed)).toBe(false);
   });
 });

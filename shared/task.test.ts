@@ -101,7 +101,7 @@ describe('history summaries', () => {
       {
         type: 'completed',
         result: { title: '红烧肉', content, cover: '', video_url: '' },
-        source: 'callback',
+        source: 'history',
       },
       now,
     );

@@ -2,6 +2,7 @@
  * The task document (collection `tasks`) and the client-safe view of it.
  */
 import * as z from 'zod';
+import { NOTICE_STATES, NoticeState } from './notice-state';
 import { TASK_STATUSES, TaskStatus, type TaskResult } from './status';
 import { PLATFORMS, captionOf, type Platform } from './share-text';
 import { shanghaiDay } from './time';
@@ -30,9 +31,8 @@ export const taskResultSchema = z.object({
 export const subscribedSchema = z.object({ success: z.boolean(), failure: z.boolean() });
 export type Subscribed = z.infer<typeof subscribedSchema>;
 
-/** Where the one notice of a task stands. `claimed` = a sender holds it (with claimed_at). */
-export const NOTICE_STATES = ['none', 'claimed', 'sent', 'failed', 'skipped'] as const;
-export type NoticeState = (typeof NOTICE_STATES)[number];
+/** Where the one notice of a task stands: the table is `notice-state.ts`. */
+export { NOTICE_STATES, NoticeState };
 
 export const taskDocSchema = z.object({
   _id: z.string().min(1),
@@ -60,10 +60,12 @@ export const taskDocSchema = z.object({
   history_checked_at: dateLike.nullable(),
   subscribed: subscribedSchema,
   notification_sent: z.boolean(),
-  notification_state: z.enum(NOTICE_STATES),
+  notification_state: z.enum(NOTICE_STATES as [NoticeState, ...NoticeState[]]),
   notification_claimed_at: dateLike.nullable(),
   notification_error: z.string().nullable(),
   notification_attempts: z.number().int().min(0),
+  /** The last few callback delivery ids applied (`webhook-id`): a redelivery answers `duplicate`. */
+  callback_ids: z.array(z.string()).default([]),
   /** Asia/Shanghai calendar day of creation, for the daily quota. */
   day: z.string(),
   created_at: dateLike,
@@ -113,10 +115,11 @@ export function newTask(input: NewTaskInput): TaskDoc {
     history_checked_at: null,
     subscribed: input.subscribed,
     notification_sent: false,
-    notification_state: 'none',
+    notification_state: NoticeState.None,
     notification_claimed_at: null,
     notification_error: null,
     notification_attempts: 0,
+    callback_ids: [],
     day: shanghaiDay(now),
     created_at: now,
     updated_at: now,

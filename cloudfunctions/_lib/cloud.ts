@@ -59,3 +59,36 @@ export function initCloud(overrides?: CloudInitOverrides): CloudHandles {
   };
   return handles;
 }
+
+/** The node-sdk database under wx-server-sdk's wrapper: the part of it we reach for. */
+interface NodeSdkDatabase {
+  collection(name: string): {
+    where(condition: object): {
+      updateAndReturn(
+        data: object,
+      ): Promise<{ updated?: number; doc?: unknown; code?: string; message?: string }>;
+    };
+  };
+}
+
+/**
+ * A conditional update that answers the document as written (`database.modifyAndReturnDoc`):
+ * one round trip where a compare-and-set and a read would be two. wx-server-sdk does not expose
+ * it, but the node-sdk database it wraps (`_db`) does; the condition must match at most one
+ * document (we always pin `_id`). Null when nothing matched.
+ */
+export async function updateAndReturn(
+  db: Database,
+  collection: string,
+  where: object,
+  data: object,
+): Promise<unknown> {
+  const inner = (db as unknown as { _db?: NodeSdkDatabase })._db;
+  if (!inner) throw new Error('this wx-server-sdk has no node-sdk database under it');
+  const res = await inner.collection(collection).where(where).updateAndReturn(data);
+  if (res.code) {
+    const err = new Error(`modifyAndReturnDoc failed: ${res.code} ${res.message ?? ''}`);
+    throw Object.assign(err, { errMsg: err.message });
+  }
+  return (res.updated ?? 0) > 0 ? (res.doc ?? null) : null;
+}

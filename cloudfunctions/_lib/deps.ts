@@ -6,14 +6,13 @@ import { ConfigError, loadConfig, type Config } from '../../shared/config';
 import { createCozeClient } from '../_adapters/coze';
 import { initCloud, type CloudInitOverrides } from './cloud';
 import { createLogger, type Logger } from './log';
-import { QuotaStore, TaskStore, WebhookEventStore } from './store';
+import { LedgerStore, TaskStore } from './store';
 
 export interface FunctionDeps {
   config: Config;
   log: Logger;
   store: TaskStore;
-  events: WebhookEventStore;
-  quota: QuotaStore;
+  ledger: LedgerStore;
   coze: ReturnType<typeof createCozeClient>;
   send(message: object): Promise<unknown>;
   openid(): string | undefined;
@@ -46,8 +45,7 @@ export function buildDeps(opts: DepsOptions): FunctionDeps {
     config,
     log: createLogger(opts.fn, opts.log),
     store: new TaskStore(cloud.db, cloud._),
-    events: new WebhookEventStore(cloud.db, cloud._),
-    quota: new QuotaStore(cloud.db, cloud._),
+    ledger: new LedgerStore(cloud.db, cloud._),
     coze,
     send: cloud.sendSubscribeMessage,
     openid: cloud.openid,

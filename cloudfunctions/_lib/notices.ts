@@ -1,13 +1,15 @@
 /**
- * The task's one subscription notice. A sender first claims it with a compare-and-set, so
- * duplicate callbacks, the sweeper and a racing webhook never send twice; a sender that dies
- * after claiming leaves a stale claim the sweeper takes over.
+ * The task's one subscription notice, by the table in `shared/notice-state.ts`. The transition
+ * that finishes a task claims its notice in the same compare-and-set, so the finisher sends it
+ * with no further claim, and duplicate callbacks, the sweeper and a racing webhook never send
+ * twice; a sender that dies after claiming leaves a stale claim the sweeper takes over.
  */
 import { buildNotice, parseTemplateKeys, type NoticeTemplate } from '../../shared/notice';
 import { PLATFORM_LABELS } from '../../shared/share-text';
 import { TaskStatus } from '../../shared/status';
-import type { NoticeState, TaskDoc } from '../../shared/task';
-import type { Config } from '../../shared/config';
+import type { TaskDoc } from '../../shared/task';
+import { NOTICE_SEND_TIMEOUT_MS, type Config } from '../../shared/config';
+import { NoticeState, planNotice, type NoticeEvent } from '../../shared/notice-state';
 import { describeError } from '../../shared/errors';
 import type { Logger } from './log';
 import type { TaskStore } from './store';
@@ -52,58 +54,109 @@ function sendErrorCode(err: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-export async function deliverNotice(deps: NoticeDeps, task: TaskDoc): Promise<NoticeDelivery> {
-  const { store, config, log } = deps;
-  const now = deps.now();
+type Wanted = { kind: 'success' | 'failure'; template: NoticeTemplate } | null;
+
+/** What this finished task's notice would be, or null: cancelled, no template, not accepted. */
+function wantedNotice(config: Config, task: TaskDoc): Wanted {
   const kind =
     task.status === TaskStatus.Completed
       ? 'success'
       : task.status === TaskStatus.Failed || task.status === TaskStatus.Timeout
         ? 'failure'
         : null;
-  const template = kind ? templatesFromConfig(config)[kind] : null;
+  if (!kind) return null;
+  const template = templatesFromConfig(config)[kind];
   const accepted = kind === 'success' ? task.subscribed.success : task.subscribed.failure;
-  // Cancelled (the user asked), no template configured, or not accepted: nothing to send.
-  if (!kind || !template || !accepted) {
-    await store.skipNotice(task._id, now);
+  return template && accepted ? { kind, template } : null;
+}
+
+function sendWithin<T>(send: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`send timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([send, timeout]).finally(() => clearTimeout(timer));
+}
+
+async function write(deps: NoticeDeps, task: TaskDoc, event: NoticeEvent): Promise<boolean> {
+  const plan = planNotice(event, deps.now());
+  return plan ? deps.store.applyNotice(task._id, plan) : false;
+}
+
+/**
+ * Sends the notice of a task this caller holds the claim of (`notification_claimed_at` is the
+ * claim): the finishing transition's winner, or the sweeper after its own claim.
+ */
+export async function sendClaimedNotice(deps: NoticeDeps, task: TaskDoc): Promise<NoticeDelivery> {
+  const { config, log } = deps;
+  const claimedAt = task.notification_claimed_at;
+  if (task.notification_state !== NoticeState.Claimed || !claimedAt) return 'not_claimed';
+  const wanted = wantedNotice(config, task);
+  if (!wanted) {
+    await write(deps, task, {
+      type: 'skipped',
+      seen: { state: NoticeState.Claimed, claimedAt },
+    });
     return 'skipped';
   }
-  const staleBefore = new Date(now.getTime() - config.NOTICE_CLAIM_STALE_S * 1000);
-  if (!(await store.claimNotice(task._id, now, staleBefore))) return 'not_claimed';
-
-  const message = buildNotice(template, {
-    kind,
+  const message = buildNotice(wanted.template, {
+    kind: wanted.kind,
     taskId: task._id,
     openid: task._openid,
     title: task.result?.title || `${PLATFORM_LABELS[task.platform]}视频`,
     reason: task.error_message ?? undefined,
-    finishedAt: task.completed_at ?? now,
+    finishedAt: task.completed_at ?? claimedAt,
     miniprogramState: config.MINIPROGRAM_STATE,
   });
+  const attempts = task.notification_attempts + 1;
   try {
-    await deps.send(message);
-    await store.finishNotice(task._id, now, {
-      notification_state: 'sent' satisfies NoticeState,
-      notification_sent: true,
-      notification_error: null,
-      notification_attempts: task.notification_attempts + 1,
-      updated_at: deps.now(),
-    });
-    // WeChat answered errcode 0 (the SDK throws on any other).
-    log.info('notice_sent', { task: task._id, kind, code: 0, templateId: template.id });
-    return 'sent';
+    // Bounded, so a live sender's claim always ends well before NOTICE_CLAIM_STALE_S.
+    await sendWithin(deps.send(message), NOTICE_SEND_TIMEOUT_MS);
   } catch (err) {
     const code = sendErrorCode(err);
-    const attempts = task.notification_attempts + 1;
     const final =
       (code !== undefined && FINAL_SEND_ERRORS.has(code)) || attempts >= MAX_NOTICE_ATTEMPTS;
-    await store.finishNotice(task._id, now, {
-      notification_state: (final ? 'failed' : 'none') satisfies NoticeState,
-      notification_error: code !== undefined ? `errCode ${code}` : describeError(err).slice(0, 200),
-      notification_attempts: attempts,
-      updated_at: deps.now(),
+    const error = code !== undefined ? `errCode ${code}` : describeError(err).slice(0, 200);
+    await write(deps, task, {
+      type: final ? 'gave_up' : 'retry_later',
+      claimedAt,
+      attempts,
+      error,
     });
-    log.warn('notice_failed', { task: task._id, kind, code: code ?? null, final, attempts });
+    log.warn('notice_failed', {
+      task: task._id,
+      kind: wanted.kind,
+      code: code ?? null,
+      templateId: wanted.template.id,
+      final,
+      attempts,
+    });
     return final ? 'failed' : 'retry_later';
   }
+  await write(deps, task, { type: 'sent', claimedAt, attempts });
+  // WeChat answered errcode 0 (the SDK throws on any other).
+  log.info('notice_sent', {
+    task: task._id,
+    kind: wanted.kind,
+    code: 0,
+    templateId: wanted.template.id,
+  });
+  return 'sent';
+}
+
+/**
+ * The sweeper's way: a finished task whose notice is unclaimed (a send to try again) or claimed
+ * by a sender that died. Claims it by compare-and-set on what was read, then sends.
+ */
+export async function deliverNotice(deps: NoticeDeps, task: TaskDoc): Promise<NoticeDelivery> {
+  const now = deps.now();
+  const seen = { state: task.notification_state, claimedAt: task.notification_claimed_at };
+  if (seen.state === NoticeState.None && !wantedNotice(deps.config, task)) {
+    // Nothing to send: settled straight from `none`, no claim needed.
+    return (await write(deps, task, { type: 'skipped', seen })) ? 'skipped' : 'not_claimed';
+  }
+  const staleBefore = new Date(now.getTime() - deps.config.NOTICE_CLAIM_STALE_S * 1000);
+  const plan = planNotice({ type: 'claimed', seen, staleBefore }, now);
+  if (!plan || !(await deps.store.applyNotice(task._id, plan))) return 'not_claimed';
+  return sendClaimedNotice(deps, { ...task, ...plan.set });
 }

@@ -6,12 +6,17 @@ import { hashCallbackToken } from '../../shared/callback';
 import type { Config } from '../../shared/config';
 import type { FinishedRun, RunOutcome, StartRunInput } from '../../shared/coze-workflow';
 import { FAILURE_MESSAGES, describeError, failureFromProvider } from '../../shared/errors';
-import { planTransition, type EventSource, type TaskEvent } from '../../shared/status';
+import {
+  planTransition,
+  type TaskEvent,
+  type TransitionPlan,
+  type From,
+} from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
 import { CozeError } from '../_adapters/coze';
 import { newCallbackToken } from './ids';
 import type { Logger } from './log';
-import { deliverNotice, type NoticeDeps } from './notices';
+import { sendClaimedNotice, type NoticeDeps } from './notices';
 import type { TaskStore } from './store';
 
 export interface CozeApi {
@@ -26,6 +31,24 @@ export interface PipelineDeps extends NoticeDeps {
   now(): Date;
 }
 
+/** One line per attempted transition: what the console's timeline and an operator read. */
+function logTransition(
+  deps: PipelineDeps,
+  taskId: string,
+  event: TaskEvent,
+  plan: TransitionPlan,
+  applied: boolean,
+): void {
+  deps.log.info('transition', {
+    task: taskId,
+    step: event.type,
+    applied,
+    to: plan.set.status ?? null,
+    source: 'source' in event ? event.source : null,
+    executeId: event.type === 'dispatched' ? event.executeId : undefined,
+  });
+}
+
 /**
  * Writes one event as a compare-and-set. Answers the task as written when this writer won (the
  * read copy with the plan's fields: no second read), null when the event was stale.
@@ -37,43 +60,61 @@ export async function applyEvent(
 ): Promise<TaskDoc | null> {
   const plan = planTransition(event, deps.now());
   const won = await deps.store.applyTransition(task._id, plan);
-  deps.log.info('transition', {
-    task: task._id,
-    step: event.type,
-    applied: won,
-    to: plan.set.status ?? null,
-    source: 'source' in event ? event.source : null,
-    executeId: event.type === 'dispatched' ? event.executeId : undefined,
-  });
+  logTransition(deps, task._id, event, plan, won);
   return won ? { ...task, ...plan.set } : null;
 }
 
-/** A final event: written as a compare-and-set, then the task's one notice. */
+/**
+ * A final event: one compare-and-set that also claims the task's notice for this writer and
+ * answers the task as written (the message needs it), then the send. Two round trips plus the send.
+ */
 export async function finishWith(
   deps: PipelineDeps,
-  task: TaskDoc,
+  taskId: string,
   event: TaskEvent,
 ): Promise<TaskDoc | null> {
-  const done = await applyEvent(deps, task, event);
-  if (done) await deliverNotice(deps, done);
+  const plan = planTransition(event, deps.now());
+  const done = await deps.store.applyTransitionReturning(taskId, plan);
+  logTransition(deps, taskId, event, plan, done !== null);
+  if (done) await sendClaimedNotice(deps, done);
   return done;
+}
+
+/** A progress event by task id: the compare-and-set alone, one round trip. */
+export async function progressTask(
+  deps: PipelineDeps,
+  taskId: string,
+  progress: number,
+  from: From,
+): Promise<boolean> {
+  const event: TaskEvent = { type: 'progress', progress, ...from };
+  const plan = planTransition(event, deps.now());
+  const won = await deps.store.applyTransition(taskId, plan);
+  logTransition(deps, taskId, event, plan, won);
+  return won;
 }
 
 /** Finishes a task as the run ended; true when this call made the final transition. */
 export async function finishTask(
   deps: PipelineDeps,
-  task: TaskDoc,
+  taskId: string,
   outcome: FinishedRun,
-  source: EventSource,
+  from: From,
 ): Promise<boolean> {
   if (outcome.kind === 'completed') {
     return (
-      (await finishWith(deps, task, { type: 'completed', result: outcome.result, source })) !== null
+      (await finishWith(deps, taskId, { type: 'completed', result: outcome.result, ...from })) !==
+      null
     );
   }
   const f = failureFromProvider(outcome.errorCode);
-  const event: TaskEvent = { type: 'failed', errorCode: f.code, errorMessage: f.message, source };
-  return (await finishWith(deps, task, event)) !== null;
+  const event: TaskEvent = {
+    type: 'failed',
+    errorCode: f.code,
+    errorMessage: f.message,
+    ...from,
+  };
+  return (await finishWith(deps, taskId, event)) !== null;
 }
 
 export type DispatchResult = 'dispatched' | 'deferred' | 'failed';
@@ -109,7 +150,7 @@ export async function dispatchRun(
       detail: describeError(err),
     });
     if (retryable) return { result: 'deferred', task };
-    const failed = await finishWith(deps, task, {
+    const failed = await finishWith(deps, task._id, {
       type: 'failed',
       errorCode: 'UPSTREAM_UNAVAILABLE',
       errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,

@@ -1,10 +1,21 @@
 /**
- * The database adapter: tasks, callback events and the quota ledger over wx-server-sdk. Every
- * status change goes through `applyTransition`, a compare-and-set whose condition comes from the
- * domain's plan; `stats.updated` tells whether this writer won.
+ * The database adapter: tasks and the per-user ledger over wx-server-sdk. A status or notice
+ * state is written only from a plan the domain made (`applyTransition`, `applyNotice`), as a
+ * compare-and-set whose condition comes from that plan; `true` (or the document) tells whether
+ * this writer won. Other writes are typed so they cannot carry a status or notice state.
  */
 import {
+  LEDGERS_COLLECTION,
+  LEDGER_IDLE_DAYS,
+  ledgerDocSchema,
+  staleDayKeys,
+  type LedgerDoc,
+  type LedgerEntry,
+} from '../../shared/ledger';
+import { NoticeState, type NoticePlan } from '../../shared/notice-state';
+import {
   ACTIVE_STATUSES,
+  REMEMBERED_DELIVERIES,
   TERMINAL_STATUSES,
   TaskStatus,
   type TransitionPlan,
@@ -14,15 +25,12 @@ import {
   TASKS_COLLECTION,
   taskDocSchema,
   taskSummaryDocSchema,
-  type NoticeState,
   type TaskDoc,
   type TaskSummaryDoc,
 } from '../../shared/task';
-import type { Command, Database } from './cloud';
+import { updateAndReturn, type Command, type Database } from './cloud';
 
-export const WEBHOOK_EVENTS_COLLECTION = 'webhook_events';
-export const QUOTA_COLLECTION = 'quota';
-export const COLLECTIONS = [TASKS_COLLECTION, WEBHOOK_EVENTS_COLLECTION, QUOTA_COLLECTION] as const;
+export const COLLECTIONS = [TASKS_COLLECTION, LEDGERS_COLLECTION] as const;
 
 type Query = Record<string, unknown>;
 type Fields = Record<string, unknown>;
@@ -32,6 +40,12 @@ interface UpdateResult {
 }
 interface GetResult {
   data?: unknown;
+}
+
+/** Bookkeeping a sweeper may write without a transition: never a status or notice field. */
+export interface Bookkeeping {
+  history_checked_at: Date;
+  updated_at: Date;
 }
 
 /** A taken `_id` on add. The cloud reports it as a duplicate-key failure. */
@@ -52,6 +66,16 @@ function parseTask(raw: unknown): TaskDoc | null {
   return parsed.data;
 }
 
+/** Object values replace the whole field (the SDK would otherwise merge them path by path). */
+function replaceFields(_: Command, fields: Fields): Fields {
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === undefined) continue;
+    out[k] = v !== null && typeof v === 'object' && !(v instanceof Date) ? _.set(v) : v;
+  }
+  return out;
+}
+
 export class TaskStore {
   constructor(
     private readonly db: Database,
@@ -60,16 +84,6 @@ export class TaskStore {
 
   private get tasks() {
     return this.db.collection(TASKS_COLLECTION);
-  }
-
-  /** Object values replace the whole field (the SDK would otherwise merge them path by path). */
-  private data(fields: Fields): Fields {
-    const out: Fields = {};
-    for (const [k, v] of Object.entries(fields)) {
-      if (v === undefined) continue;
-      out[k] = v !== null && typeof v === 'object' && !(v instanceof Date) ? this._.set(v) : v;
-    }
-    return out;
   }
 
   async insert(doc: TaskDoc): Promise<'inserted' | 'exists'> {
@@ -96,52 +110,84 @@ export class TaskStore {
     await this.tasks.doc(id).remove();
   }
 
-  private async updateWhere(where: Query, fields: Fields): Promise<boolean> {
-    const res = (await this.tasks.where(where).update({ data: this.data(fields) })) as UpdateResult;
+  private async updateWhere(where: Query, data: Fields): Promise<boolean> {
+    const res = (await this.tasks.where(where).update({ data })) as UpdateResult;
     return (res.stats?.updated ?? 0) > 0;
   }
 
+  private transitionWrite(id: string, plan: TransitionPlan): { where: Query; data: Fields } {
+    const _ = this._;
+    const g = plan.guard;
+    const where: Query = { _id: id, status: _.in([...plan.allowedFrom]) };
+    if (g.progressBelow !== undefined) where.progress = _.lt(g.progressBelow);
+    if (g.retryCount !== undefined) where.retry_count = g.retryCount;
+    if (g.executeIdIn !== undefined) where.coze_execute_id = _.in([...g.executeIdIn]);
+    if (g.tokenHash !== undefined) where.callback_token_hash = g.tokenHash;
+    if (g.noticeIs !== undefined) where.notification_state = g.noticeIs;
+    const data = replaceFields(_, { ...plan.set });
+    if (plan.rememberDelivery) {
+      data.callback_ids = _.push({ each: [plan.rememberDelivery], slice: -REMEMBERED_DELIVERIES });
+    }
+    return { where, data };
+  }
+
   /** The compare-and-set every status change is written as. True when this writer won. */
-  applyTransition(id: string, plan: TransitionPlan, extra: Fields = {}): Promise<boolean> {
-    const where: Query = { _id: id, status: this._.in([...plan.allowedFrom]) };
-    if (plan.guard.progressBelow !== undefined)
-      where.progress = this._.lt(plan.guard.progressBelow);
-    if (plan.guard.retryCount !== undefined) where.retry_count = plan.guard.retryCount;
-    return this.updateWhere(where, { ...plan.set, ...extra });
+  applyTransition(id: string, plan: TransitionPlan): Promise<boolean> {
+    const { where, data } = this.transitionWrite(id, plan);
+    return this.updateWhere(where, data);
+  }
+
+  /** The same compare-and-set, answering the task as written (one round trip), null when lost. */
+  async applyTransitionReturning(id: string, plan: TransitionPlan): Promise<TaskDoc | null> {
+    const { where, data } = this.transitionWrite(id, plan);
+    return parseTask(await updateAndReturn(this.db, TASKS_COLLECTION, where, data));
+  }
+
+  /**
+   * A notice change as planned: matches the exact state the plan expects (a claim by its time),
+   * and only on a finished task (an active task's notice belongs to its finishing transition).
+   */
+  applyNotice(id: string, plan: NoticePlan): Promise<boolean> {
+    const where: Query = {
+      _id: id,
+      status: this._.in([...TERMINAL_STATUSES]),
+      notification_state: plan.expect.state,
+    };
+    if (plan.expect.state !== NoticeState.None)
+      where.notification_claimed_at = plan.expect.claimedAt;
+    return this.updateWhere(where, replaceFields(this._, { ...plan.set }));
   }
 
   /** Bookkeeping that never changes the status, still only while the task is in `statuses`. */
-  touch(id: string, statuses: readonly TaskStatus[], fields: Fields): Promise<boolean> {
-    return this.updateWhere({ _id: id, status: this._.in([...statuses]) }, fields);
-  }
-
-  /** Claims the task's one notice: from `none`, or from a `claimed` whose sender died. */
-  async claimNotice(id: string, now: Date, staleBefore: Date): Promise<boolean> {
-    const set = {
-      notification_state: 'claimed' satisfies NoticeState,
-      notification_claimed_at: now,
-      updated_at: now,
-    };
-    if (await this.updateWhere({ _id: id, notification_state: 'none' }, set)) return true;
+  touch(id: string, statuses: readonly TaskStatus[], fields: Bookkeeping): Promise<boolean> {
     return this.updateWhere(
-      { _id: id, notification_state: 'claimed', notification_claimed_at: this._.lt(staleBefore) },
-      set,
+      { _id: id, status: this._.in([...statuses]) },
+      replaceFields(this._, { ...fields }),
     );
   }
 
-  /** Ends a claim: sent, failed for good, or back to `none` for the sweeper to try again. */
-  finishNotice(id: string, claimedAt: Date, fields: Fields): Promise<boolean> {
+  /**
+   * Remembers a delivery that changed nothing (stale), so its redelivery is answered
+   * `duplicate` like the redelivery of one that did: bookkeeping only, never a status.
+   */
+  rememberDelivery(id: string, deliveryId: string): Promise<boolean> {
     return this.updateWhere(
-      { _id: id, notification_state: 'claimed', notification_claimed_at: claimedAt },
-      fields,
+      { _id: id, callback_ids: this._.nin([deliveryId]) },
+      { callback_ids: this._.push({ each: [deliveryId], slice: -REMEMBERED_DELIVERIES }) },
     );
   }
 
-  skipNotice(id: string, now: Date): Promise<boolean> {
-    return this.updateWhere(
-      { _id: id, notification_state: 'none' },
-      { notification_state: 'skipped' satisfies NoticeState, updated_at: now },
-    );
+  /** The status of each of these tasks that exists (reclaiming ledger slots). */
+  async statusesOf(ids: readonly string[]): Promise<Map<string, TaskStatus>> {
+    const out = new Map<string, TaskStatus>();
+    if (!ids.length) return out;
+    const res = (await this.tasks
+      .where({ _id: this._.in([...ids]) })
+      .field({ _id: true, status: true })
+      .limit(ids.length)
+      .get()) as { data?: { _id: string; status: TaskStatus }[] };
+    for (const d of res.data ?? []) out.set(d._id, d.status);
+    return out;
   }
 
   async countActive(openid: string): Promise<number> {
@@ -244,20 +290,20 @@ export class TaskStore {
   }
 
   /**
-   * Finished tasks whose notice is unclaimed, or claimed by a sender that died. Cancelled ones
-   * too: a cancel whose instance died before marking its notice skipped is settled here.
+   * Finished tasks whose notice waits for a sender: back to `none` after a failed send (or a
+   * document from before finishes claimed it), or claimed by a sender that died.
    */
   async pendingNotices(staleBefore: Date, limit: number) {
     const finished = [...TERMINAL_STATUSES];
     const unclaimed = await this.query(
-      { status: this._.in(finished), notification_state: 'none' },
+      { status: this._.in(finished), notification_state: NoticeState.None },
       [['updated_at', 'asc']],
       limit,
     );
     const stale = await this.query(
       {
         status: this._.in(finished),
-        notification_state: 'claimed',
+        notification_state: NoticeState.Claimed,
         notification_claimed_at: this._.lt(staleBefore),
       },
       [['notification_claimed_at', 'asc']],
@@ -275,20 +321,63 @@ export class TaskStore {
   }
 }
 
-export class WebhookEventStore {
+/**
+ * The per-user ledger (`shared/ledger.ts`): the day's count and the active slots in one document,
+ * so admitting a task is one compare-and-set on the usual path, first task of the day included.
+ */
+export class LedgerStore {
   constructor(
     private readonly db: Database,
     private readonly _: Command,
   ) {}
 
-  private get events() {
-    return this.db.collection(WEBHOOK_EVENTS_COLLECTION);
+  private get ledgers() {
+    return this.db.collection(LEDGERS_COLLECTION);
   }
 
-  /** Records a delivery by its `webhook-id`; false when it was seen before. */
-  async record(id: string, fields: Fields): Promise<boolean> {
+  /**
+   * The usual path: one conditional update that takes a slot and counts the task, if the day's
+   * count is below the quota, a slot is free (the array has no element at index maxActive-1) and
+   * the task holds none yet. False when any of that fails or there is no ledger yet.
+   */
+  async admit(
+    openid: string,
+    entry: LedgerEntry,
+    day: string,
+    limits: { dailyQuota: number; maxActive: number },
+    now: Date,
+  ): Promise<boolean> {
+    const _ = this._;
+    const dayKey = `counts.${day}`;
+    const where = _.and([
+      { _id: openid },
+      { [`active.${limits.maxActive - 1}`]: _.exists(false) },
+      { 'active.task': _.nin([entry.task]) },
+      _.or([{ [dayKey]: _.lt(limits.dailyQuota) }, { [dayKey]: _.exists(false) }]),
+    ]);
+    const data: Fields = {
+      [dayKey]: _.inc(1),
+      active: _.push({ each: [entry] }),
+      rev: _.inc(1),
+      updated_at: now,
+    };
+    for (const k of staleDayKeys(day)) data[`counts.${k}`] = _.remove();
+    const res = (await this.ledgers.where(where).update({ data })) as UpdateResult;
+    return (res.stats?.updated ?? 0) > 0;
+  }
+
+  async read(openid: string): Promise<LedgerDoc | null> {
+    const res = (await this.ledgers.doc(openid).get()) as GetResult;
+    if (!res.data) return null;
+    return ledgerDocSchema.parse(res.data);
+  }
+
+  /** A user's first ledger, holding this admission. False when another create made it first. */
+  async create(openid: string, entry: LedgerEntry, day: string, now: Date): Promise<boolean> {
     try {
-      await this.events.add({ data: { _id: id, ...fields } });
+      await this.ledgers.add({
+        data: { _id: openid, counts: { [day]: 1 }, active: [entry], rev: 1, updated_at: now },
+      });
       return true;
     } catch (err) {
       if (isDuplicateKey(err)) return false;
@@ -296,51 +385,43 @@ export class WebhookEventStore {
     }
   }
 
-  async removeBefore(before: Date): Promise<number> {
-    const res = (await this.events.where({ received_at: this._.lt(before) }).remove()) as {
-      stats?: { removed?: number };
-    };
-    return res.stats?.removed ?? 0;
-  }
-}
-
-/** The per-user daily ledger: one document per (user, Shanghai day), consumed by compare-and-set. */
-export class QuotaStore {
-  constructor(
-    private readonly db: Database,
-    private readonly _: Command,
-  ) {}
-
-  private get quota() {
-    return this.db.collection(QUOTA_COLLECTION);
-  }
-
-  async consume(openid: string, day: string, limit: number, now: Date): Promise<boolean> {
-    const id = `${openid}:${day}`;
-    const take = async () => {
-      const res = (await this.quota
-        .where({ _id: id, count: this._.lt(limit) })
-        .update({ data: { count: this._.inc(1), updated_at: now } })) as UpdateResult;
-      return (res.stats?.updated ?? 0) > 0;
-    };
-    // Usually the day's document exists: one compare-and-set. Else create it (once) and retry.
-    if (await take()) return true;
-    try {
-      await this.quota.add({ data: { _id: id, openid, day, count: 0, created_at: now } });
-    } catch (err) {
-      if (!isDuplicateKey(err)) throw err;
-    }
-    return take();
+  /** The slow path: replaces the slots (ended ones dropped) and counts the task, if `rev` is unchanged. */
+  async admitOver(
+    seen: LedgerDoc,
+    keep: LedgerEntry[],
+    entry: LedgerEntry,
+    day: string,
+    now: Date,
+  ): Promise<boolean> {
+    const _ = this._;
+    const res = (await this.ledgers.where({ _id: seen._id, rev: seen.rev }).update({
+      data: {
+        [`counts.${day}`]: _.inc(1),
+        active: _.set([...keep, entry]),
+        rev: _.inc(1),
+        updated_at: now,
+      },
+    })) as UpdateResult;
+    return (res.stats?.updated ?? 0) > 0;
   }
 
-  async refund(openid: string, day: string): Promise<void> {
-    await this.quota
-      .where({ _id: `${openid}:${day}`, count: this._.gt(0) })
-      .update({ data: { count: this._.inc(-1) } });
+  /** Gives back an admission this create made but did not use (the task already existed). */
+  async release(openid: string, taskId: string, day: string, now: Date): Promise<void> {
+    const _ = this._;
+    await this.ledgers.where({ _id: openid, 'active.task': taskId }).update({
+      data: {
+        [`counts.${day}`]: _.inc(-1),
+        active: _.pull({ task: taskId }),
+        rev: _.inc(1),
+        updated_at: now,
+      },
+    });
   }
 
-  async removeBefore(day: string): Promise<number> {
-    const res = (await this.quota.where({ day: this._.lt(day) }).remove()) as {
+  /** Ledgers idle for LEDGER_IDLE_DAYS: every task they list has ended (tasks time out within a day). */
+  async removeIdle(now: Date): Promise<number> {
+    const before = new Date(now.getTime() - LEDGER_IDLE_DAYS * 86_400_000);
+    const res = (await this.ledgers.where({ updated_at: this._.lt(before) }).remove()) as {
       stats?: { removed?: number };
     };
     return res.stats?.removed ?? 0;

@@ -112,15 +112,26 @@ describe('create', () => {
     expect(t).toMatchObject({ status: TaskStatus.Failed, error_code: 'UPSTREAM_UNAVAILABLE' });
   });
 
-  it('limits active tasks per user, race-safe, and gives the quota back', async () => {
-    const answers = await Promise.all([1, 2, 3, 4].map(() => create(ALICE)));
-    const created = answers.filter((a) => a.ok);
-    const limited = answers.filter((a) => !a.ok);
-    expect(created.length).toBeLessThanOrEqual(2);
-    expect(limited.every((a) => code(a) === 'RATE_LIMITED')).toBe(true);
-    expect(await b.deps.store.countActive(ALICE)).toBeLessThanOrEqual(2);
-    // Another user is not affected.
-    expect(task(await create(BOB)).status).toBe(TaskStatus.Processing);
+  it('admits exactly up to the active limit under concurrency, per user', async () => {
+    const users = Array.from({ length: 8 }, (_, i) => `o_racer${i}`);
+    const answers = await Promise.all(
+      users.flatMap((u) => [1, 2, 3, 4, 5].map(async () => ({ u, a: await create(u) }))),
+    );
+    for (const u of users) {
+      const mine = answers.filter((x) => x.u === u).map((x) => x.a);
+      expect(mine.filter((a) => a.ok)).toHaveLength(2);
+      expect(mine.filter((a) => !a.ok).map(code)).toEqual([
+        'RATE_LIMITED',
+        'RATE_LIMITED',
+        'RATE_LIMITED',
+      ]);
+      expect(await b.deps.store.countActive(u)).toBe(2);
+    }
+    // The refused ones took no quota: a slot freed by a cancel admits the next at once.
+    const first = answers.find((x) => x.u === users[0] && x.a.ok)!.a;
+    await call(users[0]!, { action: 'cancel', taskId: task(first)._id });
+    expect(task(await create(users[0]!)).status).toBe(TaskStatus.Processing);
+    expect((await b.deps.ledger.read(users[0]!))!.counts).toEqual({ '2026-11-28': 3 });
   });
 
   it('enforces the daily quota per Shanghai day', async () => {
@@ -234,12 +245,11 @@ describe('list answers summaries', () => {
     const content = `大家好。${'很长的文案。'.repeat(50_000)}`;
     for (let i = 0; i < 3; i++) {
       const t = task(await create(ALICE));
-      const doc = (await b.deps.store.get(t._id))!;
       await finishTask(
         b.deps,
-        doc,
+        t._id,
         { kind: 'completed', result: { ...RESULT, content } },
-        'callback',
+        { source: 'history' },
       );
     }
     const answer = (await call(ALICE, { action: 'list' })) as ListAnswer;
@@ -260,8 +270,7 @@ describe('list answers summaries', () => {
 
   it('the database answers the projection only: no transcript leaves it', async () => {
     const t = task(await create(ALICE));
-    const doc = (await b.deps.store.get(t._id))!;
-    await finishTask(b.deps, doc, { kind: 'completed', result: RESULT }, 'callback');
+    await finishTask(b.deps, t._id, { kind: 'completed', result: RESULT }, { source: 'history' });
     const raw = (await b.deps.store.summaryDocs({ _openid: ALICE }, 10)) as Record<
       string,
       unknown
@@ -276,8 +285,7 @@ describe('list answers summaries', () => {
 describe('remove and clear', () => {
   async function completed(openid: string) {
     const t = task(await create(openid));
-    const doc = (await b.deps.store.get(t._id))!;
-    await finishTask(b.deps, doc, { kind: 'completed', result: RESULT }, 'callback');
+    await finishTask(b.deps, t._id, { kind: 'completed', result: RESULT }, { source: 'history' });
     return t._id;
   }
 

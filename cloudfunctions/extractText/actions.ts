@@ -17,7 +17,9 @@ import {
 } from '../../shared/api';
 import { AppError, FAILURE_MESSAGES, describeError, toErrorAnswer } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
-import { TaskStatus, isTerminal } from '../../shared/status';
+import { FUNCTION_TIMEOUT_S } from '../../shared/config';
+import { decideAdmission } from '../../shared/ledger';
+import { TaskStatus, canRetry, isTerminal } from '../../shared/status';
 import { newTask, shanghaiDay, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
 import { newTaskId, taskIdForRequest } from '../_lib/ids';
 import {
@@ -27,10 +29,10 @@ import {
   type CozeApi,
   type PipelineDeps,
 } from '../_lib/pipeline';
-import type { QuotaStore } from '../_lib/store';
+import type { LedgerStore } from '../_lib/store';
 
 export interface ExtractDeps extends PipelineDeps {
-  quota: QuotaStore;
+  ledger: LedgerStore;
   coze: CozeApi;
 }
 
@@ -91,11 +93,16 @@ async function owned(deps: ExtractDeps, openid: string, taskId: string): Promise
 async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Promise<TaskAnswer> {
   const share = parseShareText(req.shareText);
   if (!share.ok) throw new AppError(share.code);
-  const { store, quota, config, log } = deps;
+  const { store, ledger, config, log } = deps;
   const now = deps.now();
   const day = shanghaiDay(now);
 
   const taskId = req.requestId ? taskIdForRequest(openid, req.requestId) : newTaskId();
+  // Admitted first: a task document exists only once its quota and slot are taken, so nobody
+  // (the sweeper included) can ever start a task that skipped them. A crash right after costs one
+  // unit of the day's quota and holds the slot until the ledger is next reclaimed.
+  const admission = await admit(deps, openid, taskId, day, now);
+
   const { token, hash } = mintCallbackToken();
   const task = newTask({
     taskId,
@@ -115,26 +122,74 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
   // Until the start succeeds, the sweeper may take the task over after the backoff.
   task.next_dispatch_at = new Date(now.getTime() + config.DISPATCH_BACKOFF_S * 1000);
 
-  // The insert comes first: the same request again (a double tap, a resend) meets its own `_id`,
-  // and a crash before the quota is taken costs the user nothing.
+  // The same request again (a double tap, a resend) meets its own `_id`.
   if ((await store.insert(task)) === 'exists') {
+    if (admission === 'admitted') await ledger.release(openid, taskId, day, now);
     return { ok: true, task: toTaskView(await owned(deps, openid, taskId)) };
-  }
-  if (!(await quota.consume(openid, day, config.DAILY_QUOTA_PER_USER, now))) {
-    await store.remove(taskId);
-    throw new AppError('QUOTA_EXCEEDED');
-  }
-  // Counted after the insert: of racing creates, the last to count sees all the others, so the
-  // limit can never be exceeded (at worst two racers both back off).
-  if ((await store.countActive(openid)) > config.MAX_ACTIVE_TASKS_PER_USER) {
-    await store.remove(taskId);
-    await quota.refund(openid, day);
-    throw new AppError('RATE_LIMITED');
   }
   log.info('task_created', { task: taskId, platform: share.platform });
 
   const started = await dispatchRun(deps, task, token);
   return { ok: true, task: toTaskView(started.task) };
+}
+
+/** Conflicting writers the slow path of an admission outlasts before it gives up. */
+const ADMISSION_ATTEMPTS = 6;
+
+/**
+ * Takes the task's quota unit and active slot on the user's ledger: one compare-and-set on the
+ * usual path. Only when that misses is the ledger read: to make it (a new user), to say which
+ * limit refused, or to give back the slots of tasks that ended since (reclaimed lazily, here).
+ */
+async function admit(
+  deps: ExtractDeps,
+  openid: string,
+  taskId: string,
+  day: string,
+  now: Date,
+): Promise<'admitted' | 'already'> {
+  const { ledger, store, config } = deps;
+  const limits = {
+    dailyQuota: config.DAILY_QUOTA_PER_USER,
+    maxActive: config.MAX_ACTIVE_TASKS_PER_USER,
+    createGraceMs: FUNCTION_TIMEOUT_S.extractText * 1000,
+  };
+  const entry = { task: taskId, at: now.getTime() };
+  if (await ledger.admit(openid, entry, day, limits, now)) return 'admitted';
+  for (let attempt = 0; attempt < ADMISSION_ATTEMPTS; attempt++) {
+    const seen = await ledger.read(openid);
+    if (!seen) {
+      if (await ledger.create(openid, entry, day, now)) return 'admitted';
+      // Another create made it first: the one-write path again.
+      if (await ledger.admit(openid, entry, day, limits, now)) return 'admitted';
+      continue;
+    }
+    let decision = decideAdmission(seen, taskId, day, now, limits);
+    if (decision.kind === 'look_up') {
+      const statuses = await store.statusesOf(decision.ids);
+      decision = decideAdmission(seen, taskId, day, now, limits, statuses);
+    }
+    switch (decision.kind) {
+      case 'already':
+        return 'already';
+      case 'quota_exceeded':
+        throw new AppError('QUOTA_EXCEEDED');
+      case 'rate_limited':
+        throw new AppError('RATE_LIMITED');
+      case 'admit':
+        // Nothing to reclaim (the ledger filled and emptied meanwhile): the one-write path, which
+        // concurrent creates cannot make fail for one another. Else replace the slots by revision.
+        if (decision.keep.length === seen.active.length) {
+          if (await ledger.admit(openid, entry, day, limits, now)) return 'admitted';
+        } else if (await ledger.admitOver(seen, decision.keep, entry, day, now)) {
+          return 'admitted';
+        }
+        break;
+      case 'look_up':
+        break;
+    }
+  }
+  throw new AppError('RATE_LIMITED', 'ledger contended');
 }
 
 async function list(
@@ -212,9 +267,8 @@ async function cancel(deps: ExtractDeps, openid: string, taskId: string): Promis
     errorCode: 'CANCELLED',
     errorMessage: FAILURE_MESSAGES.CANCELLED,
   });
+  // A cancelled task sends no notice (the user asked for it): the same write skips it.
   if (!cancelled) throw new AppError('CONFLICT', 'cancel on a finished task');
-  // A cancelled task sends no notice: the user asked for it.
-  await deps.store.skipNotice(taskId, deps.now());
   return { ok: true, task: toTaskView(cancelled) };
 }
 
@@ -229,12 +283,7 @@ async function retry(
   subscribed: CreateRequest['subscribed'],
 ): Promise<TaskAnswer> {
   const task = await owned(deps, openid, taskId);
-  const retryable: readonly TaskStatus[] = [
-    TaskStatus.Failed,
-    TaskStatus.Timeout,
-    TaskStatus.Cancelled,
-  ];
-  if (!retryable.includes(task.status)) throw new AppError('CONFLICT', `retry from ${task.status}`);
+  if (!canRetry(task.status)) throw new AppError('CONFLICT', `retry from ${task.status}`);
   return create(deps, openid, {
     action: 'create',
     shareText: task.share_text,

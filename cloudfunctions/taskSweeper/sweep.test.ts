@@ -1,5 +1,5 @@
 import type { TaskAnswer } from '../../shared/api';
-import { MAX_DISPATCH_RETRIES, TaskStatus } from '../../shared/status';
+import { MAX_DISPATCH_RETRIES, TaskStatus, planTransition } from '../../shared/status';
 import { CozeError } from '../_adapters/coze';
 import { handleExtract } from '../extractText/actions';
 import { handleCallback } from '../webhookHandler/handle';
@@ -36,6 +36,7 @@ async function create(): Promise<string> {
     shareText: TEXT,
     subscribed: { success: true, failure: true },
   })) as TaskAnswer;
+  if (!answer.task) throw new Error(JSON.stringify(answer) + b.logs.join('\n'));
   return answer.task._id;
 }
 const get = async (id: string) => (await b.deps.store.get(id))!;
@@ -156,14 +157,57 @@ describe('taskSweeper', () => {
     expect((await get(id)).status).toBe(TaskStatus.Completed);
   });
 
+  it('a run whose start answered too late ends completed: its callback taught the task its run', async () => {
+    // Coze started the run but answered after COZE_START_TIMEOUT_MS: the task knows no run.
+    b.coze.failNextStarts(new CozeError('timeout', 'slow start', { retryable: true }));
+    const id = await create();
+    b.coze.setRun('exec-late', { kind: 'completed', result: RESULT });
+    const progress = await handleCallback(
+      b.deps,
+      signedEvent(
+        callbackBody('progress', id, b.coze.lastToken(), { executeId: 'exec-late', progress: 40 }),
+        { at: b.clock.now() },
+      ),
+    );
+    expect(progress.statusCode).toBe(200);
+    // The final callback is lost; the sweeper reads the run the callback named.
+    b.clock.advance(61_000);
+    expect((await run()).reconciled).toBe(1);
+    expect(await get(id)).toMatchObject({ status: TaskStatus.Completed, result: RESULT });
+  });
+
+  it('a task running with no known run is started again with a fresh token, and completes', async () => {
+    b.coze.failNextStarts(new CozeError('timeout', 'slow start', { retryable: true }));
+    const id = await create();
+    const oldToken = b.coze.lastToken();
+    // A progress callback that names no run moves it to processing; then silence.
+    await handleCallback(
+      b.deps,
+      signedEvent(callbackBody('progress', id, oldToken, { progress: 40 }), { at: b.clock.now() }),
+    );
+    expect(await get(id)).toMatchObject({ status: TaskStatus.Processing, coze_execute_id: null });
+    b.clock.advance(61_000);
+    expect((await run()).restarted).toBe(1);
+    const doc = await get(id);
+    expect(doc).toMatchObject({ status: TaskStatus.Processing, retry_count: 1 });
+    expect(b.coze.starts).toHaveLength(2);
+    expect(b.coze.lastToken()).not.toBe(oldToken);
+    b.coze.setRun(doc.coze_execute_id!, { kind: 'completed', result: RESULT });
+    b.clock.advance(301_000);
+    await run();
+    expect(await get(id)).toMatchObject({ status: TaskStatus.Completed, result: RESULT });
+  });
+
   it('recovers a notice whose sender died after claiming it', async () => {
     const id = await create();
-    await b.deps.store.touch(id, [TaskStatus.Processing], {
-      status: TaskStatus.Completed,
-      result: RESULT,
-    });
-    expect(await b.deps.store.claimNotice(id, b.clock.now(), new Date(0))).toBe(true);
-    // The claimer crashed before sending. Too early to take over:
+    // The finishing write claims the notice; its writer dies before sending.
+    const plan = planTransition(
+      { type: 'completed', result: RESULT, source: 'history' },
+      b.clock.now(),
+    );
+    expect(await b.deps.store.applyTransitionReturning(id, plan)).not.toBeNull();
+    expect((await get(id)).notification_state).toBe('claimed');
+    // Too early to take over:
     await run();
     expect(b.stack.outbox()).toHaveLength(0);
     b.clock.advance(61_000);
@@ -172,15 +216,16 @@ describe('taskSweeper', () => {
     expect(await get(id)).toMatchObject({ notification_state: 'sent', notification_sent: true });
   });
 
-  it('settles the notice of a cancel whose instance died before marking it skipped', async () => {
+  it('a cancel skips the notice in its own write: nothing left for the sweeper', async () => {
     const id = await create();
-    await b.deps.store.touch(id, [TaskStatus.Processing], { status: TaskStatus.Cancelled });
-    expect((await get(id)).notification_state).toBe('none');
-    await run();
+    await handleExtract(b.deps, USER, { action: 'cancel', taskId: id });
     expect(await get(id)).toMatchObject({
+      status: TaskStatus.Cancelled,
       notification_state: 'skipped',
       notification_sent: false,
     });
+    const report = await run();
+    expect(report.notices).toEqual({});
     expect(b.stack.outbox()).toHaveLength(0);
   });
 
@@ -206,16 +251,14 @@ describe('taskSweeper', () => {
     expect(await b.deps.store.get(active)).not.toBeNull();
   });
 
-  it('deletes old callback deliveries', async () => {
-    const id = await create();
-    await handleCallback(
-      b.deps,
-      signedEvent(callbackBody('progress', id, b.coze.lastToken(), { progress: 5 }), {
-        at: b.clock.now(),
-      }),
-    );
-    b.clock.advance(4 * 86_400_000);
-    const report = await run();
-    expect(report.cleaned.events).toBe(1);
+  it('removes ledgers idle for two days, never one used since', async () => {
+    const done = await create();
+    await handleExtract(b.deps, USER, { action: 'cancel', taskId: done });
+    b.clock.advance(3 * 86_400_000);
+    expect((await run()).cleaned.ledgers).toBe(1);
+    expect(await b.deps.ledger.read(USER)).toBeNull();
+    await create();
+    expect((await run()).cleaned.ledgers).toBe(0);
+    expect((await b.deps.ledger.read(USER))!.active).toHaveLength(1);
   });
 });

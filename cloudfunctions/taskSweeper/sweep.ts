@@ -6,7 +6,7 @@
 import { finishedRun } from '../../shared/coze-workflow';
 import { describeError, FAILURE_MESSAGES } from '../../shared/errors';
 import { MAX_DISPATCH_RETRIES, TaskStatus } from '../../shared/status';
-import { shanghaiDay, type TaskDoc } from '../../shared/task';
+import type { TaskDoc } from '../../shared/task';
 import { deliverNotice } from '../_lib/notices';
 import {
   applyEvent,
@@ -17,17 +17,18 @@ import {
   type CozeApi,
   type PipelineDeps,
 } from '../_lib/pipeline';
-import type { QuotaStore, WebhookEventStore } from '../_lib/store';
+import type { LedgerStore } from '../_lib/store';
 
 export interface SweepDeps extends PipelineDeps {
   coze: CozeApi;
-  events: WebhookEventStore;
-  quota: QuotaStore;
+  ledger: LedgerStore;
   sleep(ms: number): Promise<void>;
 }
 
 export interface SweepReport {
   dispatched: number;
+  /** processing tasks with no known run, silent past the reconcile window: started again */
+  restarted: number;
   deferred: number;
   gaveUp: number;
   reconciled: number;
@@ -35,7 +36,7 @@ export interface SweepReport {
   timedOut: number;
   historyReads: number;
   notices: Record<string, number>;
-  cleaned: { events: number; tasks: number; quota: number };
+  cleaned: { tasks: number; ledgers: number };
   stoppedEarly: boolean;
 }
 
@@ -48,6 +49,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const limit = config.SWEEP_BATCH_LIMIT;
   const report: SweepReport = {
     dispatched: 0,
+    restarted: 0,
     deferred: 0,
     gaveUp: 0,
     reconciled: 0,
@@ -55,7 +57,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     timedOut: 0,
     historyReads: 0,
     notices: {},
-    cleaned: { events: 0, tasks: 0, quota: 0 },
+    cleaned: { tasks: 0, ledgers: 0 },
     stoppedEarly: false,
   };
   const timeLeft = () => {
@@ -85,20 +87,9 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     }
   };
 
-  // 1. Starts that failed or whose writer died: at most MAX_DISPATCH_RETRIES more attempts.
-  for (const task of await store.dueDispatches(deps.now(), limit)) {
-    if (!timeLeft()) break;
+  /** Claims one more start (a fresh callback token: the old run's callbacks are refused), then starts. */
+  const startAgain = async (task: TaskDoc) => {
     const now = deps.now();
-    if (task.retry_count >= MAX_DISPATCH_RETRIES) {
-      const failed = await finishWith(deps, task, {
-        type: 'failed',
-        errorCode: 'UPSTREAM_UNAVAILABLE',
-        errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,
-        source: 'system',
-      });
-      if (failed) report.gaveUp++;
-      continue;
-    }
     const { token, hash } = mintCallbackToken();
     const backoffS = config.DISPATCH_BACKOFF_S * 2 ** (task.retry_count + 1);
     const claimed = await applyEvent(deps, task, {
@@ -107,11 +98,27 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
       nextAttemptAt: new Date(now.getTime() + backoffS * 1000),
       callbackTokenHash: hash,
     });
-    if (!claimed) continue;
+    if (!claimed) return null;
     const { result } = await dispatchRun(deps, claimed, token);
-    if (result === 'dispatched') report.dispatched++;
-    else if (result === 'deferred') report.deferred++;
-    else report.gaveUp++;
+    if (result === 'deferred') report.deferred++;
+    else if (result === 'failed') report.gaveUp++;
+    return result;
+  };
+
+  // 1. Starts that failed or whose writer died: at most MAX_DISPATCH_RETRIES more attempts.
+  for (const task of await store.dueDispatches(deps.now(), limit)) {
+    if (!timeLeft()) break;
+    if (task.retry_count >= MAX_DISPATCH_RETRIES) {
+      const failed = await finishWith(deps, task._id, {
+        type: 'failed',
+        errorCode: 'UPSTREAM_UNAVAILABLE',
+        errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,
+        source: 'system',
+      });
+      if (failed) report.gaveUp++;
+      continue;
+    }
+    if ((await startAgain(task)) === 'dispatched') report.dispatched++;
   }
 
   // 2. Past their expiry: one last look at the run history, then time out.
@@ -119,10 +126,10 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     if (!timeLeft()) break;
     const outcome = await readRun(task);
     if (outcome) {
-      if (await finishTask(deps, task, outcome, 'history')) report.reconciled++;
+      if (await finishTask(deps, task._id, outcome, { source: 'history' })) report.reconciled++;
       continue;
     }
-    const timedOut = await finishWith(deps, task, {
+    const timedOut = await finishWith(deps, task._id, {
       type: 'timed_out',
       errorCode: 'TIMEOUT',
       errorMessage: FAILURE_MESSAGES.TIMEOUT,
@@ -133,10 +140,17 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   // 3. Processing and silent for RECONCILE_AFTER_S: the run history is the source of truth.
   const silentSince = new Date(deps.now().getTime() - config.RECONCILE_AFTER_S * 1000);
   for (const task of await store.dueReconciles(silentSince, limit)) {
-    if (!timeLeft() || report.historyReads >= maxReads) break;
+    if (!timeLeft()) break;
+    // Running, but no run is known (its start answered too late and no callback named it): no
+    // history to read, so start it again while retries are left; its expiry settles it otherwise.
+    if (!task.coze_execute_id && task.retry_count < MAX_DISPATCH_RETRIES) {
+      if ((await startAgain(task)) === 'dispatched') report.restarted++;
+      continue;
+    }
+    if (report.historyReads >= maxReads) break;
     const outcome = await readRun(task);
     if (outcome) {
-      if (await finishTask(deps, task, outcome, 'history')) report.reconciled++;
+      if (await finishTask(deps, task._id, outcome, { source: 'history' })) report.reconciled++;
       continue;
     }
     report.stillRunning++;
@@ -156,20 +170,18 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     report.notices[outcome] = (report.notices[outcome] ?? 0) + 1;
   }
 
-  // 5. Clean-up: old deliveries (dedupe window), old tasks, old quota days.
+  // 5. Clean-up: old tasks, idle ledgers.
   if (timeLeft()) {
-    const now = deps.now().getTime();
-    report.cleaned.events = await deps.events.removeBefore(
-      new Date(now - config.WEBHOOK_EVENT_RETENTION_DAYS * DAY_MS),
-    );
+    const now = deps.now();
     report.cleaned.tasks = await store.removeFinishedBefore(
-      new Date(now - config.TASK_RETENTION_DAYS * DAY_MS),
+      new Date(now.getTime() - config.TASK_RETENTION_DAYS * DAY_MS),
     );
-    report.cleaned.quota = await deps.quota.removeBefore(shanghaiDay(new Date(now - 2 * DAY_MS)));
+    report.cleaned.ledgers = await deps.ledger.removeIdle(now);
   }
 
   log.info('sweep', {
     dispatched: report.dispatched,
+    restarted: report.restarted,
     deferred: report.deferred,
     gaveUp: report.gaveUp,
     reconciled: report.reconciled,

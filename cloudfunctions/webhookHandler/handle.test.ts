@@ -1,4 +1,5 @@
 import { TaskStatus } from '../../shared/status';
+import { CozeError } from '../_adapters/coze';
 import type { TaskAnswer } from '../../shared/api';
 import { handleExtract } from '../extractText/actions';
 import {
@@ -31,6 +32,7 @@ async function newTask(subscribed = { success: true, failure: true }, user = USE
     shareText: DOUYIN,
     subscribed,
   })) as TaskAnswer;
+  if (!answer.task) throw new Error(JSON.stringify(answer) + b.logs.join('\n'));
   return {
     id: answer.task._id,
     token: b.coze.lastToken(),
@@ -103,13 +105,11 @@ describe('webhook answers', () => {
     });
   });
 
-  it('a callback that arrives before the execute id is stored is processed', async () => {
+  it('a callback that arrives before the execute id is stored is processed and stores it', async () => {
+    // The start answered too late: the task is pending and knows no run.
+    b.coze.failNextStarts(new CozeError('timeout', 'slow', { retryable: true }));
     const t = await newTask();
-    // Simulate the race: the stored task has no execute id yet.
-    await b.deps.store.touch(t.id, [TaskStatus.Processing], {
-      coze_execute_id: null,
-      status: TaskStatus.Pending,
-    });
+    expect((await b.deps.store.get(t.id))!.coze_execute_id).toBeNull();
     const answer = await post(
       signedEvent(callbackBody('progress', t.id, t.token, { executeId: 'exec-new', progress: 20 })),
     );
@@ -117,6 +117,7 @@ describe('webhook answers', () => {
     expect(await b.deps.store.get(t.id)).toMatchObject({
       status: TaskStatus.Processing,
       progress: 20,
+      coze_execute_id: 'exec-new',
     });
   });
 

@@ -1,10 +1,11 @@
 /**
  * The callback the Coze workflow posts when it makes progress or finishes:
- * size → signature → body → task and its token → dedupe → compare-and-set → notice.
+ * size → signature → body → one compare-and-set that checks the task's token → notice.
  * Answers per the contract; never a 5xx for bad input, never an echo of what was sent.
  */
 import {
   MAX_CALLBACK_BYTES,
+  hashCallbackToken,
   parseCallbackBody,
   tokensMatch,
   verifyCallback,
@@ -13,13 +14,10 @@ import {
 import { webhookSecrets } from '../../shared/config';
 import { describeError } from '../../shared/errors';
 import { json, lowerCaseHeaders, rawBody, type HttpAnswer, type HttpEvent } from '../_lib/http';
-import { applyEvent, finishTask, type PipelineDeps } from '../_lib/pipeline';
-import type { WebhookEventStore } from '../_lib/store';
-import type { TaskDoc } from '../../shared/task';
+import { finishTask, progressTask, type PipelineDeps } from '../_lib/pipeline';
+import type { From } from '../../shared/status';
 
-export interface WebhookDeps extends PipelineDeps {
-  events: WebhookEventStore;
-}
+export type WebhookDeps = PipelineDeps;
 
 /** What became of a callback (the answer's `outcome`). */
 type CallbackVerdict = 'processed' | 'duplicate' | 'stale';
@@ -54,6 +52,25 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
   if (parsed.adjusted.length > 0) {
     log.warn('callback_output_adjusted', { task: taskId, fields: parsed.adjusted.join(',') });
   }
+  // The token, the run and the progress are checked inside the one compare-and-set: no read on
+  // the usual path. Only a refusal reads the task, to say why (404, 401, duplicate or stale).
+  const from: From = {
+    source: 'callback',
+    callback: {
+      tokenHash: hashCallbackToken(body.data.callback_token),
+      executeId: body.data.execute_id || null,
+      deliveryId: webhookId,
+    },
+  };
+  let applied = false;
+  try {
+    // An empty token never matches (the refusal below answers 401).
+    if (body.data.callback_token) applied = await apply(deps, taskId, body, from);
+  } catch (err) {
+    log.error('callback_failed', { task: taskId, detail: describeError(err), webhookId });
+    return refuse(503, 'UNAVAILABLE', 'try again later');
+  }
+  if (applied) return answer(deps, taskId, 'processed', body.type, webhookId);
 
   const task = await deps.store.get(taskId);
   if (!task) {
@@ -64,26 +81,15 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
     log.warn('callback_bad_token', { task: taskId, webhookId });
     return refuse(401, 'UNAUTHORIZED', 'callback token not accepted');
   }
-
-  // Applied before the delivery is recorded: every write is a compare-and-set, so applying a
-  // duplicate changes nothing, and an instance that dies in between loses no redelivery.
-  let outcome: CallbackVerdict;
-  try {
-    outcome = await apply(deps, task, body);
-  } catch (err) {
-    log.error('callback_failed', { task: taskId, detail: describeError(err) });
-    return refuse(503, 'UNAVAILABLE', 'try again later');
-  }
-  const fresh = await deps.events
-    .record(webhookId, { task_id: taskId, type: body.type, received_at: deps.now() })
-    .catch((err: unknown) => {
-      // The change is written; only the dedupe record is missing, and re-applying is harmless.
-      log.warn('callback_record_failed', { task: taskId, detail: describeError(err) });
-      return true;
-    });
-  // A racing copy may have recorded the id first; the one whose write won still says so.
-  const final = fresh || outcome === 'processed' ? outcome : 'duplicate';
-  return answer(deps, taskId, final, body.type, webhookId);
+  // Every write is a compare-and-set, so a redelivery changed nothing: the task's remembered
+  // delivery ids only tell a redelivery (duplicate) from an event the task has moved past (stale).
+  if (task.callback_ids.includes(webhookId))
+    return answer(deps, taskId, 'duplicate', body.type, webhookId);
+  await deps.store.rememberDelivery(taskId, webhookId).catch((err: unknown) => {
+    // Only the `duplicate` answer of a later redelivery depends on it; nothing was changed.
+    log.warn('callback_remember_failed', { task: taskId, detail: describeError(err) });
+  });
+  return answer(deps, taskId, 'stale', body.type, webhookId);
 }
 
 function answer(
@@ -97,38 +103,22 @@ function answer(
   return json(200, { ok: true, outcome });
 }
 
+/** Writes the callback's event; true when this delivery changed the task. */
 async function apply(
   deps: WebhookDeps,
-  task: TaskDoc,
+  taskId: string,
   body: CallbackBody,
-): Promise<CallbackVerdict> {
+  from: From,
+): Promise<boolean> {
   const { data } = body;
-  const knownExecuteId = task.coze_execute_id;
-  // The callback may come before extractText stored the execute id: compare only when both exist.
-  if (knownExecuteId && data.execute_id && data.execute_id !== knownExecuteId) return 'stale';
-
   switch (body.type) {
-    case 'workflow.execution.progress': {
-      const won = await applyEvent(deps, task, {
-        type: 'progress',
-        progress: data.progress ?? 0,
-        source: 'callback',
-      });
-      return won ? 'processed' : 'stale';
-    }
+    case 'workflow.execution.progress':
+      return progressTask(deps, taskId, data.progress ?? 0, from);
     case 'workflow.execution.completed': {
       const output = data.output ?? { title: '', content: '', cover: '', video_url: '' };
-      const won = await finishTask(deps, task, { kind: 'completed', result: output }, 'callback');
-      return won ? 'processed' : 'stale';
+      return finishTask(deps, taskId, { kind: 'completed', result: output }, from);
     }
-    case 'workflow.execution.failed': {
-      const won = await finishTask(
-        deps,
-        task,
-        { kind: 'failed', errorCode: data.error?.code },
-        'callback',
-      );
-      return won ? 'processed' : 'stale';
-    }
+    case 'workflow.execution.failed':
+      return finishTask(deps, taskId, { kind: 'failed', errorCode: data.error?.code }, from);
   }
 }

@@ -14,12 +14,7 @@ import { CozeError } from '../../cloudfunctions/_adapters/coze';
 import { initCloud, type CloudInitOverrides } from '../../cloudfunctions/_lib/cloud';
 import type { FunctionDeps } from '../../cloudfunctions/_lib/deps';
 import { createLogger } from '../../cloudfunctions/_lib/log';
-import {
-  COLLECTIONS,
-  QuotaStore,
-  TaskStore,
-  WebhookEventStore,
-} from '../../cloudfunctions/_lib/store';
+import { COLLECTIONS, LedgerStore, TaskStore } from '../../cloudfunctions/_lib/store';
 import { startLocalStack, type LocalStack } from '../../emulator';
 import { LOCAL_DEFAULTS, REPO_ROOT, freePort, localTemplates } from '../../scripts/local-stack';
 
@@ -134,8 +129,7 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
     config: loadConfig({ ...TEST_ENV, ...env }),
     log: createLogger('test', (line) => logs.push(line)),
     store: new TaskStore(cloud.db, cloud._),
-    events: new WebhookEventStore(cloud.db, cloud._),
-    quota: new QuotaStore(cloud.db, cloud._),
+    ledger: new LedgerStore(cloud.db, cloud._),
     coze: coze as unknown as FunctionDeps['coze'],
     send: cloud.sendSubscribeMessage,
     openid: () => undefined,
