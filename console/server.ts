@@ -21,6 +21,8 @@ export interface ConsoleContext {
   env: Record<string, string>;
   usingRealCoze: boolean;
   dataDir: string;
+  /** How the stack's templates read in WeChat: the title and the name printed before each keyword. */
+  templates: readonly { id: string; title: string; labels: Record<string, string> }[];
 }
 
 export interface ConsoleRoute {
@@ -41,9 +43,21 @@ const MAX_LOGS = 20_000;
 const PAGE_DIR = join(__dirname, 'page');
 const NODE_MODULES = join(__dirname, '..', 'node_modules');
 
+const PAGE_MODULES = [
+  'app.js',
+  'live.js',
+  'views-overview.js',
+  'views-tasks.js',
+  'views-monitor.js',
+  'views-drive.js',
+];
+
 /** Files the page loads: the page itself and the front-end library, straight from node_modules. */
 const ASSETS: Record<string, { file: string; type: string }> = {
-  '/app.js': { file: join(PAGE_DIR, 'app.js'), type: 'text/javascript' },
+  // The page's own modules.
+  ...Object.fromEntries(
+    PAGE_MODULES.map((f) => [`/${f}`, { file: join(PAGE_DIR, f), type: 'text/javascript' }]),
+  ),
   '/style.css': { file: join(PAGE_DIR, 'style.css'), type: 'text/css' },
   '/vendor/preact.mjs': {
     file: join(NODE_MODULES, 'preact', 'dist', 'preact.mjs'),
@@ -57,16 +71,6 @@ const ASSETS: Record<string, { file: string; type: string }> = {
     file: join(NODE_MODULES, 'htm', 'dist', 'htm.mjs'),
     type: 'text/javascript',
   },
-};
-
-/** How the two local templates read in WeChat: a title and a label per keyword. */
-const TEMPLATE_TITLES = { success: '文案提取完成通知', failure: '文案提取失败通知' };
-const KEY_LABELS: Record<string, string> = {
-  title: '视频标题',
-  status: '处理状态',
-  time: '完成时间',
-  note: '备注',
-  reason: '失败原因',
 };
 
 /** Settings shown on the overview; everything else (secrets included) stays on the server. */
@@ -287,37 +291,22 @@ export function createConsole(): LocalConsole {
   }
 
   function notices(c: ConsoleContext) {
-    const { env, stack } = c;
-    const kinds: Record<string, 'success' | 'failure'> = {};
-    if (env.SUBSCRIBE_TEMPLATE_SUCCESS_ID) kinds[env.SUBSCRIBE_TEMPLATE_SUCCESS_ID] = 'success';
-    if (env.SUBSCRIBE_TEMPLATE_FAILURE_ID) kinds[env.SUBSCRIBE_TEMPLATE_FAILURE_ID] = 'failure';
-    const labels: Record<string, Record<string, string>> = {};
-    for (const [kind, spec] of [
-      ['success', env.SUBSCRIBE_SUCCESS_KEYS],
-      ['failure', env.SUBSCRIBE_FAILURE_KEYS],
-    ] as const) {
-      const map: Record<string, string> = {};
-      for (const pair of (spec ?? '').split(',')) {
-        const [role, keyword] = pair.split(':');
-        if (role && keyword) map[keyword] = KEY_LABELS[role] ?? role;
-      }
-      labels[kind] = map;
-    }
+    const { stack } = c;
+    const shapes = new Map(c.templates.map((t) => [t.id, t]));
     const outbox = stack
       .outbox()
       .map((m) => {
-        const kind = kinds[m.templateId];
+        const shape = shapes.get(m.templateId);
         return {
           touser: m.touser,
           templateId: m.templateId,
-          title: kind ? TEMPLATE_TITLES[kind] : m.templateId,
-          kind: kind ?? null,
+          title: shape?.title ?? m.templateId,
           page: m.page ?? null,
           sentAt: m.sentAt,
           miniprogramState: m.miniprogramState ?? null,
           rows: Object.entries(m.data).map(([keyword, { value }]) => ({
             keyword,
-            label: (kind && labels[kind]?.[keyword]) || keyword,
+            label: shape?.labels[keyword] ?? keyword,
             value,
           })),
         };
@@ -326,10 +315,7 @@ export function createConsole(): LocalConsole {
     return {
       outbox: scrub.value(outbox),
       grants: stack.grants(),
-      templates: stack.templates().map((t) => ({
-        ...t,
-        title: kinds[t.id] ? TEMPLATE_TITLES[kinds[t.id]!] : t.id,
-      })),
+      templates: stack.templates().map((t) => ({ ...t, title: shapes.get(t.id)?.title ?? t.id })),
     };
   }
 

@@ -183,7 +183,7 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
     ...(opts.log ? { log: opts.log } : {}),
   });
 
-  localConsole?.attach({ stack, standin, env, usingRealCoze, dataDir: opts.dataDir });
+  localConsole?.attach({ stack, standin, env, usingRealCoze, dataDir: opts.dataDir, templates });
 
   return {
     url: stack.url,

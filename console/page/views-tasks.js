@@ -1,0 +1,160 @@
+// Tasks of every user, and one task's timeline with what it cost.
+import { useState } from 'preact/hooks';
+import { html, useData, fmtTime, fmtRel, short, Badge, Err } from './live.js';
+
+const STATUSES = ['', 'pending', 'processing', 'completed', 'failed', 'timeout', 'cancelled'];
+const PLATFORMS = ['', 'douyin', 'kuaishou', 'xiaohongshu', 'bilibili'];
+
+function Tasks() {
+  const [filter, setFilter] = useState({ user: '', status: '', platform: '' });
+  const qs = new URLSearchParams(Object.entries(filter).filter(([, v]) => v)).toString();
+  const { data, error } = useData(`/tasks${qs ? `?${qs}` : ''}`, ['tasks']);
+  const set = (k) => (e) => setFilter({ ...filter, [k]: e.target.value });
+  return html`
+    <div class="panel">
+      <h2>Tasks <span class="muted">(every user, newest first)</span></h2>
+      <div class="filters">
+        <input
+          placeholder="user (openid)"
+          value=${filter.user}
+          onInput=${set('user')}
+          data-testid="filter-user"
+        />
+        <select value=${filter.status} onChange=${set('status')} data-testid="filter-status">
+          ${STATUSES.map((s) => html`<option value=${s}>${s || 'any status'}</option>`)}
+        </select>
+        <select value=${filter.platform} onChange=${set('platform')}>
+          ${PLATFORMS.map((s) => html`<option value=${s}>${s || 'any platform'}</option>`)}
+        </select>
+      </div>
+      <${Err} error=${error} />
+      <table data-testid="tasks">
+        <tr>
+          <th>created</th>
+          <th>task</th>
+          <th>user</th>
+          <th>platform</th>
+          <th>status</th>
+          <th>progress</th>
+          <th>notice</th>
+          <th>title / error</th>
+        </tr>
+        ${(data || []).map(
+          (t) =>
+            html`<tr
+              class="click"
+              data-testid="task-row"
+              data-task=${t._id}
+              data-status=${t.status}
+              onClick=${() => (location.hash = `task/${t._id}`)}
+            >
+              <td>${fmtTime(t.created_at)}</td>
+              <td class="mono">${short(t._id)}</td>
+              <td class="mono">${t._openid}</td>
+              <td>${t.platform}</td>
+              <td><${Badge} cls=${`s-${t.status}`}>${t.status}<//></td>
+              <td>${t.progress}%</td>
+              <td>${t.notification_state}</td>
+              <td>${(t.result && t.result.title) || t.error_message || ''}</td>
+            </tr>`,
+        )}
+      </table>
+      ${data && data.length === 0 && html`<p class="muted">No task yet: submit one under “Drive it”.</p>`}
+    </div>
+  `;
+}
+
+function TaskDetail({ id }) {
+  const { data, error } = useData(`/tasks/${id}`, ['tasks', 'log']);
+  if (!data) return html`<${Err} error=${error || null} />`;
+  const t = data.task;
+  return html`
+    <div data-testid="task-detail" data-status=${t.status}>
+      <p><a href="#tasks">← all tasks</a></p>
+      <div class="grid">
+        <div class="panel">
+          <h2>Task <span class="mono">${t._id}</span></h2>
+          <div class="kv">
+            <div>user</div>
+            <div class="mono">${t._openid}</div>
+            <div>status</div>
+            <div><${Badge} cls=${`s-${t.status}`}>${t.status}<//> ${t.progress}%</div>
+            <div>link</div>
+            <div class="mono">${t.input_url}</div>
+            <div>execute id</div>
+            <div class="mono">${t.coze_execute_id || '—'}</div>
+            <div>retries</div>
+            <div>${t.retry_count}</div>
+            <div>notice</div>
+            <div>${t.notification_state} (${t.notification_attempts} attempts)</div>
+            ${
+              t.error_code &&
+              html`<div>error</div>
+                <div>${t.error_code}: ${t.error_message}</div>`
+            }
+            ${
+              t.result &&
+              html`<div>title</div>
+                <div>${t.result.title}</div>`
+            }
+          </div>
+        </div>
+        <div class="panel" data-testid="task-cost">
+          <h2>What it cost</h2>
+          <div class="kv">
+            <div>function invocations</div>
+            <div data-testid="cost-invocations">${data.cost.invocationCount}</div>
+            <div>database reads</div>
+            <div data-testid="cost-reads">${data.cost.reads}</div>
+            <div>database writes</div>
+            <div data-testid="cost-writes">${data.cost.writes}</div>
+          </div>
+          <table style="margin-top:8px">
+            <tr>
+              <th>invocation</th>
+              <th>function</th>
+              <th>source</th>
+              <th>ms</th>
+              <th>reads</th>
+              <th>writes</th>
+            </tr>
+            ${data.cost.invocations.map(
+              (i) =>
+                html`<tr>
+                  <td class="mono">${short(i.invocationId)}</td>
+                  <td>${i.fn}${i.sharedWithOtherTasks ? ' (shared)' : ''}</td>
+                  <td>${i.source}</td>
+                  <td>${i.durationMs ?? '…'}</td>
+                  <td>${i.reads}</td>
+                  <td>${i.writes}</td>
+                </tr>`,
+            )}
+          </table>
+        </div>
+      </div>
+      <div class="panel">
+        <h2>Timeline <span class="muted">(times relative to the submit)</span></h2>
+        <ul class="timeline" data-testid="timeline">
+          ${data.entries.map(
+            (e) =>
+              html`<li class=${e.level} data-kind=${e.kind}>
+                <span class="rel">${fmtRel(e.rel)}</span>
+                <span><${Badge} cls=${`kind k-${e.kind}`}>${e.kind}<//></span>
+                <span>
+                  <div class="title">${e.title}</div>
+                  <div class="detail">
+                    ${e.detail}${e.fn ? ` · ${e.fn}` : ''}${e.invocationId ? ` #${short(e.invocationId)}` : ''}
+                  </div>
+                </span>
+              </li>`,
+          )}
+        </ul>
+      </div>
+    </div>
+  `;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Requests monitor
+
+export { Tasks, TaskDetail };
