@@ -383,6 +383,7 @@ async function main(): Promise<number> {
       cpu_split_ms_per_webhook: hooks.cpu_split_ms_per_webhook,
       cpu_ms_per_create: hooks.cpu_ms_per_create,
       cold_require_ms_sdk_alone: cold.sdkAlone,
+      cold_require_ms_ours_alone: cold.oursAlone,
       webhook_ms: hooks.webhook_ms,
       webhook_statuses: hooks.webhook_statuses,
       counts: {

@@ -3,6 +3,10 @@
  * require it (module load plus the cold-start work its entry does: config validation, SDK init),
  * with the environment the cloud's runtime gives. Nothing is contacted: the service address is a
  * closed local port and the SDK is told it runs in Tencent Cloud (no metadata probe).
+ *
+ * The same require is also timed with the SDK out of the way, to show our code alone: once with
+ * wx-server-sdk already loaded (its own load is not counted; its `init` and `database()` are), and
+ * once with a stub resolved for it (nothing of the SDK runs).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -29,10 +33,34 @@ export function bundleKb(): Record<string, number> {
   return out;
 }
 
+/** How the SDK is present when the bundle is required: as in the cloud, already loaded, or a stub. */
+export type SdkMode = 'real' | 'cached' | 'stub';
+
 const PROBE = `
 const { performance } = require('node:perf_hooks');
+const { dirname } = require('node:path');
+const file = process.argv[1];
+const mode = process.argv[2];
+const sdkPath = require.resolve('wx-server-sdk', { paths: [dirname(file)] });
+if (mode === 'cached') require(sdkPath);
+if (mode === 'stub') {
+  // Any property is a callable stub, so the entry's init and database() calls run through; not
+  // an ES module, so the bundle's default import is the stub itself.
+  const stub = () =>
+    new Proxy(function () {}, {
+      get: (_t, key) =>
+        key === 'then' || key === '__esModule' || typeof key === 'symbol' ? undefined : stub(),
+      apply: () => stub(),
+    });
+  const Module = require('node:module');
+  const m = new Module(sdkPath);
+  m.filename = sdkPath;
+  m.loaded = true;
+  m.exports = stub();
+  require.cache[sdkPath] = m;
+}
 const t0 = performance.now();
-require(process.argv[1]);
+require(file);
 const ms = performance.now() - t0;
 process.stdout.write(JSON.stringify({ ms }));
 process.exit(0);
@@ -45,7 +73,12 @@ process.exit(0);
 export function coldRequireMs(
   settings: Record<string, string>,
   runs: number,
-): { functions: Record<string, number>; sdkAlone: number } {
+): {
+  functions: Record<string, number>;
+  /** our code alone: the bundle's require with wx-server-sdk already loaded, then stubbed */
+  oursAlone: Record<string, { sdkCached: number; sdkStubbed: number }>;
+  sdkAlone: number;
+} {
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     TZ: 'UTC',
@@ -59,10 +92,10 @@ export function coldRequireMs(
     TCB_ENV: 'local',
     SCF_NAMESPACE: 'local',
   };
-  const median = (file: string) => {
+  const median = (file: string, mode: SdkMode = 'real') => {
     const samples: number[] = [];
     for (let i = 0; i < runs; i++) {
-      const text = execFileSync(process.execPath, ['-e', PROBE, file], {
+      const text = execFileSync(process.execPath, ['-e', PROBE, file, mode], {
         env,
         encoding: 'utf8',
         timeout: 30_000,
@@ -72,7 +105,11 @@ export function coldRequireMs(
     return round(percentile(samples, 50));
   };
   const functions: Record<string, number> = {};
-  for (const name of functionNames())
-    functions[name] = median(join(FUNCTIONS_DIR, name, 'index.js'));
-  return { functions, sdkAlone: median(require.resolve('wx-server-sdk')) };
+  const oursAlone: Record<string, { sdkCached: number; sdkStubbed: number }> = {};
+  for (const name of functionNames()) {
+    const file = join(FUNCTIONS_DIR, name, 'index.js');
+    functions[name] = median(file);
+    oursAlone[name] = { sdkCached: median(file, 'cached'), sdkStubbed: median(file, 'stub') };
+  }
+  return { functions, oursAlone, sdkAlone: median(require.resolve('wx-server-sdk')) };
 }

@@ -3,7 +3,7 @@
  * into one module (`domain.js`, with zod inside) that every page requires, so the domain code is
  * in the package once; it refuses `../shared` imports from any other file.
  */
-import { config as zodConfig } from 'zod';
+import { config as zodConfig } from 'zod/mini';
 
 // WeChat forbids `new Function`; zod only probes for it, but never let it try.
 zodConfig({ jitless: true });

@@ -17,6 +17,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 
+/**
+ * Each function bundle's size budget (issue 14): it is read and compiled on every cold start.
+ * scripts/build.test.ts fails when a bundle is over it; the build says so too.
+ */
+export const FUNCTION_BUNDLE_BUDGET_BYTES = 150 * 1024;
+
 /** Function folders: every folder under cloudfunctions/ with an index.ts, except `_`-prefixed ones. */
 export function functionNames() {
   return readdirSync(join(root, 'cloudfunctions'), { withFileTypes: true })
@@ -53,7 +59,9 @@ export async function buildFunctions({
       mainFields: ['module', 'main'],
       alias: { axios: 'axios/dist/browser/axios.cjs' },
       minify: true,
-      keepNames: true,
+      // Names are not kept (about 10 KB a bundle): nothing reads a bundled function's or class's
+      // `name` (our errors set theirs; zod names its classes itself), and stack traces do not use it.
+      keepNames: false,
       legalComments: 'none',
       logLevel: 'warning',
     });
@@ -82,10 +90,19 @@ export async function buildFunctions({
     rmSync(final, { recursive: true, force: true });
     renameSync(out, final);
   }
+  const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
   if (!quiet) {
     for (const [name, bytes] of Object.entries(sizes)) {
       console.log(
-        `built ${name.padEnd(16)} ${(bytes / 1024).toFixed(1)} KB  dist/functions/${name}/index.js`,
+        `built ${name.padEnd(16)} ${kb(bytes).padStart(8)}  dist/functions/${name}/index.js` +
+          ` (budget ${kb(FUNCTION_BUNDLE_BUDGET_BYTES)})`,
+      );
+    }
+  }
+  for (const [name, bytes] of Object.entries(sizes)) {
+    if (bytes > FUNCTION_BUNDLE_BUDGET_BYTES) {
+      console.error(
+        `warning: ${name} is ${kb(bytes)}, over its ${kb(FUNCTION_BUNDLE_BUDGET_BYTES)} budget (scripts/build.test.ts fails)`,
       );
     }
   }

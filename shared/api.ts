@@ -2,19 +2,19 @@
  * The `extractText` contract: one schema for what the client sends, and the answer types it gets.
  * The caller is never a field here: the function reads it from WXContext.
  */
-import * as z from 'zod';
+import * as z from './zod';
 import { MAX_SHARE_TEXT_LENGTH } from './share-text';
 import type { ErrorAnswer } from './errors';
 import type { TaskSummary, TaskView } from './task';
 
 export type { TaskSummary };
 
-const taskId = z.string().trim().min(1).max(64);
+const taskId = z.string().check(z.trim(), z.minLength(1), z.maxLength(64));
 
 /** Which templates the user accepted: the same names as the task document's `subscribed`. */
-const subscribedInput = z
-  .object({ success: z.boolean().default(false), failure: z.boolean().default(false) })
-  .optional();
+const subscribedInput = z.optional(
+  z.object({ success: z._default(z.boolean(), false), failure: z._default(z.boolean(), false) }),
+);
 
 export const LIST_DEFAULT_LIMIT = 20;
 export const LIST_MAX_LIMIT = 50;
@@ -23,19 +23,15 @@ export const extractRequestSchema = z.discriminatedUnion('action', [
   z.object({
     action: z.literal('create'),
     // Length is checked by the share-text parser, which answers a specific code.
-    shareText: z.string().max(MAX_SHARE_TEXT_LENGTH * 4),
-    requestId: z
-      .string()
-      .trim()
-      .regex(/^[A-Za-z0-9_.:-]{8,64}$/)
-      .optional(),
+    shareText: z.string().check(z.maxLength(MAX_SHARE_TEXT_LENGTH * 4)),
+    requestId: z.optional(z.string().check(z.trim(), z.regex(/^[A-Za-z0-9_.:-]{8,64}$/))),
     subscribed: subscribedInput,
   }),
   z.object({ action: z.literal('get'), taskId }),
   z.object({
     action: z.literal('list'),
-    cursor: z.string().max(200).optional(),
-    limit: z.number().int().min(1).max(LIST_MAX_LIMIT).optional(),
+    cursor: z.optional(z.string().check(z.maxLength(200))),
+    limit: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(LIST_MAX_LIMIT))),
   }),
   z.object({ action: z.literal('cancel'), taskId }),
   // A retry is a new tap: it may carry the templates the user accepted on it.
@@ -74,7 +70,7 @@ export type ExtractAnswer = TaskAnswer | ListAnswer | RemoveAnswer | ClearAnswer
  * rule it broke, e.g. `shareText: expected string, received number`. Built from the schema's
  * paths and rules only, never from a value the caller sent.
  */
-export function describeRequestIssues(error: z.ZodError): string {
+export function describeRequestIssues(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'request: malformed';
   const path = issue.path.length > 0 ? issue.path.map(String).join('.') : 'request';

@@ -15,7 +15,7 @@
  */
 import { decode as base64Decode, encode as base64Encode } from '@stablelib/base64';
 import { hash as sha256, hmac as hmacSha256 } from 'fast-sha256';
-import * as z from 'zod';
+import * as z from './zod';
 
 export const CALLBACK_TYPES = [
   'workflow.execution.progress',
@@ -104,53 +104,57 @@ export function adjustedFields(raw: unknown, bounded: Record<string, string>): s
 }
 
 // The 1 MiB body limit bounds what is parsed; boundResult bounds what is kept.
-const outputSchema = z
-  .object({
-    title: z.string().default(''),
-    content: z.string().default(''),
-    cover: z.string().default(''),
-    video_url: z.string().default(''),
-  })
-  .transform(boundResult);
+const outputSchema = z.pipe(
+  z.object({
+    title: z._default(z.string(), ''),
+    content: z._default(z.string(), ''),
+    cover: z._default(z.string(), ''),
+    video_url: z._default(z.string(), ''),
+  }),
+  z.transform(boundResult),
+);
 
 const errorSchema = z.object({
-  code: z.string().max(64).default(''),
+  code: z._default(z.string().check(z.maxLength(64)), ''),
   // Only logged (the user sees our catalogue's message): kept short.
-  message: z
-    .string()
-    .default('')
-    .transform((m) => m.slice(0, 500)),
+  message: z.pipe(
+    z._default(z.string(), ''),
+    z.transform((m) => m.slice(0, 500)),
+  ),
 });
 
 const baseData = {
-  task_id: z.string().min(1).max(64),
+  task_id: z.string().check(z.minLength(1), z.maxLength(64)),
   // Empty or missing when the workflow could not learn its own execute id.
-  execute_id: z.string().max(128).default(''),
+  execute_id: z._default(z.string().check(z.maxLength(128)), ''),
   // An empty or wrong token is the handler's 401, not a malformed body.
-  callback_token: z.string().max(256),
-  progress: z.number().int().min(0).max(100).optional(),
+  callback_token: z.string().check(z.maxLength(256)),
+  progress: z.optional(z.number().check(z.int(), z.minimum(0), z.maximum(100))),
 };
 
 const progressBody = z.object({
   type: z.literal('workflow.execution.progress'),
-  data: z.object({ ...baseData, output: outputSchema.optional(), error: errorSchema.optional() }),
+  data: z.object({ ...baseData, output: z.optional(outputSchema), error: z.optional(errorSchema) }),
 });
 
 const completedBody = z.object({
   type: z.literal('workflow.execution.completed'),
-  data: z.object({ ...baseData, output: outputSchema, error: errorSchema.optional() }),
+  data: z.object({ ...baseData, output: outputSchema, error: z.optional(errorSchema) }),
 });
 
 const failedBody = z.object({
   type: z.literal('workflow.execution.failed'),
   data: z.object({
     ...baseData,
-    output: outputSchema.optional(),
+    output: z.optional(outputSchema),
     // A failure always carries a code downstream, so a missing or empty one gets the default.
-    error: errorSchema.optional().transform((e) => ({
-      code: e?.code || DEFAULT_FAILURE_CODE,
-      message: e?.message ?? '',
-    })),
+    error: z.pipe(
+      z.optional(errorSchema),
+      z.transform((e) => ({
+        code: e?.code || DEFAULT_FAILURE_CODE,
+        message: e?.message ?? '',
+      })),
+    ),
   }),
 });
 

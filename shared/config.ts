@@ -3,39 +3,47 @@
  * malformed variable stops the function with an error naming it (never its value). Secrets have
  * no default: the local stack passes its own local values explicitly.
  */
-import * as z from 'zod';
+import * as z from './zod';
 
 const int = (min: number, max: number, def: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-    .default(def);
+  z._default(
+    z.pipe(
+      z.pipe(
+        z.string().check(z.trim(), z.regex(/^\d+$/, 'must be a whole number')),
+        z.transform(Number),
+      ),
+      z.number().check(z.int(), z.minimum(min), z.maximum(max)),
+    ),
+    def,
+  );
 
 const secret = (prefix?: RegExp) =>
-  z
-    .string()
-    .trim()
-    .min(1, 'is required')
-    .refine((v) => !/["\\\s]/.test(v), 'must not contain quotes, backslashes or spaces')
-    .refine((v) => (prefix ? prefix.test(v) : true), 'has the wrong format');
+  z.string().check(
+    z.trim(),
+    z.minLength(1, 'is required'),
+    z.refine((v) => !/["\\\s]/.test(v), 'must not contain quotes, backslashes or spaces'),
+    z.refine((v) => (prefix ? prefix.test(v) : true), 'has the wrong format'),
+  );
 
 const webhookSecret = secret(/^whsec_[A-Za-z0-9+/]+={0,2}$/);
 
 const keySpec = (def: string) =>
-  z
-    .string()
-    .trim()
-    .regex(/^[a-z]+:[a-z_]+\d+(,[a-z]+:[a-z_]+\d+)*$/, 'must look like title:thing1,status:phrase2')
-    .default(def);
+  z._default(
+    z
+      .string()
+      .check(
+        z.trim(),
+        z.regex(
+          /^[a-z]+:[a-z_]+\d+(,[a-z]+:[a-z_]+\d+)*$/,
+          'must look like title:thing1,status:phrase2',
+        ),
+      ),
+    def,
+  );
 
-const optionalText = z
-  .string()
-  .trim()
-  .transform((v) => (v === '' ? undefined : v))
-  .optional();
+const emptyAsMissing = (v: string) => (v === '' ? undefined : v);
+
+const optionalText = z.optional(z.pipe(z.string().check(z.trim()), z.transform(emptyAsMissing)));
 
 /**
  * The functions' timeouts as deployed (`timeout` in cloudbaserc.json, which the local stack
@@ -60,12 +68,14 @@ export const NOTICE_SENDER_MAX_S = Math.max(
 export const configSchema = z
   .object({
     /** Where Coze runs: https://api.coze.cn (CN), https://api.coze.com (global) or the local stand-in. */
-    COZE_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.coze.cn'),
+    COZE_API_BASE: z._default(z.url({ protocol: /^https?$/ }), 'https://api.coze.cn'),
     COZE_API_TOKEN: secret(),
     COZE_WORKFLOW_ID: z
       .string()
-      .trim()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the workflow id from the Coze URL'),
+      .check(
+        z.trim(),
+        z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be the workflow id from the Coze URL'),
+      ),
     /** Bound on the start call inside `create`, so the user is answered within a second. */
     COZE_START_TIMEOUT_MS: int(100, 10_000, 700),
     /** Bound on start and history calls made by the sweeper. */
@@ -77,18 +87,18 @@ export const configSchema = z
     WEBHOOK_URL: z.url({ protocol: /^https?$/ }),
     WEBHOOK_SECRET: webhookSecret,
     /** The previous secret during a rotation; both verify. */
-    WEBHOOK_SECRET_PREVIOUS: z
-      .string()
-      .trim()
-      .transform((v) => (v === '' ? undefined : v))
-      .pipe(webhookSecret.optional())
-      .optional(),
+    WEBHOOK_SECRET_PREVIOUS: z.optional(
+      z.pipe(
+        z.pipe(z.string().check(z.trim()), z.transform(emptyAsMissing)),
+        z.optional(webhookSecret),
+      ),
+    ),
 
     SUBSCRIBE_TEMPLATE_SUCCESS_ID: optionalText,
     SUBSCRIBE_TEMPLATE_FAILURE_ID: optionalText,
     SUBSCRIBE_SUCCESS_KEYS: keySpec('title:thing1,status:phrase2,time:time3,note:thing4'),
     SUBSCRIBE_FAILURE_KEYS: keySpec('title:thing1,status:phrase2,reason:thing3,time:time4'),
-    MINIPROGRAM_STATE: z.enum(['developer', 'trial', 'formal']).default('formal'),
+    MINIPROGRAM_STATE: z._default(z.enum(['developer', 'trial', 'formal']), 'formal'),
 
     MAX_ACTIVE_TASKS_PER_USER: int(1, 100, 3),
     DAILY_QUOTA_PER_USER: int(1, 100_000, 50),
@@ -103,15 +113,17 @@ export const configSchema = z
     WEBHOOK_EVENT_RETENTION_DAYS: int(1, 30, 3),
     TASK_RETENTION_DAYS: int(1, 3650, 90),
   })
-  .superRefine((c, ctx) => {
-    if (c.NOTICE_CLAIM_STALE_S <= NOTICE_SENDER_MAX_S) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['NOTICE_CLAIM_STALE_S'],
-        message: `must be more than ${NOTICE_SENDER_MAX_S} (the longest a notice sender runs), or a live send is taken over`,
-      });
-    }
-  });
+  .check(
+    z.superRefine((c, ctx) => {
+      if (c.NOTICE_CLAIM_STALE_S <= NOTICE_SENDER_MAX_S) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['NOTICE_CLAIM_STALE_S'],
+          message: `must be more than ${NOTICE_SENDER_MAX_S} (the longest a notice sender runs), or a live send is taken over`,
+        });
+      }
+    }),
+  );
 
 export type Config = z.infer<typeof configSchema>;
 

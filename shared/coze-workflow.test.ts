@@ -3,10 +3,12 @@ import {
   START_INPUTS,
   decodeRunOutput,
   encodeRunOutput,
+  envelopeSchema,
   failureCodeIn,
   finishedRun,
   historyAnswerSchema,
   runOutcomeFromHistory,
+  startAnswerSchema,
   startRequest,
   type HistoryEntryWire,
 } from './coze-workflow';
@@ -38,6 +40,33 @@ describe('the start request', () => {
       is_async: true,
     });
     expect(Object.keys(req.parameters)).toEqual([...START_INPUTS]);
+  });
+});
+
+describe("Coze's answers", () => {
+  it('read a malformed optional field as missing, and keep a well-formed one', () => {
+    expect(envelopeSchema.parse({ code: 0, msg: 5, detail: { logid: 7 } })).toEqual({ code: 0 });
+    expect(envelopeSchema.parse({ code: '4009', msg: 'busy', detail: { logid: 'l1' } })).toEqual({
+      code: 4009,
+      msg: 'busy',
+      detail: { logid: 'l1' },
+    });
+    expect(startAnswerSchema.parse({ code: 0, execute_id: 'e1', debug_url: {} })).toEqual({
+      code: 0,
+      execute_id: 'e1',
+    });
+    const entry = { execute_status: 'Running', execute_id: 1 };
+    expect(historyAnswerSchema.parse({ code: 0, data: [entry] }).data).toEqual([
+      { execute_status: 'Running' },
+    ]);
+  });
+
+  it('refuse a missing or malformed required field with its path', () => {
+    const r = startAnswerSchema.safeParse({ code: 0, execute_id: '' });
+    expect(r.success ? [] : r.error.issues.map((i) => [i.path.join('.'), i.code])).toEqual([
+      ['execute_id', 'too_small'],
+    ]);
+    expect(envelopeSchema.safeParse({ code: '1.5' }).success).toBe(false);
   });
 });
 

@@ -7,7 +7,7 @@
  * (that would cost the final callback a write); when a create finds the ledger full it looks up
  * which listed tasks really are still active and drops the others in the same compare-and-set.
  */
-import * as z from 'zod';
+import * as z from './zod';
 import { ACTIVE_STATUSES, type TaskStatus } from './status';
 
 export const LEDGERS_COLLECTION = 'ledgers';
@@ -15,7 +15,10 @@ export const LEDGERS_COLLECTION = 'ledgers';
 /** An idle ledger (no admission for this long) is removed by the sweeper; every task it lists has ended by then. */
 export const LEDGER_IDLE_DAYS = 2;
 
-const date = z.union([z.date(), z.string(), z.number()]).transform((v) => new Date(v));
+const date = z.pipe(
+  z.union([z.date(), z.string(), z.number()]),
+  z.transform((v) => new Date(v)),
+);
 
 /** `at`: when the slot was taken, epoch ms (plain numbers survive every SDK encoding path). */
 export const ledgerEntrySchema = z.object({ task: z.string(), at: z.number() });
@@ -24,11 +27,11 @@ export type LedgerEntry = z.infer<typeof ledgerEntrySchema>;
 export const ledgerDocSchema = z.object({
   _id: z.string(),
   /** admissions per Asia/Shanghai day, keyed `YYYY-MM-DD` (a new day starts from a missing key) */
-  counts: z.record(z.string(), z.number().int().min(0)),
+  counts: z.record(z.string(), z.number().check(z.int(), z.minimum(0))),
   /** tasks holding an active slot, oldest first (some may have ended: reclaimed lazily) */
   active: z.array(ledgerEntrySchema),
   /** bumped by every write: the compare-and-set of the slow path */
-  rev: z.number().int().min(0),
+  rev: z.number().check(z.int(), z.minimum(0)),
   updated_at: date,
 });
 export type LedgerDoc = z.infer<typeof ledgerDocSchema>;

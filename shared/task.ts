@@ -1,7 +1,7 @@
 /**
  * The task document (collection `tasks`) and the client-safe view of it.
  */
-import * as z from 'zod';
+import * as z from './zod';
 import { NOTICE_STATES, NoticeState } from './notice-state';
 import { TASK_STATUSES, TaskStatus, type TaskResult } from './status';
 import { PLATFORMS, captionOf, type Platform } from './share-text';
@@ -11,14 +11,17 @@ export { SNIPPET_LENGTH, snippetOf } from './snippet';
 
 export const TASKS_COLLECTION = 'tasks';
 
-const dateLike = z.union([z.date(), z.string(), z.number()]).transform((v, ctx) => {
-  const d = v instanceof Date ? v : new Date(v);
-  if (Number.isNaN(d.getTime())) {
-    ctx.addIssue({ code: 'custom', message: 'invalid date' });
-    return z.NEVER;
-  }
-  return d;
-});
+const dateLike = z.pipe(
+  z.union([z.date(), z.string(), z.number()]),
+  z.transform((v, ctx) => {
+    const d = v instanceof Date ? v : new Date(v);
+    if (Number.isNaN(d.getTime())) {
+      ctx.issues.push({ code: 'custom', message: 'invalid date', input: v });
+      return z.NEVER;
+    }
+    return d;
+  }),
+);
 
 export const taskResultSchema = z.object({
   title: z.string(),
@@ -35,43 +38,43 @@ export type Subscribed = z.infer<typeof subscribedSchema>;
 export { NOTICE_STATES, NoticeState };
 
 export const taskDocSchema = z.object({
-  _id: z.string().min(1),
-  _openid: z.string().min(1),
-  task_uuid: z.string().min(1),
+  _id: z.string().check(z.minLength(1)),
+  _openid: z.string().check(z.minLength(1)),
+  task_uuid: z.string().check(z.minLength(1)),
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]),
   platform: z.enum(PLATFORMS as [Platform, ...Platform[]]),
   share_text: z.string(),
   /** The video's own words from the share text (see captionOf); absent on tasks made before it. */
-  caption: z.string().nullable().default(null),
+  caption: z._default(z.nullable(z.string()), null),
   input_url: z.string(),
-  request_id: z.string().nullable(),
-  coze_execute_id: z.string().nullable(),
+  request_id: z.nullable(z.string()),
+  coze_execute_id: z.nullable(z.string()),
   callback_token_hash: z.string(),
-  result: taskResultSchema.nullable(),
+  result: z.nullable(taskResultSchema),
   /** The transcript's opening, written with the result: what the history list shows. */
-  snippet: z.string().nullable().default(null),
-  error_code: z.string().nullable(),
-  error_message: z.string().nullable(),
-  progress: z.number().int().min(0).max(100),
-  retry_count: z.number().int().min(0),
-  next_dispatch_at: dateLike.nullable(),
+  snippet: z._default(z.nullable(z.string()), null),
+  error_code: z.nullable(z.string()),
+  error_message: z.nullable(z.string()),
+  progress: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
+  retry_count: z.number().check(z.int(), z.minimum(0)),
+  next_dispatch_at: z.nullable(dateLike),
   webhook_received: z.boolean(),
-  last_callback_at: dateLike.nullable(),
-  history_checked_at: dateLike.nullable(),
+  last_callback_at: z.nullable(dateLike),
+  history_checked_at: z.nullable(dateLike),
   subscribed: subscribedSchema,
   notification_sent: z.boolean(),
   notification_state: z.enum(NOTICE_STATES as [NoticeState, ...NoticeState[]]),
-  notification_claimed_at: dateLike.nullable(),
-  notification_error: z.string().nullable(),
-  notification_attempts: z.number().int().min(0),
+  notification_claimed_at: z.nullable(dateLike),
+  notification_error: z.nullable(z.string()),
+  notification_attempts: z.number().check(z.int(), z.minimum(0)),
   /** The last few callback delivery ids applied (`webhook-id`): a redelivery answers `duplicate`. */
-  callback_ids: z.array(z.string()).default([]),
+  callback_ids: z._default(z.array(z.string()), []),
   /** Asia/Shanghai calendar day of creation, for the daily quota. */
   day: z.string(),
   created_at: dateLike,
   updated_at: dateLike,
-  started_at: dateLike.nullable(),
-  completed_at: dateLike.nullable(),
+  started_at: z.nullable(dateLike),
+  completed_at: z.nullable(dateLike),
   expires_at: dateLike,
 });
 export type TaskDoc = z.infer<typeof taskDocSchema>;
@@ -142,19 +145,19 @@ export const taskViewSchema = z.object({
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]),
   platform: z.enum(PLATFORMS as [Platform, ...Platform[]]),
   input_url: z.string(),
-  caption: z.string().nullable(),
-  coze_execute_id: z.string().nullable(),
-  result: taskResultSchema.nullable(),
-  error_code: z.string().nullable(),
-  error_message: z.string().nullable(),
+  caption: z.nullable(z.string()),
+  coze_execute_id: z.nullable(z.string()),
+  result: z.nullable(taskResultSchema),
+  error_code: z.nullable(z.string()),
+  error_message: z.nullable(z.string()),
   progress: z.number(),
   retry_count: z.number(),
   webhook_received: z.boolean(),
   notification_sent: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
-  started_at: z.string().nullable(),
-  completed_at: z.string().nullable(),
+  started_at: z.nullable(z.string()),
+  completed_at: z.nullable(z.string()),
   expires_at: z.string(),
 });
 export type TaskView = z.infer<typeof taskViewSchema>;
@@ -243,20 +246,20 @@ export const SUMMARY_FIELDS = [
 
 /** A projected document: old tasks may lack the newer fields, which then read as null. */
 export const taskSummaryDocSchema = z.object({
-  _id: z.string().min(1),
+  _id: z.string().check(z.minLength(1)),
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]),
   platform: z.enum(PLATFORMS as [Platform, ...Platform[]]),
-  caption: z.string().nullable().default(null),
-  snippet: z.string().nullable().default(null),
-  result: z
-    .object({ title: z.string().optional(), cover: z.string().optional() })
-    .nullable()
-    .default(null),
-  error_code: z.string().nullable().default(null),
-  progress: z.number().int().min(0).max(100),
+  caption: z._default(z.nullable(z.string()), null),
+  snippet: z._default(z.nullable(z.string()), null),
+  result: z._default(
+    z.nullable(z.object({ title: z.optional(z.string()), cover: z.optional(z.string()) })),
+    null,
+  ),
+  error_code: z._default(z.nullable(z.string()), null),
+  progress: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
   created_at: dateLike,
-  started_at: dateLike.nullable().default(null),
-  completed_at: dateLike.nullable().default(null),
+  started_at: z._default(z.nullable(dateLike), null),
+  completed_at: z._default(z.nullable(dateLike), null),
   updated_at: dateLike,
   expires_at: dateLike,
 });
