@@ -110,7 +110,6 @@ export const configSchema = z
     NOTICE_CLAIM_STALE_S: int(5, 3600, 60),
     SWEEP_BATCH_LIMIT: int(1, 1000, 50),
     SWEEP_BUDGET_MS: int(1000, 900_000, 40_000),
-    WEBHOOK_EVENT_RETENTION_DAYS: int(1, 30, 3),
     TASK_RETENTION_DAYS: int(1, 3650, 90),
   })
   .check(
