@@ -22,6 +22,9 @@ export interface Metered {
   openid?: string;
   /** the monitor's sequence number of its start (orders a client's calls even within one ms) */
   startSeq: number;
+  /** inside the instance (what the cloud bills) */
+  runMs: number;
+  /** from arrival to answer: runMs plus any wait for a free instance */
   durationMs: number;
   reads: number;
   writes: number;
@@ -34,7 +37,7 @@ export interface Cost {
   db_writes: number;
   /** reads + writes (a transaction's open and close are not counted) */
   db_ops: number;
-  /** function wall time: from the invocation's arrival to its answer */
+  /** function wall time inside the instance (a wait for a free instance is not billed) */
   function_ms: number;
   /** function_ms × the function's memorySize */
   gb_s: number;
@@ -54,7 +57,10 @@ export interface CostReport {
   /** the sweeper's timer, per run (it runs every minute in the cloud, whatever the tasks) */
   sweeper_per_run: Omit<Cost, 'watch_pushes'> & { runs: number };
   /** mean database reads and writes, and p50 wall time, of one invocation of each kind */
-  per_call: Record<string, { count: number; reads: number; writes: number; ms_p50: number }>;
+  per_call: Record<
+    string,
+    { count: number; reads: number; writes: number; run_ms_p50: number; total_ms_p50: number }
+  >;
   /** invocations of the phase no design or timer could be found for (0 when attribution held) */
   unattributed: number;
   memory_mb: Record<string, number>;
@@ -109,6 +115,7 @@ export function meter(monitor: Monitor): { stop(): Metered[] } {
         source: e.source,
         ...(e.openid ? { openid: e.openid } : {}),
         startSeq,
+        runMs: e.runMs,
         durationMs: e.durationMs,
         reads: e.reads,
         writes: e.writes,
@@ -138,8 +145,8 @@ function add(to: Omit<Cost, 'watch_pushes'>, m: Metered, memoryMb: number): void
   to.db_reads += m.reads;
   to.db_writes += m.writes;
   to.db_ops += m.reads + m.writes;
-  to.function_ms += m.durationMs;
-  to.gb_s += (m.durationMs / 1000) * (memoryMb / 1024);
+  to.function_ms += m.runMs;
+  to.gb_s += (m.runMs / 1000) * (memoryMb / 1024);
 }
 
 function scaled<T extends Omit<Cost, 'watch_pushes'>>(c: T, n: number): T {
@@ -240,7 +247,8 @@ export function costReport(
       count: ms.length,
       reads: round(ms.reduce((s, m) => s + m.reads, 0) / ms.length, 2),
       writes: round(ms.reduce((s, m) => s + m.writes, 0) / ms.length, 2),
-      ms_p50: round(median(ms.map((m) => m.durationMs))),
+      run_ms_p50: round(median(ms.map((m) => m.runMs))),
+      total_ms_p50: round(median(ms.map((m) => m.durationMs))),
     };
   }
   return {
