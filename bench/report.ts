@@ -287,9 +287,9 @@ A request is one \`callFunction\` or one watch subscription (the submit included
 The cost rows are counted by the local stack per invocation (its monitor), not estimated: every
 invocation from the first submit to the end of the phase is charged to a design, a client's by its
 openid (each design's clients have their own), a callback's by the task its log line names. They
-include the submit, the client's \`get\`s and the task's callbacks. Function wall time runs from an
-invocation's arrival to its answer; GB-s is that time at each function's \`memorySize\` in
-cloudbaserc.json (${mem}). Watch pushes are the snapshots the watch sent (the answer to the
+include the submit, the client's \`get\`s and the task's callbacks. Function wall time is the time
+inside the instance (what the cloud bills; a wait for a free instance is left out); GB-s is that
+time at each function's \`memorySize\` in cloudbaserc.json (${mem}). Watch pushes are the snapshots the watch sent (the answer to the
 subscription included). Invocations no design could be found for: ${r.cost_unattributed}.
 
 ${mdTable(rows(r))}
