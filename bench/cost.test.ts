@@ -15,7 +15,7 @@ function invoke(
   id: string,
   fn: string,
   source: 'client' | 'http' | 'timer',
-  opts: { openid?: string; reads?: number; writes?: number; ms?: number; line?: string },
+  opts: { openid?: string; reads?: number; writes?: number; ms?: number; lines?: string[] },
 ): void {
   const who = { invocationId: id, fn, source, ...(opts.openid ? { openid: opts.openid } : {}) };
   monitor.invocationStarted(who);
@@ -32,7 +32,7 @@ function invoke(
     });
   for (let i = 0; i < (opts.reads ?? 0); i++) db('read');
   for (let i = 0; i < (opts.writes ?? 0); i++) db('write');
-  if (opts.line) monitor.record({ type: 'log', fn, invocationId: id, line: opts.line });
+  for (const line of opts.lines ?? []) monitor.record({ type: 'log', fn, invocationId: id, line });
   monitor.invocationFinished({
     ...who,
     // Each waited a second for a free instance: waiting is not billed.
@@ -76,10 +76,14 @@ it('charges submits and gets by openid, callbacks by the task their log line nam
     });
   }
   const line = (task: string) => JSON.stringify({ level: 'info', event: 'callback', task });
-  invoke(monitor, 'c-w0', 'webhookHandler', 'http', { writes: 1, ms: 20, line: line('t-w0') });
-  invoke(monitor, 'c-w1', 'webhookHandler', 'http', { writes: 1, ms: 20, line: line('t-w1') });
-  invoke(monitor, 'c-p0', 'webhookHandler', 'http', { writes: 1, ms: 20, line: line('t-p0') });
-  invoke(monitor, 'c-x', 'webhookHandler', 'http', { line: 'not json' });
+  invoke(monitor, 'c-w0', 'webhookHandler', 'http', { writes: 1, ms: 20, lines: [line('t-w0')] });
+  invoke(monitor, 'c-w1', 'webhookHandler', 'http', { writes: 1, ms: 20, lines: [line('t-w1')] });
+  invoke(monitor, 'c-p0', 'webhookHandler', 'http', {
+    writes: 1,
+    ms: 20,
+    lines: [line('t-w1'), line('t-p0')],
+  });
+  invoke(monitor, 'c-x', 'webhookHandler', 'http', { lines: ['not json'] });
   invoke(monitor, 'sweep', 'taskSweeper', 'timer', { reads: 3, writes: 1, ms: 100 });
   const metered = m.stop();
   invoke(monitor, 'late', 'extractText', 'client', { openid: 'bench-watch-0', reads: 9 });
@@ -90,6 +94,11 @@ it('charges submits and gets by openid, callbacks by the task their log line nam
     'bench-watch-1': { init: 2, change: 3 },
   });
   expect(report.unattributed).toBe(1);
+  // c-p0's run also saw the previous invocation's closing line (t-w1): its own, last, counts.
+  expect(report.attribution).toEqual({
+    unattributed_by_fn: { webhookHandler: 1 },
+    several_tasks: 1,
+  });
   // watch: per task (2 tasks) a submit, half a get, a callback.
   expect(report.cost_per_task.watch).toMatchObject({
     tasks: 2,

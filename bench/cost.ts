@@ -28,6 +28,11 @@ export interface Metered {
   durationMs: number;
   reads: number;
   writes: number;
+  /**
+   * The tasks its log lines name: first those that came while it ran, last one first (its own
+   * closing line; a line still arriving from the instance's previous invocation comes earlier),
+   * then those that came after its answer.
+   */
   tasks: string[];
 }
 
@@ -63,6 +68,8 @@ export interface CostReport {
   >;
   /** invocations of the phase no design or timer could be found for (0 when attribution held) */
   unattributed: number;
+  /** those per function, and the invocations whose lines named more than one task */
+  attribution: { unattributed_by_fn: Record<string, number>; several_tasks: number };
   memory_mb: Record<string, number>;
 }
 
@@ -97,13 +104,16 @@ function taskOfLine(line: string): string | null {
 /** Records every invocation that starts and finishes between now and `stop()`. */
 export function meter(monitor: Monitor): { stop(): Metered[] } {
   const done: Metered[] = [];
-  const tasks = new Map<string, string[]>();
+  const during = new Map<string, string[]>();
+  const after = new Map<string, string[]>();
   const started = new Map<string, number>();
   const off = monitor.on((e) => {
     if (e.type === 'invocation.started') started.set(e.invocationId, e.seq);
     else if (e.type === 'log' && e.invocationId) {
       const task = taskOfLine(e.line);
-      if (task) tasks.set(e.invocationId, [...(tasks.get(e.invocationId) ?? []), task]);
+      if (!task) return;
+      const into = started.has(e.invocationId) ? during : after;
+      into.set(e.invocationId, [...(into.get(e.invocationId) ?? []), task]);
     } else if (e.type === 'invocation.finished') {
       const startSeq = started.get(e.invocationId);
       // Started before the meter: another phase's.
@@ -126,7 +136,13 @@ export function meter(monitor: Monitor): { stop(): Metered[] } {
   return {
     stop() {
       off();
-      return done.map((m) => ({ ...m, tasks: tasks.get(m.invocationId) ?? [] }));
+      return done.map((m) => ({
+        ...m,
+        tasks: [
+          ...(during.get(m.invocationId) ?? []).reverse(),
+          ...(after.get(m.invocationId) ?? []),
+        ],
+      }));
     },
   };
 }
@@ -194,6 +210,8 @@ export function costReport(
   const perCall = new Map<string, Metered[]>();
   const sweeper = ZERO();
   let unattributed = 0;
+  const unattributedByFn: Record<string, number> = {};
+  let severalTasks = 0;
   for (const m of metered) {
     const mem = memoryMb[m.fn] ?? 0;
     let design: string | undefined;
@@ -209,9 +227,13 @@ export function costReport(
       if (m.source === 'timer') {
         add(sweeper, m, mem);
         perCall.set('sweep', [...(perCall.get('sweep') ?? []), m]);
-      } else unattributed++;
+      } else {
+        unattributed++;
+        unattributedByFn[m.fn] = (unattributedByFn[m.fn] ?? 0) + 1;
+      }
       continue;
     }
+    if (new Set(m.tasks).size > 1) severalTasks++;
     perCall.set(kind, [...(perCall.get(kind) ?? []), m]);
     const t = totals.get(design) ?? ZERO();
     add(t, m, mem);
@@ -256,6 +278,7 @@ export function costReport(
     sweeper_per_run: { runs: sweeper.invocations, ...scaled(sweeper, sweeper.invocations) },
     per_call,
     unattributed,
+    attribution: { unattributed_by_fn: unattributedByFn, several_tasks: severalTasks },
     memory_mb: memoryMb,
   };
 }

@@ -21,6 +21,7 @@ export interface BenchResult {
   sweeper_per_run: CostReport['sweeper_per_run'];
   cost_per_call: CostReport['per_call'];
   cost_unattributed: number;
+  cost_attribution: CostReport['attribution'];
   memory_mb: Record<string, number>;
   targets: TargetResult[];
   webhooks_per_s: number;
@@ -290,7 +291,9 @@ openid (each design's clients have their own), a callback's by the task its log 
 include the submit, the client's \`get\`s and the task's callbacks. Function wall time is the time
 inside the instance (what the cloud bills; a wait for a free instance is left out); GB-s is that
 time at each function's \`memorySize\` in cloudbaserc.json (${mem}). Watch pushes are the snapshots the watch sent (the answer to the
-subscription included). Invocations no design could be found for: ${r.cost_unattributed}.
+subscription included). Invocations no design could be found for: ${r.cost_unattributed}
+(${JSON.stringify(r.cost_attribution.unattributed_by_fn)}); callbacks whose run also saw another
+task's line: ${r.cost_attribution.several_tasks}.
 
 ${mdTable(rows(r))}
 

@@ -386,6 +386,7 @@ async function main(): Promise<number> {
       sweeper_per_run: flow.cost.sweeper_per_run,
       cost_per_call: flow.cost.per_call,
       cost_unattributed: flow.cost.unattributed,
+      cost_attribution: flow.cost.attribution,
       memory_mb: flow.cost.memory_mb,
       targets: checkTargets({ ...hooks, ...flow }),
       webhooks_per_s: hooks.webhooks_per_s,
