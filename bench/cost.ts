@@ -68,7 +68,7 @@ export interface CostReport {
   >;
   /** invocations of the phase no design or timer could be found for (0 when attribution held) */
   unattributed: number;
-  /** those per function, and the invocations whose lines named more than one task */
+  /** those per function, and the attributed invocations whose lines named more than one task */
   attribution: { unattributed_by_fn: Record<string, number>; several_tasks: number };
   memory_mb: Record<string, number>;
 }

@@ -292,8 +292,9 @@ include the submit, the client's \`get\`s and the task's callbacks. Function wal
 inside the instance (what the cloud bills; a wait for a free instance is left out); GB-s is that
 time at each function's \`memorySize\` in cloudbaserc.json (${mem}). Watch pushes are the snapshots the watch sent (the answer to the
 subscription included). Invocations no design could be found for: ${r.cost_unattributed}
-(${JSON.stringify(r.cost_attribution.unattributed_by_fn)}); callbacks whose run also saw another
-task's line: ${r.cost_attribution.several_tasks}.
+(${JSON.stringify(r.cost_attribution.unattributed_by_fn)}); invocations whose lines named more than
+one task (a line of the instance's previous invocation read after it had moved on; a callback is
+charged to the task its last line names): ${r.cost_attribution.several_tasks}.
 
 ${mdTable(rows(r))}
 
