@@ -2,7 +2,7 @@
  * Four projects:
  * - `unit`: the domain and the functions' logic (shared/, cloudfunctions/), in process;
  * - `miniprogram`: pages, components and services (jsdom);
- * - `stack`: the local stack (emulator/, standin/, console/), the scripts and the suites that run the built functions on it
+ * - `stack`: the local stack (emulator/, standin/, console/), the scripts, the bench's accounting and the suites that run the built functions on it
  *   (emulator/, scripts/, test/: faults, fuzz);
  * - `miniprogram-stack`: the mini-program build and its end-to-end run against a real stack.
  * `npm run test:unit` selects the first two (the inner loop); `npm test` runs all four.
@@ -58,6 +58,7 @@ module.exports = {
         '<rootDir>/console',
         '<rootDir>/scripts',
         '<rootDir>/test',
+        '<rootDir>/bench',
       ],
     },
     { ...miniprogram, displayName: 'miniprogram-stack', roots: ['<rootDir>/miniprogram/test'] },

@@ -24,9 +24,10 @@ import {
   type ProductStack,
 } from '../scripts/local-stack';
 import { followWithPolling, followWithWatch, submit, type Followed } from './clients';
+import { costReport, memorySizes, meter } from './cost';
 import { childCpuMs, childDelta, selfCpuMs } from './cpu';
 import { machine } from './machine';
-import { markdown, table, type BenchResult } from './report';
+import { checkTargets, markdown, table, type BenchResult } from './report';
 import { bundleKb, coldRequireMs } from './static';
 import { mean, pcts, round } from './stats';
 import type { LoadRequest, LoadResult } from './webhook-load';
@@ -181,6 +182,8 @@ async function sideBySide(plan: Plan, dir: string) {
     log(
       `side by side: watch and polling every ${POLL_INTERVALS.join('/')} ms, ${plan.cohort} tasks each, runs of ${plan.runMs} ms`,
     );
+    // Every invocation from here to the end of the phase is charged to a design (or the sweeper).
+    const metering = meter(product.stack.monitor);
     const timeout = plan.runMs + 30_000;
     const gap = plan.spreadMs / (plan.cohort * designs.length);
     const jobs: Promise<Followed>[] = [];
@@ -203,6 +206,12 @@ async function sideBySide(plan: Plan, dir: string) {
     await product.standin?.settle();
     await product.stack.runTimer('taskSweeper');
     await sleep(300);
+    const cost = costReport(
+      metering.stop(),
+      followed,
+      memorySizes(join(__dirname, '..')),
+      product.stack.stats().watchPushes,
+    );
 
     const finals = finalCallbackAt(product);
     const outbox = product.stack.outbox();
@@ -233,6 +242,7 @@ async function sideBySide(plan: Plan, dir: string) {
         notice_ms: pcts(noticeMs(`polling ${ms}`)),
         requests_per_task: round(requests(`polling ${ms}`), 2),
       })),
+      cost,
       followed: followed.length,
       success_rate: round(completed / followed.length, 4),
       notified_rate: round(notified / followed.length, 4),
@@ -372,6 +382,13 @@ async function main(): Promise<number> {
       message_ms: flow.message_ms,
       requests_per_task: flow.requests_per_task,
       polling: flow.polling,
+      cost_per_task: flow.cost.cost_per_task,
+      sweeper_per_run: flow.cost.sweeper_per_run,
+      cost_per_call: flow.cost.per_call,
+      cost_unattributed: flow.cost.unattributed,
+      cost_attribution: flow.cost.attribution,
+      memory_mb: flow.cost.memory_mb,
+      targets: checkTargets({ ...hooks, ...flow }),
       webhooks_per_s: hooks.webhooks_per_s,
       cpu_ms_per_webhook: hooks.cpu_ms_per_webhook,
       bundle_kb: bundleKb(),

@@ -18,10 +18,10 @@ import type { Doc } from './ejson';
 import { type SentMessage, SubscriptionService } from './subscribe';
 import { TimerScheduler } from './timers';
 import { TransactionManager } from './transaction';
-import { WatchServer } from './watch';
+import { WatchServer, type WatchPushes } from './watch';
 
 export type { SentMessage, TemplateSpec } from './subscribe';
-export type { WatchSnapshot, DocChange } from './watch';
+export type { WatchSnapshot, DocChange, WatchPushes } from './watch';
 export { adminActions, AdminError, type AdminAction, type AdminContext } from './admin';
 export { Monitor, dbOpKind, type MonitorEvent, type InvocationRecord } from './monitor';
 export type { ChangeEvent, FindOptions } from './store';
@@ -75,11 +75,15 @@ export interface LocalStack {
   grant(openid: string, templateIds?: string[]): void;
   /** Hard-kills running instances (fault tests); events in flight fail like a crashed instance. */
   killInstances(name?: string): Promise<void>;
-  /** `adminRequests`: calls to /admin (database, openapi) so far, e.g. to prove a refusal read nothing. */
+  /**
+   * `adminRequests`: calls to /admin (database, openapi) so far, e.g. to prove a refusal read nothing;
+   * `watchPushes`: snapshots the live watch sent, per openid.
+   */
   stats(): {
     invocations: Record<string, number>;
     peakRssMb: Record<string, number>;
     adminRequests: number;
+    watchPushes: Record<string, WatchPushes>;
   };
   /** Invocations, database actions, function output, message sends, as they happen. */
   monitor: Monitor;
@@ -390,7 +394,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       subscriptions.grant(openid, templateIds);
     },
     killInstances: (name) => fnRuntime.killInstances(name),
-    stats: () => ({ ...fnRuntime.stats(), adminRequests }),
+    stats: () => ({ ...fnRuntime.stats(), adminRequests, watchPushes: watch.pushes() }),
     monitor,
     data: {
       collections: () => store.collections(),

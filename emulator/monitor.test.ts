@@ -39,6 +39,9 @@ it('counts the reads and writes of each invocation, concurrent ones apart', asyn
   expect(byUser['u-1']).toMatchObject({ ok: true, code: 0, reads: 1, writes: 1, source: 'client' });
   expect(byUser['u-2']).toMatchObject({ reads: 1, writes: 1 });
   expect(byUser['u-3']).toMatchObject({ reads: 0, writes: 0 });
+  // The time inside the instance (the 30 ms the function waits at least) never exceeds the whole.
+  expect(byUser['u-1']!.runMs).toBeGreaterThanOrEqual(25);
+  expect(byUser['u-1']!.runMs).toBeLessThanOrEqual(byUser['u-1']!.durationMs);
   const id = byUser['u-1']!.invocationId;
   expect(stack.monitor.invocation(id)).toMatchObject({ fn: 'echo', reads: 1, writes: 1 });
   const dbOfFirst = seen.filter((e) => e.type === 'db' && e.invocationId === id);
@@ -46,6 +49,20 @@ it('counts the reads and writes of each invocation, concurrent ones apart', asyn
     ['database.insertDocument', 'write', 'echoes', 'OK'],
     ['database.getDocument', 'read', 'echoes', 'OK'],
   ]);
+});
+
+it('gives each output line to the invocation that wrote it, even when the next one waits', async () => {
+  // Two instances, twelve callers: each instance goes straight from one answer to the next caller.
+  const lines = Array.from({ length: 12 }, (_, i) => `line-${i}`);
+  await Promise.all(
+    lines.map((line, i) => callFunction(stack.url, 'echo', { log: line, delayMs: 0 }, `log-${i}`)),
+  );
+  await waitFor(() => lines.every((l) => seen.some((e) => e.type === 'log' && e.line === l)));
+  for (const [i, line] of lines.entries()) {
+    const log = seen.find((e) => e.type === 'log' && e.line === line);
+    const own = finished('echo').find((e) => e.openid === `log-${i}`);
+    expect(log && log.type === 'log' && log.invocationId).toBe(own?.invocationId);
+  }
 });
 
 it('gives a nested call its own invocation, and a call from outside a function none', async () => {

@@ -56,7 +56,10 @@ export interface InvocationFinished {
   fn: string;
   source: InvokeSource;
   openid?: string;
+  /** From the invocation's arrival to its answer, a wait for a free instance or a cold start included. */
   durationMs: number;
+  /** Inside the instance only: what the cloud bills. */
+  runMs: number;
   ok: boolean;
   /** 0 on success, else the cloud's callFunction error code (-504002 error, -504003 timeout, ...). */
   code: number;

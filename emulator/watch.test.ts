@@ -175,3 +175,27 @@ it('refuses a query for another openid and unknown collections', async () => {
   await waitFor(() => errors.length === 1, STATE_DEADLINE_MS);
   expect(errors[0]?.code).toBe('COLLECTION_NOT_EXIST');
 });
+
+it("counts each openid's snapshots: the init answer apart from the pushed changes", async () => {
+  await db.collection('tasks').add({ data: { _id: 'c1', _openid: 'user-c', status: 'pending' } });
+  expect(stack.stats().watchPushes['user-c']).toBeUndefined();
+  const w = open('user-c', { _id: 'c1' });
+  await waitFor(() => w.snaps.length === 1, STATE_DEADLINE_MS);
+  await db
+    .collection('tasks')
+    .doc('c1')
+    .update({ data: { status: 'processing' } });
+  await waitFor(() => w.snaps.length === 2, STATE_DEADLINE_MS);
+  // Another user's write is neither sent nor counted for user-c.
+  await db
+    .collection('tasks')
+    .doc('b1')
+    .update({ data: { progress: 7 } });
+  await db
+    .collection('tasks')
+    .doc('c1')
+    .update({ data: { status: 'completed' } });
+  await waitFor(() => w.snaps.length === 3, STATE_DEADLINE_MS);
+  expect(stack.stats().watchPushes['user-c']).toEqual({ init: 1, change: 2 });
+  w.close();
+});

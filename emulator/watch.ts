@@ -104,12 +104,20 @@ interface Watch {
   query: Query;
   nextId: number;
   socket: WebSocket;
+  openid: string;
+}
+
+/** Snapshots sent to one openid's watches: `init` answers a subscription, `change` is pushed on a write. */
+export interface WatchPushes {
+  init: number;
+  change: number;
 }
 
 export class WatchServer {
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly byCollection = new Map<string, Set<Watch>>();
   private readonly unsubscribe: () => void;
+  private readonly sent = new Map<string, WatchPushes>();
 
   constructor(
     private readonly store: Store,
@@ -135,6 +143,20 @@ export class WatchServer {
 
   private send(socket: WebSocket, msg: WatchServerMessage): void {
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
+  }
+
+  private push(w: Watch, snapshot: WatchSnapshot): void {
+    if (w.socket.readyState !== w.socket.OPEN) return;
+    const counts = this.sent.get(w.openid) ?? { init: 0, change: 0 };
+    if (snapshot.type === 'init') counts.init++;
+    else counts.change++;
+    this.sent.set(w.openid, counts);
+    this.send(w.socket, { op: 'snapshot', watchId: w.watchId, snapshot });
+  }
+
+  /** Snapshots sent so far, per openid (what a tool counts as the watch's pushes). */
+  pushes(): Record<string, WatchPushes> {
+    return Object.fromEntries([...this.sent].map(([openid, c]) => [openid, { ...c }]));
   }
 
   private onConnection(socket: WebSocket, openid: string): void {
@@ -190,6 +212,7 @@ export class WatchServer {
           query: new Query(criteria),
           nextId: 0,
           socket,
+          openid,
         };
         mine.set(watchId, w);
         let set = this.byCollection.get(collection);
@@ -208,7 +231,7 @@ export class WatchServer {
           })),
           docs,
         };
-        this.send(socket, { op: 'snapshot', watchId, snapshot });
+        this.push(w, snapshot);
       } catch (e) {
         const code: WatchErrorCode = e instanceof WatchQueryError ? e.code : 'INTERNAL';
         this.send(socket, { op: 'error', watchId, error: { code, message: (e as Error).message } });
@@ -253,7 +276,7 @@ export class WatchServer {
         docChanges: [{ id, ...change }],
         docs: this.current(w),
       };
-      this.send(w.socket, { op: 'snapshot', watchId: w.watchId, snapshot });
+      this.push(w, snapshot);
     }
   }
 

@@ -167,9 +167,16 @@ class Instance {
         if ('rss' in msg) onRss(msg.rss);
         if (msg.type === 'ready') resolve();
         else if (msg.type === 'load-error') reject(new Error(msg.message));
-        else if (msg.type === 'result') this.settle(msg.id, msg);
+        else if (msg.type === 'result') {
+          // The child wrote its output before it answered, so that output is readable now too; it
+          // is read in this same turn of the loop, and only after it is the instance handed on, so
+          // each line is told of the invocation that wrote it.
+          this.answered = msg;
+          setImmediate(() => this.settleAnswered());
+        }
       });
       this.child.once('exit', (code, signal) => {
+        this.settleAnswered();
         this.alive = false;
         reject(
           new Error(`instance exited during cold start (${signal ?? `code ${String(code)}`})`),
@@ -194,6 +201,14 @@ class Instance {
 
   post(msg: ParentMessage): void {
     if (this.alive && this.child.connected) this.child.send(msg);
+  }
+
+  private answered: Extract<ChildMessage, { type: 'result' }> | undefined;
+
+  private settleAnswered(): void {
+    const msg = this.answered;
+    this.answered = undefined;
+    if (msg) this.settle(msg.id, msg);
   }
 
   private settle(id: number, msg: Extract<ChildMessage, { type: 'result' }>): void {
@@ -470,6 +485,7 @@ export class FunctionRuntime {
         ...who,
         ...caller,
         durationMs: Date.now() - started,
+        runMs: outcome.durationMs,
         ok: outcome.ok,
         code: outcome.ok ? 0 : outcome.errCode,
         outcome: outcome.ok ? 'ok' : outcome.kind,
