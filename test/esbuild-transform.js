@@ -52,8 +52,7 @@ module.exports = {
     return {
       canInstrument: false,
       getCacheKey(source, filename) {
-        return createHash
-          .createHash('sha256')
+        return createHash('sha256')
           .update(THIS_FILE)
           .update(ESBUILD_VERSION)
           .update(optionsKey)
