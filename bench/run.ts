@@ -87,7 +87,7 @@ export const BENCH_USAGE = `usage: npm run bench [-- --quick] [--out FILE] [--md
   --build     rebuild the function bundles first (npm run bench passes it)
   -h, --help  this text`;
 
-const BENCH_COMMAND = {
+export const BENCH_COMMAND = {
   name: 'npm run bench',
   usage: BENCH_USAGE,
   options: {
@@ -437,10 +437,12 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-    process.exit(1);
-  },
-);
+if (require.main === module) {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+      process.exit(1);
+    },
+  );
+}

@@ -30,7 +30,7 @@ export const DEMO_USAGE = `usage: npm run demo [-- "<share text>"]
   exit 0 extracted; 1 nothing started (text refused, bad flag or setting); 2 the task failed or timed out
   a link whose path contains "fail" makes the Coze stand-in fail the run`;
 
-const DEMO_COMMAND = {
+export const DEMO_COMMAND = {
   name: 'npm run demo',
   usage: DEMO_USAGE,
   options: { build: { type: 'boolean' } },

@@ -20,7 +20,7 @@ export const START_USAGE = `usage: npm start [-- --project DIR]
   settings: every key of .env.example from the environment (local-only defaults for the secrets);
   PORT (3000), DATA_DIR (.data), TIMER_OVERRIDE_S, COZE_STANDIN_* (see README, Configuration)`;
 
-const START_COMMAND = {
+export const START_COMMAND = {
   name: 'npm start',
   usage: START_USAGE,
   options: { project: { type: 'string' }, build: { type: 'boolean' } },
@@ -84,7 +84,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop());
 }
 
-main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : String(err));
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+}
