@@ -56,6 +56,12 @@ export interface LocalStackOptions {
   collections?: string[];
   /** Max concurrent instances per function, default 10. */
   instancesPerFunction?: number;
+  /**
+   * Raises every function's timeout to at least this many seconds. For test stacks on a starved
+   * machine: a verdict must never hang on how fast the machine is. The cloud's timeouts stay the
+   * project's (cloudbaserc.json); leave unset to run with them.
+   */
+  minFunctionTimeoutS?: number;
   log?: (line: string) => void;
 }
 
@@ -134,6 +140,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
   process.env.TENCENTCLOUD ??= 'true';
   const dataDir = path.resolve(opts.dataDir);
   const project = loadProject(path.resolve(opts.projectDir), opts.env ?? {});
+  const floorS = opts.minFunctionTimeoutS;
+  if (floorS !== undefined) {
+    for (const f of project.functions) f.timeoutS = Math.max(f.timeoutS, floorS);
+  }
   const store = Store.open(path.join(dataDir, 'db'), log);
   let subscriptions: SubscriptionService;
   let storage: StorageService;

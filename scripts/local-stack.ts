@@ -95,6 +95,8 @@ export interface ProductStackOptions {
   timerOverrideS?: number;
   timersEnabled?: boolean;
   instancesPerFunction?: number;
+  /** test stacks: every function's timeout raised to at least this (see startLocalStack) */
+  minFunctionTimeoutS?: number;
   /** serve the console at `/` (default true) */
   console?: boolean;
   /** build dist/functions first (default: only when missing) */
@@ -174,6 +176,9 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
     ...(opts.timersEnabled !== undefined ? { timersEnabled: opts.timersEnabled } : {}),
     ...(opts.instancesPerFunction !== undefined
       ? { instancesPerFunction: opts.instancesPerFunction }
+      : {}),
+    ...(opts.minFunctionTimeoutS !== undefined
+      ? { minFunctionTimeoutS: opts.minFunctionTimeoutS }
       : {}),
     extraRoutes: [
       ...(standin ? [{ prefix: standin.prefix, handler: standin.handler }] : []),
