@@ -1,7 +1,7 @@
 /**
  * Fuzz of the two public entry points on the local stack, through HTTP: the webhook route and
  * `extractText` (create above all). Hundreds of malformed inputs per run, from a seeded PRNG (the
- * seed is in the suite's name: set FUZZ_SEED to replay it, FUZZ_CASES for more than 500 per entry
+ * seed is in the suite's name: set FUZZ_SEED to replay it, FUZZ_CASES for more than 250 per entry
  * point in a longer hunt). Each refusal the contract knows is drawn at least once, whatever the
  * seed. For every one: never a 5xx, never a crash (`INTERNAL`), the answer the
  * contract requires, no echo of what was sent; and for all of them together: not one byte written
@@ -29,7 +29,7 @@ import { journalFingerprint } from './support/journal';
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 // Per entry point: every case is a function invocation, so the default is what the suite can pay
 // for on every run (a new seed each time); FUZZ_CASES raises it for a longer hunt.
-const CASES = Number(process.env.FUZZ_CASES ?? 500);
+const CASES = Number(process.env.FUZZ_CASES ?? 250);
 const WEBHOOK_CASES = CASES;
 const EXTRACT_CASES = CASES;
 // Deadlines (here and on each test, 600 s) only end a hang: a busy machine makes the fuzz
