@@ -3,6 +3,7 @@
  * id), the invocations that wrote them and their database counts, the stand-in's posted callbacks
  * and the task document itself. Pure: the console server hands everything in.
  */
+import type { InvocationRecord } from '../emulator/monitor';
 
 export interface LogEntry {
   seq: number;
@@ -17,17 +18,8 @@ export interface LogEntry {
   line: string;
 }
 
-export interface InvocationInfo {
-  invocationId: string;
-  fn: string;
-  source: string;
-  startedAt: number;
-  durationMs: number | null;
-  ok: boolean | null;
-  code: number | null;
-  reads: number;
-  writes: number;
-}
+/** What the timeline shows of an invocation: the monitor's own record. */
+export type InvocationInfo = Omit<InvocationRecord, 'admin' | 'openid'>;
 
 export interface PostedCallback {
   seq: number;
