@@ -8,7 +8,9 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { LocalStack, MonitorEvent } from '../emulator';
-import type { CozeStandin, StandinSettings } from '../standin/coze-standin';
+import { PLATFORMS } from '../shared/share-text';
+import { TASK_STATUSES } from '../shared/status';
+import { CALLBACK_MODES, type CozeStandin, type StandinSettings } from '../standin/coze-standin';
 import { Scrubber } from './safe';
 import { buildTimeline, type LogEntry, type PostedCallback } from './timeline';
 
@@ -323,6 +325,10 @@ export function createConsole(): LocalConsole {
     const method = (req.method ?? 'GET').toUpperCase();
     const route = `${method} ${path}`;
     if (route === 'GET /overview') return overview(c);
+    // The values the page's filters and knobs offer, from the one place each is defined.
+    if (route === 'GET /vocab') {
+      return { statuses: TASK_STATUSES, platforms: PLATFORMS, callbackModes: CALLBACK_MODES };
+    }
     if (route === 'GET /tasks') {
       return tasksOf(c, q).map((t) => {
         const safe = scrub.value(t) as Record<string, unknown>;

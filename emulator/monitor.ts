@@ -48,14 +48,9 @@ export interface InvocationStarted {
   openid?: string;
 }
 
-export interface InvocationFinished {
+/** The same invocation at its end: who it was (as at its start), plus how it went. */
+export interface InvocationFinished extends Omit<InvocationStarted, 'type'> {
   type: 'invocation.finished';
-  seq: number;
-  at: number;
-  invocationId: string;
-  fn: string;
-  source: InvokeSource;
-  openid?: string;
   /** From the invocation's arrival to its answer, a wait for a free instance or a cold start included. */
   durationMs: number;
   /** Inside the instance only: what the cloud bills. */

@@ -1,6 +1,6 @@
 // Drive it: submit as a user, switch the stand-in's faults, replay a callback, run the sweeper.
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { html, call, useLive, fmtTime, short } from './live.js';
+import { html, call, useData, useLive, fmtTime, short } from './live.js';
 
 const SAMPLE = '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/';
 
@@ -11,6 +11,7 @@ function Drive() {
   const [subscribe, setSubscribe] = useState(true);
   const [flash, setFlash] = useState(null);
   const [knobs, setKnobs] = useState(null);
+  const modes = useData('/vocab', []).data?.callbackModes ?? [];
   const [recorded, setRecorded] = useState([]);
   const [busy, setBusy] = useState(false);
 
@@ -109,7 +110,7 @@ function Drive() {
                     onChange=${(e) => setKnob('callbackMode', e.target.value)}
                     data-testid="knob-callbacks"
                   >
-                    ${['normal', 'drop', 'duplicate', 'reorder'].map((m) => html`<option value=${m}>${m}</option>`)}
+                    ${modes.map((m) => html`<option value=${m}>${m}</option>`)}
                   </select>
                 </div>
                 <div>start error rate</div>

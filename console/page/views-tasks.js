@@ -2,14 +2,14 @@
 import { useState } from 'preact/hooks';
 import { html, useData, fmtTime, fmtRel, short, Badge, Err } from './live.js';
 
-const STATUSES = ['', 'pending', 'processing', 'completed', 'failed', 'timeout', 'cancelled'];
-const PLATFORMS = ['', 'douyin', 'kuaishou', 'xiaohongshu', 'bilibili'];
-
 function Tasks() {
   const [filter, setFilter] = useState({ user: '', status: '', platform: '' });
   const qs = new URLSearchParams(Object.entries(filter).filter(([, v]) => v)).toString();
   const { data, error } = useData(`/tasks${qs ? `?${qs}` : ''}`, ['tasks']);
   const set = (k) => (e) => setFilter({ ...filter, [k]: e.target.value });
+  const vocab = useData('/vocab', []).data;
+  const statuses = ['', ...(vocab ? vocab.statuses : [])];
+  const platforms = ['', ...(vocab ? vocab.platforms : [])];
   return html`
     <div class="panel">
       <h2>Tasks <span class="muted">(every user, newest first)</span></h2>
@@ -21,10 +21,10 @@ function Tasks() {
           data-testid="filter-user"
         />
         <select value=${filter.status} onChange=${set('status')} data-testid="filter-status">
-          ${STATUSES.map((s) => html`<option value=${s}>${s || 'any status'}</option>`)}
+          ${statuses.map((s) => html`<option value=${s}>${s || 'any status'}</option>`)}
         </select>
         <select value=${filter.platform} onChange=${set('platform')}>
-          ${PLATFORMS.map((s) => html`<option value=${s}>${s || 'any platform'}</option>`)}
+          ${platforms.map((s) => html`<option value=${s}>${s || 'any platform'}</option>`)}
         </select>
       </div>
       <${Err} error=${error} />
