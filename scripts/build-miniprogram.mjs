@@ -4,7 +4,7 @@
 // - imports between mini-program files stay `require('./x.js')`, so each module is in the package
 //   once (shared state such as the watch socket stays single);
 // - the repo's shared/ domain (and zod) is bundled into domain.js only: miniprogram/domain.ts is
-//   the one file allowed to import ../shared, and zod's 40 locales are left out (English only);
+//   the one file allowed to import ../shared (zod/mini with English messages only: shared/zod.ts);
 // - .wxml/.wxss/.json/.wxs and images are copied; the total size is printed and checked.
 // MINIPROGRAM_MODE=local|cloud overrides the backend mode of miniprogram/config.ts.
 import { build } from 'esbuild';
@@ -81,17 +81,6 @@ function modulesPlugin() {
         }
         return undefined;
       });
-      // zod's classic API re-exports every locale (~270 KB); the client needs none of them.
-      b.onResolve({ filter: /locales\/index\.js$/ }, (args) =>
-        args.importer.includes(`${sep}zod${sep}`)
-          ? { path: join(dirname(args.importer), args.path), namespace: 'zod-locales' }
-          : undefined,
-      );
-      b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
-        contents: `export { default as en } from ${JSON.stringify(join(dirname(args.path), 'en.js'))};`,
-        resolveDir: dirname(args.path),
-        loader: 'js',
-      }));
     },
   };
 }
