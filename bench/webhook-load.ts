@@ -80,9 +80,11 @@ export async function runLoad(req: LoadRequest): Promise<LoadResult> {
 
 if (require.main === module && process.send) {
   process.send({ ready: true });
-  process.once('message', (msg: LoadRequest) => {
+  // One load per message (a warm-up, then the measured one); the parent disconnects when done.
+  process.on('disconnect', () => process.exit(0));
+  process.on('message', (msg: LoadRequest) => {
     runLoad(msg).then(
-      (result) => process.send?.(result, () => process.exit(0)),
+      (result) => process.send?.(result),
       (err: unknown) => {
         console.error(err);
         process.exit(1);

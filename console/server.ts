@@ -131,6 +131,15 @@ const ms = (v: unknown): number | null => {
   return null;
 };
 
+interface RawLog {
+  seq: number;
+  at: number;
+  fn: string;
+  invocationId: string | null;
+  line: string;
+  entry?: LogEntry;
+}
+
 function parseLine(line: string): {
   level: string;
   event: string;
@@ -157,7 +166,7 @@ function parseLine(line: string): {
 export function createConsole(): LocalConsole {
   let ctx: ConsoleContext | null = null;
   let scrub = new Scrubber([]);
-  const logs: LogEntry[] = [];
+  const logs: RawLog[] = [];
   const clients = new Set<ServerResponse>();
   const unsubscribe: (() => void)[] = [];
   let tasksChanged: NodeJS.Timeout | null = null;
@@ -167,26 +176,40 @@ export function createConsole(): LocalConsole {
     for (const c of clients) c.write(text);
   };
 
+  /** A log line as it came; parsed and scrubbed the first time someone looks (most never are). */
+  const entryOf = (r: RawLog): LogEntry => {
+    if (r.entry) return r.entry;
+    const line = scrub.text(r.line);
+    const parsed = parseLine(line);
+    return (r.entry = {
+      seq: r.seq,
+      at: r.at,
+      fn: r.fn,
+      invocationId: r.invocationId,
+      level: parsed.level,
+      event: parsed.event,
+      fields: scrub.value(parsed.fields) as Record<string, unknown>,
+      line,
+    });
+  };
+  const allLogs = (): LogEntry[] => logs.map(entryOf);
+
   function onMonitor(e: MonitorEvent): void {
     if (e.type === 'log') {
-      const line = scrub.text(e.line);
-      const parsed = parseLine(line);
-      const entry: LogEntry = {
+      const raw: RawLog = {
         seq: e.seq,
         at: e.at,
         fn: e.fn,
         invocationId: e.invocationId,
-        level: parsed.level,
-        event: parsed.event,
-        fields: scrub.value(parsed.fields) as Record<string, unknown>,
-        line,
+        line: e.line,
       };
-      logs.push(entry);
+      logs.push(raw);
       if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
-      send('log', entry);
+      if (clients.size) send('log', entryOf(raw));
       return;
     }
-    send('monitor', scrub.value(e));
+    // Nobody watching: nothing to scrub or send (the monitor keeps the record for later reads).
+    if (clients.size) send('monitor', scrub.value(e));
   }
 
   function attach(c: ConsoleContext): void {
@@ -276,7 +299,8 @@ export function createConsole(): LocalConsole {
     const task = c.stack.data.find(TASKS, { _id: id }, { limit: 1 })[0];
     if (!task) throw new HttpError(404, `no task ${id}`);
     learnSecrets(c, [task]);
-    const mine = logs.filter((l) => l.fields.task === id);
+    const every = allLogs();
+    const mine = every.filter((l) => l.fields.task === id);
     const posted = callbacks(c).filter((cb) => cb.taskId === id);
     const createdAt = ms(task.created_at) ?? Date.now();
     const built = buildTimeline({
@@ -285,7 +309,7 @@ export function createConsole(): LocalConsole {
       noticeClaimedAt: ms(task.notification_claimed_at),
       noticeState: String(task.notification_state ?? ''),
       logs: mine,
-      allLogs: logs,
+      allLogs: every,
       invocation: (inv) => c.stack.monitor.invocation(inv),
       callbacks: posted,
     });
@@ -353,7 +377,7 @@ export function createConsole(): LocalConsole {
     if (route === 'GET /logs') {
       const task = q.get('task');
       const level = q.get('level');
-      return logs
+      return allLogs()
         .filter(
           (l) =>
             (!task || l.fields.task === task || l.line.includes(task)) &&

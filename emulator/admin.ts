@@ -228,10 +228,10 @@ const modifyAndReturnDoc: AdminAction = (p, { store, transactions }) => {
     name,
     () => targetIds(store, name, query, false),
     () => {
-      const first = store.find(name, query, { limit: 1 })[0];
+      const first = store.find(name, query, { limit: 1, projection: { _id: 1 } })[0];
       if (!first) return { data: { updated: 0, doc: null } };
       const r = store.update(name, { _id: first._id }, data, false);
-      const doc = store.find(name, { _id: first._id }, { limit: 1 })[0];
+      const doc = store.get(name, first._id);
       return { data: { updated: r.updated, doc: doc ? stringifyEJSON(doc) : null } };
     },
   );

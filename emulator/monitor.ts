@@ -124,7 +124,7 @@ export interface InvocationRecord {
 }
 
 export interface MonitorOptions {
-  /** Events kept for `recent()`; default 5000. */
+  /** Events kept for `recent()` (at least this many, up to a quarter more); default 5000. */
   keep?: number;
   /** Invocation records kept; default 5000. */
   keepInvocations?: number;
@@ -177,7 +177,10 @@ export class Monitor {
     const e = { ...input, seq: ++this.seq, at: input.at ?? Date.now() } as MonitorEvent;
     this.track(e);
     this.events.push(e);
-    if (this.events.length > this.keep) this.events.splice(0, this.events.length - this.keep);
+    // Trimmed in batches: a splice at the head of a full buffer on every event moves it all each time.
+    if (this.events.length > this.keep + (this.keep >> 2)) {
+      this.events.splice(0, this.events.length - this.keep);
+    }
     this.emitter.emit('event', e);
     return e;
   }

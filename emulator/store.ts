@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Query, find, update as mingoUpdate } from 'mingo';
+import { isEqual } from 'mingo/util';
 import { type Doc, cloneDoc, isPlainObject, parseEJSON, stringifyEJSON } from './ejson';
 
 export type DbErrorCode =
@@ -164,10 +165,115 @@ export function normalizeModifier(modifier: Doc): Doc {
   return mod;
 }
 
+const PLAIN_SEGMENT = /^(?!\d+$)[^.$][^.]*$/;
+const PLAIN_OPS = new Set(['$set', '$unset', '$inc', '$push']);
+
+/** `$push` arguments the plain path handles: one value, or `$each` with an optional integer `$slice`. */
+function pushArgs(value: unknown): { each: unknown[]; slice?: number } | undefined {
+  if (!isPlainObject(value) || !Object.keys(value).some((k) => k.startsWith('$'))) {
+    return { each: [value] };
+  }
+  const keys = Object.keys(value);
+  if (!Array.isArray(value.$each) || keys.some((k) => k !== '$each' && k !== '$slice'))
+    return undefined;
+  if (value.$slice !== undefined && !Number.isInteger(value.$slice)) return undefined;
+  return {
+    each: value.$each,
+    ...(value.$slice !== undefined ? { slice: value.$slice as number } : {}),
+  };
+}
+
+/** One operator on one field whose parent object exists; answers whether the document changed. */
+function applyPlainOp(op: string, parent: Doc, key: string, value: unknown): boolean {
+  const cur = parent[key];
+  switch (op) {
+    case '$set':
+      if (isEqual(cur, value)) return false;
+      parent[key] = cloneDoc(value);
+      return true;
+    case '$unset':
+      if (!Object.prototype.hasOwnProperty.call(parent, key)) return false;
+      delete parent[key];
+      return !isEqual(cur, undefined);
+    case '$inc': {
+      const next = ((cur as number | undefined) ?? 0) + (value as number);
+      parent[key] = next;
+      return next !== cur;
+    }
+    default: {
+      // $push, MongoDB's way: a missing field becomes the array, then `$slice` keeps the first or last n.
+      const { each, slice } = pushArgs(value)!;
+      const before = (cur as unknown[] | undefined) ?? [];
+      let arr = [...before, ...each.map(cloneDoc)];
+      if (slice !== undefined)
+        arr = slice < 0 ? arr.slice(Math.max(arr.length + slice, 0)) : arr.slice(0, slice);
+      parent[key] = arr;
+      return cur === undefined || !isEqual(before, arr);
+    }
+  }
+}
+
+/**
+ * `$set`, `$unset`, `$inc` and `$push` (one value, or `$each` with `$slice`) of plain field paths through
+ * objects, the shape nearly every update has, applied directly: mingo builds a fresh operator context for each
+ * update, which costs more than the update itself. Answers whether anything changed, or undefined when the
+ * update needs mingo (other operators or arguments, array indexes, a path through a non-object, a field of the
+ * wrong type, or two paths where one contains the other).
+ */
+function applyPlainUpdate(doc: Doc, mod: Doc): boolean | undefined {
+  const steps: { op: string; parts: string[]; value: unknown }[] = [];
+  for (const [op, fields] of Object.entries(mod)) {
+    if (!PLAIN_OPS.has(op) || !isPlainObject(fields)) return undefined;
+    for (const [field, value] of Object.entries(fields)) {
+      const parts = field.split('.');
+      if (!parts.every((p) => PLAIN_SEGMENT.test(p))) return undefined;
+      if (op === '$inc' && typeof value !== 'number') return undefined;
+      if (op === '$push' && !pushArgs(value)) return undefined;
+      steps.push({ op, parts, value });
+    }
+  }
+  const sorted = steps.map((st) => st.parts.join('.')).sort();
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i] === sorted[i - 1] || sorted[i]!.startsWith(`${sorted[i - 1]}.`)) return undefined;
+  }
+  // Check every path before writing any, so a fallback starts from the untouched document.
+  for (const { op, parts } of steps) {
+    let cur: unknown = doc;
+    for (const part of parts) {
+      if (cur === undefined) break;
+      if (!isPlainObject(cur)) return undefined;
+      cur = cur[part];
+    }
+    if (cur === undefined) continue;
+    if (op === '$inc' && typeof cur !== 'number') return undefined;
+    if (op === '$push' && !Array.isArray(cur)) return undefined;
+  }
+  let changed = false;
+  for (const { op, parts, value } of steps) {
+    let parent: Doc | undefined = doc;
+    for (const part of parts.slice(0, -1)) {
+      let child: unknown = parent[part];
+      if (child === undefined) {
+        // $unset of a missing path changes nothing and creates nothing.
+        if (op === '$unset') {
+          parent = undefined;
+          break;
+        }
+        child = parent[part] = {};
+      }
+      parent = child as Doc;
+    }
+    if (parent && applyPlainOp(op, parent, parts[parts.length - 1]!, value)) changed = true;
+  }
+  return changed;
+}
+
 /** The document after a normalized update, or null when nothing changed. */
 export function applyModifier(before: Doc, mod: Doc): Doc | null {
   checkUpdateTypes(before, mod);
   const next = cloneDoc(before);
+  const plain = applyPlainUpdate(next, mod);
+  if (plain !== undefined) return plain ? next : null;
   let changed: string[];
   try {
     changed = mingoUpdate(next, mod);
@@ -341,13 +447,18 @@ export class Store {
   }
 
   private matching(col: Collection, criteria: Doc): Doc[] {
-    const q = this.matcher(criteria);
     const id = criteria._id;
-    // Fast path for the common `_id` lookups (doc(), compare-and-set).
-    const candidates =
-      typeof id === 'string' || typeof id === 'number'
-        ? [col.docs.get(idKey(id))].filter((d): d is Doc => d !== undefined)
-        : [...col.docs.values()];
+    const byId = typeof id === 'string' || typeof id === 'number';
+    // `doc(id)` alone needs no query at all; compiling one costs more than the lookup.
+    if (byId && Object.keys(criteria).length === 1) {
+      const d = col.docs.get(idKey(id));
+      return d ? [d] : [];
+    }
+    const q = this.matcher(criteria);
+    // Fast path for the common `_id` lookups (compare-and-set).
+    const candidates = byId
+      ? [col.docs.get(idKey(id))].filter((d): d is Doc => d !== undefined)
+      : [...col.docs.values()];
     try {
       return candidates.filter((d) => q.test(d));
     } catch (e) {

@@ -1,4 +1,7 @@
-import { isValidKeywordValue, keywordType } from './subscribe';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { SubscriptionService, isValidKeywordValue, keywordType } from './subscribe';
 
 describe('subscription keyword value rules', () => {
   const ok = (k: string, v: string): boolean => isValidKeywordValue(k, v);
@@ -55,5 +58,31 @@ describe('subscription keyword value rules', () => {
     expect(ok('phone_number1', '+86 (10) 1234-567')).toBe(true);
     expect(ok('car_number1', '粤A12345')).toBe(true);
     expect(ok('car_number1', '粤A123456789')).toBe(false);
+  });
+});
+
+describe('grant counts on disk', () => {
+  const templates = [{ id: 'tpl', keywords: ['thing1'] }];
+  const message = { touser: 'u1', template_id: 'tpl', data: { thing1: { value: '好了' } } };
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'grants-test-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('survive a restart after grants and sends, and a torn last line', () => {
+    const first = new SubscriptionService(dir, templates, () => {});
+    first.grant('u1', ['tpl']);
+    first.grant('u1', ['tpl']);
+    first.grant('u2', ['tpl']);
+    expect(first.send(message).errcode).toBe(0);
+    fs.appendFileSync(path.join(dir, 'grants.jsonl'), '{"o":"u2","t":"tp');
+    const second = new SubscriptionService(dir, templates, () => {});
+    expect(second.grantsAll()).toEqual({ u1: { tpl: 1 }, u2: { tpl: 1 } });
+    // Compacted on open: the journal is folded into the snapshot.
+    expect(fs.readFileSync(path.join(dir, 'grants.jsonl'), 'utf8')).toBe('');
+    expect(second.send(message).errcode).toBe(0);
+    expect(second.send(message).errcode).toBe(43101);
+    expect(new SubscriptionService(dir, templates, () => {}).grantsOf('u1')).toEqual({ tpl: 0 });
   });
 });

@@ -88,6 +88,8 @@ export class SubscriptionService {
   private grants: Record<string, Record<string, number>> = {};
   private sent: SentMessage[] = [];
   private readonly grantsFile: string;
+  /** Every grant count change since the snapshot, one absolute value per line, so a send appends a line. */
+  private readonly grantsJournal: string;
   private readonly outboxFile: string;
   private msgid = Date.now() % 1e9;
 
@@ -100,12 +102,20 @@ export class SubscriptionService {
     fs.mkdirSync(dir, { recursive: true });
     this.grantsFile = path.join(dir, 'grants.json');
     this.outboxFile = path.join(dir, 'outbox.jsonl');
+    this.grantsJournal = path.join(dir, 'grants.jsonl');
     try {
       const g = JSON.parse(fs.readFileSync(this.grantsFile, 'utf8')) as unknown;
       if (isPlainObject(g)) this.grants = g as Record<string, Record<string, number>>;
     } catch {
       this.grants = {};
     }
+    this.replayGrantsJournal();
+    // Compact: the snapshot first, then the journal it now contains (a crash in between replays values
+    // the snapshot already holds, which changes nothing).
+    const tmp = `${this.grantsFile}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.grants));
+    fs.renameSync(tmp, this.grantsFile);
+    fs.writeFileSync(this.grantsJournal, '');
     try {
       for (const line of fs.readFileSync(this.outboxFile, 'utf8').split('\n')) {
         if (!line.trim()) continue;
@@ -124,10 +134,32 @@ export class SubscriptionService {
     return [...this.templates.keys()];
   }
 
-  private saveGrants(): void {
-    const tmp = `${this.grantsFile}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(this.grants));
-    fs.renameSync(tmp, this.grantsFile);
+  private replayGrantsJournal(): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.grantsJournal, 'utf8');
+    } catch {
+      return;
+    }
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const { o, t, n } = JSON.parse(line) as { o: string; t: string; n: number };
+        if (typeof o === 'string' && typeof t === 'string' && typeof n === 'number') {
+          (this.grants[o] ??= {})[t] = n;
+        }
+      } catch {
+        // torn tail after a crash
+      }
+    }
+  }
+
+  /** Records one openid's new count for one template. */
+  private saveGrant(openid: string, templateId: string, count: number): void {
+    fs.appendFileSync(
+      this.grantsJournal,
+      `${JSON.stringify({ o: openid, t: templateId, n: count })}\n`,
+    );
   }
 
   /** One grant per listed template (all known templates when none are listed); answers the openid's counts. */
@@ -136,8 +168,10 @@ export class SubscriptionService {
     const unknown = ids.filter((id) => !this.templates.has(id));
     if (unknown.length) throw new Error(`unknown template id: ${unknown.join(', ')}`);
     const mine = (this.grants[openid] ??= {});
-    for (const id of ids) mine[id] = (mine[id] ?? 0) + 1;
-    this.saveGrants();
+    for (const id of ids) {
+      mine[id] = (mine[id] ?? 0) + 1;
+      this.saveGrant(openid, id, mine[id]);
+    }
     return { ...mine };
   }
 
@@ -194,7 +228,7 @@ export class SubscriptionService {
     const left = mine?.[template.id] ?? 0;
     if (!mine || left < 1) return fail(43101, 'user refuse to accept the msg');
     mine[template.id] = left - 1;
-    this.saveGrants();
+    this.saveGrant(touser, template.id, left - 1);
     const msg: SentMessage = {
       touser,
       templateId: template.id,
