@@ -202,10 +202,10 @@ describe('applyModifier: the plain-update path agrees with mingo', () => {
           undefined,
     );
 
-  it('gives the same document and the same "changed" answer on 3000 random cases', () => {
+  it('gives the same document and the same "changed" answer on 1500 random cases', () => {
     const r = rng(20261202);
     let compared = 0;
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 1500; i++) {
       const before = randomDoc(r);
       const mod = randomModifier(r);
       if (missingSlicedPush(before, mod)) continue;
@@ -216,7 +216,7 @@ describe('applyModifier: the plain-update path agrees with mingo', () => {
       expect({ i, before, mod, got }).toEqual({ i, before, mod, got: want });
       compared++;
     }
-    expect(compared).toBeGreaterThan(2000);
+    expect(compared).toBeGreaterThan(1000);
   });
 
   it('applies $slice when $push creates the array, as MongoDB does (mingo does not)', () => {

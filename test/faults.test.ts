@@ -2,8 +2,8 @@
  * Fault injection on the local stack: the built functions, the Coze stand-in and real HTTP. In every
  * scenario three users submit four tasks each at once (one of each four runs fails), follow them
  * with the live watch, and a fault is injected. Every scenario has its own stack (the stand-in's
- * fault knobs are per stack) and they all run side by side. The sweeper runs every second instead
- * of every minute. Then, for every task:
+ * fault knobs are per stack) and they all run side by side. The sweeper runs every two seconds
+ * instead of every minute. Then, for every task:
  * - it ended in the right state (its run's output, its run's failure, or "start gave up" after
  *   exactly two retries when Coze stayed busy);
  * - no step went backwards, in any database write or in what its owner's watch showed;
