@@ -296,7 +296,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       .map((fn): Route => ({ prefix: fn.httpPath, handle: httpAccess(fn) })),
   ];
 
-  const server = http.createServer(createRouter(routes, log));
+  // Idle keep-alive connections stay open a minute, as a cloud gateway keeps them: a client's own
+  // idle timeout (node-sdk's agent: 4.8 s) must end them first. With Node's default of 5 s, a timer
+  // running late on a busy machine let the server close a socket the client was about to reuse.
+  const server = http.createServer(
+    { keepAliveTimeout: 65_000, headersTimeout: 66_000 },
+    createRouter(routes, log),
+  );
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://local');
     if (url.pathname === '/_watch') watch.handleUpgrade(req, socket, head, url);
