@@ -126,6 +126,7 @@ export interface SdkInitOptions {
   secretId: string;
   secretKey: string;
   env: string;
+  keepalive: boolean;
 }
 
 /**
@@ -134,7 +135,15 @@ export interface SdkInitOptions {
  */
 export function sdkInitOptions(adminUrl: string, env = 'local'): SdkInitOptions {
   process.env.TENCENTCLOUD = 'true';
-  return { serviceUrl: adminUrl, secretId: 'local-secret-id', secretKey: 'local-secret-key', env };
+  return {
+    serviceUrl: adminUrl,
+    secretId: 'local-secret-id',
+    secretKey: 'local-secret-key',
+    env,
+    // As in a cloud function: outside one, node-sdk's keep-alive agent drops a request whose socket
+    // is quiet for 9.6 s, which a busy machine reaches; Node's own agent has no such limit.
+    keepalive: false,
+  };
 }
 
 /** `POST <url>/_grants`: what an accepted wx.requestSubscribeMessage grants. */

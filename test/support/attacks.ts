@@ -106,7 +106,9 @@ export async function attackTask(
   const b4 = forgedBody(target.taskId, realToken);
   const id4 = msgId();
   await run('expired', signed(secret, id4, old, b4), b4, 401);
-  const future = nowS + 301 + Math.floor(Math.random() * 3600);
+  // Two minutes past the tolerance from the moment it is signed, so no delay before the webhook
+  // checks it (a busy machine, requests queued) can bring it back inside.
+  const future = Math.floor(Date.now() / 1000) + 301 + 120 + Math.floor(Math.random() * 3600);
   const id5 = msgId();
   await run('future-dated', signed(secret, id5, future, b4), b4, 401);
   // Our secret (say it leaked) but not the task's token: a random one, then another task's.

@@ -121,6 +121,9 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
     // The SDK's own request deadline (15 s by default), far above need: on a starved machine a
     // call is slow, and the test must still see its answer rather than a client timeout.
     timeout: SDK_TIMEOUT_MS,
+    // As in a cloud function (node-sdk turns it off there): its keep-alive agent drops a request
+    // whose socket is quiet for 9.6 s, which a starved machine reaches.
+    keepalive: false,
   } as CloudInitOverrides);
   const clock = new Clock();
   const coze = new ScriptedCoze();

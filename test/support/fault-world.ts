@@ -357,9 +357,15 @@ export class FaultWorld {
         return rec;
       } catch (err) {
         this.resent++;
-        if (!duringRestart && !this.restarting && generation === this.generation) {
+        const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+        // This process hosts the stacks too: starved, it can miss its own fetch's 10 s connect
+        // deadline. That request never reached the stack, so it is sent again like any other.
+        const neverSent = cause?.code === 'UND_ERR_CONNECT_TIMEOUT';
+        if (!neverSent && !duringRestart && !this.restarting && generation === this.generation) {
           this.violations.push(
-            `create ${user.openid}#${index} failed outside a restart: ${String(err)}`,
+            `create ${user.openid}#${index} failed outside a restart: ${String(err)}${
+              cause ? ` (${String(cause.code ?? '')} ${String(cause.message ?? '')})` : ''
+            }`,
           );
         }
         await sleep(100);
