@@ -4,6 +4,7 @@
  * for the cases the stand-in cannot force (a start that hangs, a history that lies).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signCallback } from '../../shared/callback';
@@ -147,6 +148,9 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
     logs,
     close: async () => {
       await stack.close();
+      // The next test's stack listens on the same port: a pooled connection to this one must not
+      // carry its first request (a busy machine may not have seen the close yet: "socket hang up").
+      http.globalAgent.destroy();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
