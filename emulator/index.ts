@@ -425,8 +425,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     close() {
       closing ??= (async () => {
         scheduler.stop();
-        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // The functions go first, while the database still answers: an instance cut off in the
+        // middle fails its invocation as a whole (its caller sees the call fail, as when the cloud
+        // loses an instance), instead of telling its caller the database could not be reached.
         await fnRuntime.close();
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         transactions.close();
         watch.close();
         server.closeAllConnections();
