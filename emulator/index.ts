@@ -434,8 +434,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         watch.close();
         server.closeAllConnections();
         await serverClosed;
-        // Let clients in this process see their keep-alive sockets close before anyone restarts on this port.
+        // Let clients in this process see their keep-alive sockets close before anyone restarts on
+        // this port, and drop the global agent's idle ones to it: on a busy machine the close may not
+        // have been seen yet, and the next stack's first request would go out on a dead socket.
         await new Promise((r) => setTimeout(r, 10));
+        for (const [name, sockets] of Object.entries(http.globalAgent.freeSockets)) {
+          if (name.startsWith(`${host}:${port}:`)) for (const s of sockets ?? []) s.destroy();
+        }
         store.close();
       })();
       return closing;

@@ -168,8 +168,10 @@ export function normalizeModifier(modifier: Doc): Doc {
 const PLAIN_SEGMENT = /^(?!\d+$)[^.$][^.]*$/;
 const PLAIN_OPS = new Set(['$set', '$unset', '$inc', '$push']);
 
+type PushArgs = { each: unknown[]; slice?: number };
+
 /** `$push` arguments the plain path handles: one value, or `$each` with an optional integer `$slice`. */
-function pushArgs(value: unknown): { each: unknown[]; slice?: number } | undefined {
+function pushArgs(value: unknown): PushArgs | undefined {
   if (!isPlainObject(value) || !Object.keys(value).some((k) => k.startsWith('$'))) {
     return { each: [value] };
   }
@@ -184,7 +186,13 @@ function pushArgs(value: unknown): { each: unknown[]; slice?: number } | undefin
 }
 
 /** One operator on one field whose parent object exists; answers whether the document changed. */
-function applyPlainOp(op: string, parent: Doc, key: string, value: unknown): boolean {
+function applyPlainOp(
+  op: string,
+  parent: Doc,
+  key: string,
+  value: unknown,
+  push: PushArgs | undefined,
+): boolean {
   const cur = parent[key];
   switch (op) {
     case '$set':
@@ -202,7 +210,7 @@ function applyPlainOp(op: string, parent: Doc, key: string, value: unknown): boo
     }
     default: {
       // $push, MongoDB's way: a missing field becomes the array, then `$slice` keeps the first or last n.
-      const { each, slice } = pushArgs(value)!;
+      const { each, slice } = push!;
       const before = (cur as unknown[] | undefined) ?? [];
       let arr = [...before, ...each.map(cloneDoc)];
       if (slice !== undefined)
@@ -221,15 +229,16 @@ function applyPlainOp(op: string, parent: Doc, key: string, value: unknown): boo
  * wrong type, or two paths where one contains the other).
  */
 function applyPlainUpdate(doc: Doc, mod: Doc): boolean | undefined {
-  const steps: { op: string; parts: string[]; value: unknown }[] = [];
+  const steps: { op: string; parts: string[]; value: unknown; push?: PushArgs }[] = [];
   for (const [op, fields] of Object.entries(mod)) {
     if (!PLAIN_OPS.has(op) || !isPlainObject(fields)) return undefined;
     for (const [field, value] of Object.entries(fields)) {
       const parts = field.split('.');
       if (!parts.every((p) => PLAIN_SEGMENT.test(p))) return undefined;
       if (op === '$inc' && typeof value !== 'number') return undefined;
-      if (op === '$push' && !pushArgs(value)) return undefined;
-      steps.push({ op, parts, value });
+      const push = op === '$push' ? pushArgs(value) : undefined;
+      if (op === '$push' && !push) return undefined;
+      steps.push({ op, parts, value, ...(push ? { push } : {}) });
     }
   }
   const sorted = steps.map((st) => st.parts.join('.')).sort();
@@ -249,7 +258,7 @@ function applyPlainUpdate(doc: Doc, mod: Doc): boolean | undefined {
     if (op === '$push' && !Array.isArray(cur)) return undefined;
   }
   let changed = false;
-  for (const { op, parts, value } of steps) {
+  for (const { op, parts, value, push } of steps) {
     let parent: Doc | undefined = doc;
     for (const part of parts.slice(0, -1)) {
       let child: unknown = parent[part];
@@ -263,7 +272,7 @@ function applyPlainUpdate(doc: Doc, mod: Doc): boolean | undefined {
       }
       parent = child as Doc;
     }
-    if (parent && applyPlainOp(op, parent, parts[parts.length - 1]!, value)) changed = true;
+    if (parent && applyPlainOp(op, parent, parts[parts.length - 1]!, value, push)) changed = true;
   }
   return changed;
 }

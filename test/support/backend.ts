@@ -4,7 +4,6 @@
  * for the cases the stand-in cannot force (a start that hangs, a history that lies).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import * as http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signCallback } from '../../shared/callback';
@@ -17,6 +16,7 @@ import type { FunctionDeps } from '../../cloudfunctions/_lib/deps';
 import { createLogger } from '../../cloudfunctions/_lib/log';
 import { COLLECTIONS, LedgerStore, TaskStore } from '../../cloudfunctions/_lib/store';
 import { startLocalStack, type LocalStack } from '../../emulator';
+import { sdkInitOptions } from '../../emulator/client';
 import { LOCAL_DEFAULTS, REPO_ROOT, freePort, localTemplates } from '../../scripts/local-stack';
 
 export const SECRET = LOCAL_DEFAULTS.WEBHOOK_SECRET;
@@ -115,16 +115,10 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
     templates: localTemplates(),
   });
   const cloud = initCloud({
-    serviceUrl: stack.adminUrl,
-    secretId: 'local',
-    secretKey: 'local',
-    env: 'local',
+    ...sdkInitOptions(stack.adminUrl),
     // The SDK's own request deadline (15 s by default), far above need: on a starved machine a
     // call is slow, and the test must still see its answer rather than a client timeout.
     timeout: SDK_TIMEOUT_MS,
-    // As in a cloud function (node-sdk turns it off there): its keep-alive agent drops a request
-    // whose socket is quiet for 9.6 s, which a starved machine reaches.
-    keepalive: false,
   } as CloudInitOverrides);
   const clock = new Clock();
   const coze = new ScriptedCoze();
@@ -148,9 +142,6 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
     logs,
     close: async () => {
       await stack.close();
-      // The next test's stack listens on the same port: a pooled connection to this one must not
-      // carry its first request (a busy machine may not have seen the close yet: "socket hang up").
-      http.globalAgent.destroy();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
