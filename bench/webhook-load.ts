@@ -4,6 +4,7 @@
  * many tasks at once: progress 30, progress 70, then completed, each signed as Standard Webhooks.
  */
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
 import { signCallback } from '../shared/callback';
 
 export interface LoadRequest {
@@ -20,22 +21,39 @@ export interface LoadResult {
   latenciesMs: number[];
 }
 
-async function post(req: LoadRequest, body: string): Promise<{ status: number; ms: number }> {
+/**
+ * Node's own HTTP client over kept-alive sockets, not fetch: fetch costs this process about three
+ * times the CPU per request, and on two cores the generator's CPU is taken from the stack's.
+ */
+const agent = new http.Agent({ keepAlive: true });
+
+function post(req: LoadRequest, body: string): Promise<{ status: number; ms: number }> {
   const id = `msg_${randomUUID().replace(/-/g, '')}`;
   const ts = Math.floor(Date.now() / 1000);
   const t0 = performance.now();
-  const res = await fetch(req.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json; charset=utf-8',
-      'webhook-id': id,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': signCallback(req.secret, id, ts, body),
-    },
-    body,
+  return new Promise((resolve, reject) => {
+    const r = http.request(
+      req.url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': Buffer.byteLength(body),
+          'webhook-id': id,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': signCallback(req.secret, id, ts, body),
+        },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t0 }));
+        res.on('error', reject);
+      },
+    );
+    r.on('error', reject);
+    r.end(body);
   });
-  await res.arrayBuffer();
-  return { status: res.status, ms: performance.now() - t0 };
 }
 
 export async function runLoad(req: LoadRequest): Promise<LoadResult> {

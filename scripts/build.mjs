@@ -11,7 +11,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +31,36 @@ export function functionNames() {
     .map((d) => d.name)
     .sort();
 }
+
+/**
+ * Axios runs on our adapter over node:http (cloudfunctions/_adapters/node-http.ts), so its own
+ * transports stay out of the bundle: its Node adapter with follow-redirects, proxy and form-data
+ * (mime-db), and its xhr and fetch adapters. The Node adapter and the Node platform are swapped as
+ * axios' own `browser` field swaps them; the xhr and fetch adapters go the same way (to
+ * `helpers/null.js`). About 18 KB less than axios' browser build, 160 KB less than its Node one.
+ */
+const axiosLib = join(root, 'node_modules', 'axios', 'lib');
+const axiosWithoutTransports = {
+  name: 'axios-without-transports',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      if (!args.importer.startsWith(axiosLib + sep)) return undefined;
+      const file = join(args.resolveDir, args.path);
+      const rel = file
+        .slice(axiosLib.length + 1)
+        .split(sep)
+        .join('/');
+      if (
+        /^(adapters\/(http|xhr|fetch)|platform\/node\/classes\/(Buffer|FormData))\.js$/.test(rel)
+      ) {
+        return { path: join(axiosLib, 'helpers', 'null.js') };
+      }
+      if (rel === 'platform/node/index.js')
+        return { path: join(axiosLib, 'platform', 'browser', 'index.js') };
+      return undefined;
+    });
+  },
+};
 
 export async function buildFunctions({
   outRoot = join(root, 'dist', 'functions'),
@@ -54,10 +84,9 @@ export async function buildFunctions({
       target: 'node18',
       format: 'cjs',
       external: ['wx-server-sdk'],
-      // ESM entry points let esbuild drop what is never used (most of zod); axios runs on its
-      // fetch adapter (see cloudfunctions/_adapters/coze.ts), so its Node build is not needed.
+      // ESM entry points let esbuild drop what is never used (most of zod and axios).
       mainFields: ['module', 'main'],
-      alias: { axios: 'axios/dist/browser/axios.cjs' },
+      plugins: [axiosWithoutTransports],
       minify: true,
       // Names are not kept (about 10 KB a bundle): nothing reads a bundled function's or class's
       // `name` (our errors set theirs; zod names its classes itself), and stack traces do not use it.
