@@ -72,7 +72,7 @@ const FULL: Plan = {
 };
 const POLL_INTERVALS = [1000, 2000, 5000] as const;
 /** Untimed creates each instance serves before the submits are timed (their runs warm the callbacks). */
-const WARM_CREATES_PER_INSTANCE = 15;
+const WARM_CREATES_PER_INSTANCE = 50;
 /** The side-by-side load is steady and light: a few warm instances serve it. */
 const SIDE_BY_SIDE_INSTANCES = 4;
 
