@@ -29,7 +29,7 @@ import axios, {
  * warm instance reuses its connection to Coze and a frozen one rarely wakes to a closed socket.
  * A request on a socket the far side closed fails as a network error, which the client retries.
  */
-export const KEEP_ALIVE_IDLE_MS = 4000;
+const KEEP_ALIVE_IDLE_MS = 4000;
 const agents = {
   'http:': new http.Agent({ keepAlive: true, timeout: KEEP_ALIVE_IDLE_MS }),
   'https:': new https.Agent({ keepAlive: true, timeout: KEEP_ALIVE_IDLE_MS }),
@@ -65,7 +65,7 @@ export function nodeHttpAdapter(config: InternalAxiosRequestConfig): Promise<Axi
     const done = (fn: () => void) => {
       if (settled) return;
       settled = true;
-      signal?.removeEventListener?.('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       fn();
     };
     const fail = (err: Error) => {
