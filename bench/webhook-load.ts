@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { signCallback } from '../shared/callback';
+import { signCallback } from '../shared/signing';
 
 export interface LoadRequest {
   url: string;

@@ -406,7 +406,7 @@ export function createConsole(): LocalConsole {
         {
           action: 'create',
           shareText: body.shareText,
-          subscribed: { success: subscribe, failed: subscribe },
+          subscribed: { success: subscribe, failure: subscribe },
         },
         openid,
       );

@@ -22,13 +22,10 @@ describe('request schema', () => {
       subscribed: { success: true, failure: true },
     });
     expect(req).toMatchObject({ subscribed: { success: true, failure: true } });
-    // The old name is not read any more (unknown keys are dropped): the flag defaults to off.
-    const old = extractRequestSchema.parse({
-      action: 'retry',
-      taskId: 't1',
-      subscribed: { success: true, failed: true },
-    });
-    expect(old).toMatchObject({ subscribed: { success: true, failure: false } });
+    // The old name is refused by name, not dropped (dropping it subscribed to nothing).
+    expect(
+      detailOf({ action: 'retry', taskId: 't1', subscribed: { success: true, failed: true } }),
+    ).toBe('subscribed.failed: unknown field');
   });
 
   it('knows remove (with a task id) and clear', () => {
@@ -55,6 +52,9 @@ describe('describeRequestIssues', () => {
       { action: 'create', shareText: 'x', subscribed: { success: 'yes' } },
       'subscribed.success: expected boolean, received string',
     ],
+    [{ action: 'create', shareText: 'x', userId: 'o_1' }, 'userId: unknown field'],
+    [{ action: 'clear', all: true, force: 1 }, 'all, force: unknown field'],
+    [{ action: 'get', taskId: 't', '<b>': 1 }, '(a field): unknown field'],
   ])('%j → %s', (event, detail) => {
     expect(detailOf(event)).toBe(detail);
   });

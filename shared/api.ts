@@ -1,10 +1,13 @@
 /**
  * The `extractText` contract: one schema for what the client sends, and the answer types it gets.
- * The caller is never a field here: the function reads it from WXContext.
+ * The caller is never a field here: the function reads it from WXContext. Every object is strict:
+ * an unknown field is INVALID_INPUT naming it, never silently dropped (an old client sending
+ * `subscribed.failed` would otherwise subscribe to nothing and never learn why).
  */
 import * as z from './zod';
 import { MAX_SHARE_TEXT_LENGTH } from './share-text';
 import type { ErrorAnswer } from './errors';
+import { DAY_MS } from './time';
 import type { TaskSummary, TaskView } from './task';
 
 export type { TaskSummary };
@@ -13,33 +16,36 @@ const taskId = z.string().check(z.trim(), z.minLength(1), z.maxLength(64));
 
 /** Which templates the user accepted: the same names as the task document's `subscribed`. */
 const subscribedInput = z.optional(
-  z.object({ success: z._default(z.boolean(), false), failure: z._default(z.boolean(), false) }),
+  z.strictObject({
+    success: z._default(z.boolean(), false),
+    failure: z._default(z.boolean(), false),
+  }),
 );
 
 export const LIST_DEFAULT_LIMIT = 20;
 export const LIST_MAX_LIMIT = 50;
 
 export const extractRequestSchema = z.discriminatedUnion('action', [
-  z.object({
+  z.strictObject({
     action: z.literal('create'),
     // Length is checked by the share-text parser, which answers a specific code.
     shareText: z.string().check(z.maxLength(MAX_SHARE_TEXT_LENGTH * 4)),
     requestId: z.optional(z.string().check(z.trim(), z.regex(/^[A-Za-z0-9_.:-]{8,64}$/))),
     subscribed: subscribedInput,
   }),
-  z.object({ action: z.literal('get'), taskId }),
-  z.object({
+  z.strictObject({ action: z.literal('get'), taskId }),
+  z.strictObject({
     action: z.literal('list'),
     cursor: z.optional(z.string().check(z.maxLength(200))),
     limit: z.optional(z.number().check(z.int(), z.minimum(1), z.maximum(LIST_MAX_LIMIT))),
   }),
-  z.object({ action: z.literal('cancel'), taskId }),
+  z.strictObject({ action: z.literal('cancel'), taskId }),
   // A retry is a new tap: it may carry the templates the user accepted on it.
-  z.object({ action: z.literal('retry'), taskId, subscribed: subscribedInput }),
+  z.strictObject({ action: z.literal('retry'), taskId, subscribed: subscribedInput }),
   // A running task is cancelled first, then removed; another user's is NOT_FOUND.
-  z.object({ action: z.literal('remove'), taskId }),
+  z.strictObject({ action: z.literal('remove'), taskId }),
   // Removes the caller's finished tasks; running ones stay.
-  z.object({ action: z.literal('clear') }),
+  z.strictObject({ action: z.literal('clear') }),
 ]);
 
 export type ExtractRequest = z.infer<typeof extractRequestSchema>;
@@ -73,6 +79,10 @@ export type ExtractAnswer = TaskAnswer | ListAnswer | RemoveAnswer | ClearAnswer
 export function describeRequestIssues(error: z.core.$ZodError): string {
   const issue = error.issues[0];
   if (!issue) return 'request: malformed';
+  // Stripe's "Received unknown parameter": the field is named, so an old client learns which.
+  if (issue.code === 'unrecognized_keys') {
+    return `${z.unknownFieldPaths(issue.path, issue.keys).join(', ')}: unknown field`;
+  }
   const path = issue.path.length > 0 ? issue.path.map(String).join('.') : 'request';
   if (issue.code === 'invalid_union' && 'options' in issue && Array.isArray(issue.options)) {
     return `${path}: expected one of ${issue.options.map(String).join(', ')}`;
@@ -89,7 +99,7 @@ export function encodeCursor(createdAt: Date, id: string): string {
 /** No task is older than this, so no honest cursor points before it. */
 export const CURSOR_EARLIEST = new Date('2024-01-01T00:00:00Z');
 /** Clock skew a cursor's time may have past `now` (the servers' clocks, not the client's). */
-const CURSOR_SKEW_MS = 86_400_000;
+const CURSOR_SKEW_MS = DAY_MS;
 
 /**
  * Null for anything `encodeCursor` could not have produced for a task that exists: bad syntax, or

@@ -8,9 +8,9 @@
  * for the callback the workflow posts. Pure domain code: no I/O.
  */
 import * as z from './zod';
-import { boundResult } from './callback';
+import { boundResult } from './result';
 import { WORKFLOW_FAILURE_CODES, isWorkflowFailureCode, type WorkflowFailureCode } from './errors';
-import type { TaskResult } from './status';
+import type { TaskResult } from './result';
 
 // ---------------------------------------------------------------------------------------------
 // Starting a run: `POST /v1/workflow/run`

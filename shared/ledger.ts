@@ -9,16 +9,12 @@
  */
 import * as z from './zod';
 import { ACTIVE_STATUSES, type TaskStatus } from './status';
+import { DAY_MS } from './time';
 
 export const LEDGERS_COLLECTION = 'ledgers';
 
 /** An idle ledger (no admission for this long) is removed by the sweeper; every task it lists has ended by then. */
 export const LEDGER_IDLE_DAYS = 2;
-
-const date = z.pipe(
-  z.union([z.date(), z.string(), z.number()]),
-  z.transform((v) => new Date(v)),
-);
 
 /** `at`: when the slot was taken, epoch ms (plain numbers survive every SDK encoding path). */
 export const ledgerEntrySchema = z.object({ task: z.string(), at: z.number() });
@@ -32,7 +28,7 @@ export const ledgerDocSchema = z.object({
   active: z.array(ledgerEntrySchema),
   /** bumped by every write: the compare-and-set of the slow path */
   rev: z.number().check(z.int(), z.minimum(0)),
-  updated_at: date,
+  updated_at: z.dateLike,
 });
 export type LedgerDoc = z.infer<typeof ledgerDocSchema>;
 
@@ -41,7 +37,7 @@ export type Admission =
   | { kind: 'already' }
   | { kind: 'quota_exceeded' }
   | { kind: 'rate_limited' }
-  /** the ledger is full of listed tasks: look up which are still active, then decide again */
+  /** look up which of these listed tasks exist and are still active, then decide again */
   | { kind: 'look_up'; ids: string[] };
 
 export interface AdmissionLimits {
@@ -52,9 +48,14 @@ export interface AdmissionLimits {
 }
 
 /**
- * Decides an admission from a read ledger. `statuses` (after a `look_up`) gives each listed
- * task's status; a listed task that does not exist holds its slot only while its create may
- * still insert it.
+ * Decides an admission from a read ledger. `statuses` (after a `look_up`) gives the status of each
+ * listed task that exists.
+ *
+ * The task already listed is `already` (a double tap or a resend meets its own admission) while
+ * its create may still be running, or while its task exists. A listed task that is gone after
+ * that was made and then removed, or its create died: its entry is no free pass, so it is dropped
+ * and the task is admitted and charged anew. A listed task that does not exist holds its slot
+ * only while its create may still insert it.
  */
 export function decideAdmission(
   ledger: LedgerDoc,
@@ -64,23 +65,74 @@ export function decideAdmission(
   limits: AdmissionLimits,
   statuses?: ReadonlyMap<string, TaskStatus>,
 ): Admission {
-  if (ledger.active.some((e) => e.task === taskId)) return { kind: 'already' };
+  const creating = (e: LedgerEntry) => now.getTime() - e.at < limits.createGraceMs;
+  const own = ledger.active.find((e) => e.task === taskId);
+  if (own && creating(own)) return { kind: 'already' };
+  if (own && !statuses) return { kind: 'look_up', ids: ledger.active.map((e) => e.task) };
+  if (own && statuses?.has(taskId)) return { kind: 'already' };
+  let keep = ledger.active.filter((e) => e.task !== taskId);
   if ((ledger.counts[day] ?? 0) >= limits.dailyQuota) return { kind: 'quota_exceeded' };
-  let keep = ledger.active;
   if (keep.length >= limits.maxActive) {
-    if (!statuses) return { kind: 'look_up', ids: keep.map((e) => e.task) };
+    if (!statuses) return { kind: 'look_up', ids: ledger.active.map((e) => e.task) };
     keep = keep.filter((e) => {
       const status = statuses.get(e.task);
-      if (status !== undefined) return ACTIVE_STATUSES.includes(status);
-      return now.getTime() - e.at < limits.createGraceMs;
+      return status !== undefined ? ACTIVE_STATUSES.includes(status) : creating(e);
     });
     if (keep.length >= limits.maxActive) return { kind: 'rate_limited' };
   }
   return { kind: 'admit', keep };
 }
 
-/** The day keys an admission clears (yesterday and the day before), so counts stay small. */
+/**
+ * The day keys an admission clears: two and three days back. Yesterday stays: an instance whose
+ * clock is a little behind at Shanghai midnight still charges yesterday's count, and deleting it
+ * would let that instance admit a whole second quota.
+ */
 export function staleDayKeys(day: string): string[] {
   const t = Date.parse(`${day}T00:00:00Z`);
-  return [1, 2].map((n) => new Date(t - n * 86_400_000).toISOString().slice(0, 10));
+  return [2, 3].map((n) => new Date(t - n * DAY_MS).toISOString().slice(0, 10));
+}
+
+/** What was wrong with a stored ledger, as paths (for the log), or null when it is sound. */
+export function ledgerProblems(raw: unknown): string[] | null {
+  const parsed = ledgerDocSchema.safeParse(raw);
+  if (parsed.success) return null;
+  return parsed.error.issues.slice(0, 10).map((i) => i.path.map(String).join('.') || '(root)');
+}
+
+/**
+ * A ledger rebuilt from what can be trusted: the day counts that are whole numbers (a count below
+ * the user's tasks of that day is raised to it) and, as the active slots, the user's tasks that
+ * are active now. A corrupted ledger so costs its user nothing and locks nobody out.
+ */
+export function rebuildLedger(
+  raw: unknown,
+  openid: string,
+  facts: { day: string; tasksToday: number; active: { id: string; createdAt: Date }[] },
+  now: Date,
+): LedgerDoc {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const counts: Record<string, number> = {};
+  if (typeof r.counts === 'object' && r.counts !== null) {
+    for (const [k, v] of Object.entries(r.counts as Record<string, unknown>)) {
+      const n = typeof v === 'string' && /^\d{1,9}$/.test(v) ? Number(v) : v;
+      if (
+        /^\d{4}-\d{2}-\d{2}$/.test(k) &&
+        typeof n === 'number' &&
+        Number.isSafeInteger(n) &&
+        n >= 0
+      ) {
+        counts[k] = n;
+      }
+    }
+  }
+  counts[facts.day] = Math.max(counts[facts.day] ?? 0, facts.tasksToday);
+  const rev = typeof r.rev === 'number' && Number.isSafeInteger(r.rev) && r.rev >= 0 ? r.rev : 0;
+  return {
+    _id: openid,
+    counts,
+    active: facts.active.map((t) => ({ task: t.id, at: t.createdAt.getTime() })),
+    rev: rev + 1,
+    updated_at: now,
+  };
 }

@@ -56,6 +56,11 @@ describe('formatShanghaiTime', () => {
 });
 
 describe('fitKeywordValue', () => {
+  it('drops bidi controls from every value (a U+202E would reverse the notice on the phone)', () => {
+    expect(fitKeywordValue('thing1', '\u202e4pm.exe\u202c 小猫')).toBe('4pm.exe 小猫');
+    expect(fitKeywordValue('phrase2', '已\u2066完成')).toBe('已完成');
+  });
+
   describe('thing (≤ 20 characters)', () => {
     it('keeps a value of exactly 20 characters', () => {
       const v = '一二三四五六七八九十一二三四五六七八九十';

@@ -6,6 +6,7 @@
  * rule of its keyword name (`thing1` → thing, ...). Pure: no clock, no `Intl`, no platform API, so
  * it also runs in the mini-program bundle.
  */
+import { withoutBidi } from './result';
 import { pad2, shanghaiParts } from './time';
 
 export type NoticeKind = 'success' | 'failure';
@@ -103,10 +104,13 @@ function keywordType(keyword: string): KeywordType | null {
     : null;
 }
 
-/** No newline or control character may reach WeChat; runs of whitespace become one space. */
+/**
+ * No newline, control or bidi character may reach WeChat (a U+202E in a title would reverse the
+ * notice's text on the user's phone); runs of whitespace become one space.
+ */
 function sanitize(value: string): string {
   return (
-    value
+    withoutBidi(value)
       // eslint-disable-next-line no-control-regex -- control characters are exactly the target
       .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, ' ')
       .replace(/\s+/g, ' ')

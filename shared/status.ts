@@ -9,6 +9,7 @@
  */
 import { NOTICE_TRANSITIONS, NoticeState, noticeOnFinish, type NoticePatch } from './notice-state';
 
+import type { TaskResult } from './result';
 import { snippetOf } from './snippet';
 
 export const TaskStatus = {
@@ -50,13 +51,6 @@ export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-export interface TaskResult {
-  title: string;
-  content: string;
-  cover: string;
-  video_url: string;
-}
-
 /** Where an event came from: a signed callback, the run history (sweeper), the user, the system. */
 export type EventSource = 'callback' | 'history' | 'user' | 'system';
 
@@ -76,7 +70,8 @@ export type From =
   { source: 'callback'; callback: CallbackProof } | { source: Exclude<EventSource, 'callback'> };
 
 export type TaskEvent =
-  | { type: 'dispatched'; executeId: string }
+  /** the run started; `executeId` null: the start may have reached Coze but no answer said so */
+  | { type: 'dispatched'; executeId: string | null }
   | {
       type: 'dispatch_retried';
       retryCount: number;
@@ -225,10 +220,14 @@ export function planTransition(event: TaskEvent, now: Date): TransitionPlan {
 
   switch (event.type) {
     case 'dispatched':
-      return plan(
-        { executeIdIn: [null, event.executeId] },
-        { coze_execute_id: event.executeId, started_at: now, next_dispatch_at: null },
-      );
+      // A start of unknown outcome keeps the task's token (its run's callbacks are accepted and
+      // teach it the run) and lets the sweeper settle a silent one; it is never started blind again.
+      return event.executeId === null
+        ? plan({ executeIdIn: [null] }, { started_at: now, next_dispatch_at: null })
+        : plan(
+            { executeIdIn: [null, event.executeId] },
+            { coze_execute_id: event.executeId, started_at: now, next_dispatch_at: null },
+          );
     case 'dispatch_retried':
       // Only a task with no known run is started again: one with a run is read from history.
       return plan(

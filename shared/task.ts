@@ -3,32 +3,14 @@
  */
 import * as z from './zod';
 import { NOTICE_STATES, NoticeState } from './notice-state';
-import { TASK_STATUSES, TaskStatus, type TaskResult } from './status';
+import { taskResultSchema } from './result';
+import { TASK_STATUSES, TaskStatus } from './status';
 import { PLATFORMS, captionOf, type Platform } from './share-text';
 import { shanghaiDay } from './time';
 
 export { SNIPPET_LENGTH, snippetOf } from './snippet';
 
 export const TASKS_COLLECTION = 'tasks';
-
-const dateLike = z.pipe(
-  z.union([z.date(), z.string(), z.number()]),
-  z.transform((v, ctx) => {
-    const d = v instanceof Date ? v : new Date(v);
-    if (Number.isNaN(d.getTime())) {
-      ctx.issues.push({ code: 'custom', message: 'invalid date', input: v });
-      return z.NEVER;
-    }
-    return d;
-  }),
-);
-
-export const taskResultSchema = z.object({
-  title: z.string(),
-  content: z.string(),
-  cover: z.string(),
-  video_url: z.string(),
-});
 
 /** Which subscription templates the user accepted at submit time. */
 export const subscribedSchema = z.object({ success: z.boolean(), failure: z.boolean() });
@@ -57,25 +39,25 @@ export const taskDocSchema = z.object({
   error_message: z.nullable(z.string()),
   progress: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
   retry_count: z.number().check(z.int(), z.minimum(0)),
-  next_dispatch_at: z.nullable(dateLike),
+  next_dispatch_at: z.nullable(z.dateLike),
   webhook_received: z.boolean(),
-  last_callback_at: z.nullable(dateLike),
-  history_checked_at: z.nullable(dateLike),
+  last_callback_at: z.nullable(z.dateLike),
+  history_checked_at: z.nullable(z.dateLike),
   subscribed: subscribedSchema,
   notification_sent: z.boolean(),
   notification_state: z.enum(NOTICE_STATES as [NoticeState, ...NoticeState[]]),
-  notification_claimed_at: z.nullable(dateLike),
+  notification_claimed_at: z.nullable(z.dateLike),
   notification_error: z.nullable(z.string()),
   notification_attempts: z.number().check(z.int(), z.minimum(0)),
   /** The last few callback delivery ids applied (`webhook-id`): a redelivery answers `duplicate`. */
   callback_ids: z._default(z.array(z.string()), []),
   /** Asia/Shanghai calendar day of creation, for the daily quota. */
   day: z.string(),
-  created_at: dateLike,
-  updated_at: dateLike,
-  started_at: z.nullable(dateLike),
-  completed_at: z.nullable(dateLike),
-  expires_at: dateLike,
+  created_at: z.dateLike,
+  updated_at: z.dateLike,
+  started_at: z.nullable(z.dateLike),
+  completed_at: z.nullable(z.dateLike),
+  expires_at: z.dateLike,
 });
 export type TaskDoc = z.infer<typeof taskDocSchema>;
 
@@ -257,11 +239,11 @@ export const taskSummaryDocSchema = z.object({
   ),
   error_code: z._default(z.nullable(z.string()), null),
   progress: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
-  created_at: dateLike,
-  started_at: z._default(z.nullable(dateLike), null),
-  completed_at: z._default(z.nullable(dateLike), null),
-  updated_at: dateLike,
-  expires_at: dateLike,
+  created_at: z.dateLike,
+  started_at: z._default(z.nullable(z.dateLike), null),
+  completed_at: z._default(z.nullable(z.dateLike), null),
+  updated_at: z.dateLike,
+  expires_at: z.dateLike,
 });
 export type TaskSummaryDoc = z.infer<typeof taskSummaryDocSchema>;
 
@@ -285,5 +267,3 @@ export function toTaskSummary(doc: TaskSummaryDoc | TaskDoc): TaskSummary {
     expiresAt: iso(doc.expires_at),
   };
 }
-
-export type { TaskResult };

@@ -6,7 +6,8 @@
  */
 
 export const SHANGHAI_OFFSET_MS = 8 * 3600_000;
-const DAY_MS = 86_400_000;
+/** One day in milliseconds: the one spelling of it. */
+export const DAY_MS = 86_400_000;
 
 export interface ShanghaiParts {
   year: number;

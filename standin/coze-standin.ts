@@ -17,7 +17,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { readBody, sendJson } from '../emulator/routes';
-import { signCallback, type CallbackBody, type CallbackType } from '../shared/callback';
+import { type CallbackBody, type CallbackType } from '../shared/callback';
+import { signCallback } from '../shared/signing';
 import {
   CALLBACK_URL_PATTERN,
   COZE_CODES,
@@ -56,9 +57,24 @@ export interface CozeStandinOptions {
   callbackMode?: CallbackMode;
   /** 0..1: share of starts answering code 5000 (busy). */
   createErrorRate?: number;
+  /** How a start that did start the run is answered (COZE_STANDIN_START_ANSWER); default normal. */
+  startAnswer?: StartAnswerMode;
   random?: () => number;
   log?: (line: string) => void;
   now?: () => number;
+}
+
+/**
+ * How a start that did start its run is answered: `normal`; `truncated` JSON or an `empty` body
+ * (HTTP 200, as a broken gateway might); `slow`, after SLOW_START_MS, past any start's timeout.
+ * In all three faults the run is going: the backend must treat the start as maybe started.
+ */
+export const START_ANSWER_MODES = ['normal', 'truncated', 'empty', 'slow'] as const;
+export type StartAnswerMode = (typeof START_ANSWER_MODES)[number];
+const SLOW_START_MS = 12_000;
+
+function isStartAnswerMode(v: unknown): v is StartAnswerMode {
+  return (START_ANSWER_MODES as readonly unknown[]).includes(v);
 }
 
 /** The fault knobs, changeable while the stand-in runs; a change applies to runs started after it. */
@@ -66,6 +82,7 @@ export interface StandinSettings {
   delayMs: number;
   callbackMode: CallbackMode;
   createErrorRate: number;
+  startAnswer: StartAnswerMode;
 }
 
 /** A callback as it was posted (what a replay re-posts: the same bytes and headers, kept in memory only). */
@@ -150,13 +167,22 @@ export function standinOptionsFromEnv(
     }
     out.createErrorRate = n;
   }
+  const startAnswer = env.COZE_STANDIN_START_ANSWER?.trim().toLowerCase();
+  if (startAnswer) {
+    if (!isStartAnswerMode(startAnswer)) {
+      throw new Error(
+        `COZE_STANDIN_START_ANSWER must be one of ${START_ANSWER_MODES.join(', ')}, got ${JSON.stringify(startAnswer)}`,
+      );
+    }
+    out.startAnswer = startAnswer;
+  }
   return out;
 }
 
 // ---------------------------------------------------------------------------------------------
 
 function checkSettings(s: StandinSettings): StandinSettings {
-  const { delayMs, callbackMode, createErrorRate } = s;
+  const { delayMs, callbackMode, createErrorRate, startAnswer } = s;
   if (!(Number.isFinite(delayMs) && delayMs >= 0 && delayMs <= MAX_DELAY_MS)) {
     throw new Error(`coze stand-in: delayMs must be 0..${MAX_DELAY_MS}`);
   }
@@ -164,7 +190,9 @@ function checkSettings(s: StandinSettings): StandinSettings {
     throw new Error(`coze stand-in: unknown callbackMode ${String(callbackMode)}`);
   if (!(createErrorRate >= 0 && createErrorRate <= 1))
     throw new Error('coze stand-in: createErrorRate must be 0..1');
-  return { delayMs, callbackMode, createErrorRate };
+  if (!isStartAnswerMode(startAnswer))
+    throw new Error(`coze stand-in: unknown startAnswer ${String(startAnswer)}`);
+  return { delayMs, callbackMode, createErrorRate, startAnswer };
 }
 
 const MAX_RECORDED = 500;
@@ -175,6 +203,7 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
     delayMs: opts.delayMs ?? DEFAULT_DELAY_MS,
     callbackMode: opts.callbackMode ?? 'normal',
     createErrorRate: opts.createErrorRate ?? 0,
+    startAnswer: opts.startAnswer ?? 'normal',
   });
   const recorded: (RecordedCallback & {
     headers: Record<string, string>;
@@ -468,12 +497,28 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
     log(
       `run ${executeId} started for task ${p.task_id} (${mode}, ${delayMs} ms, ends ${run.outcome.kind})`,
     );
-    answer(res, 200, {
-      code: 0,
-      msg: 'Success',
-      execute_id: executeId,
-      debug_url: debugUrl(executeId),
-    });
+    answerStart(res, executeId);
+  }
+
+  /** The start's answer, as the `startAnswer` knob says; the run is going whatever it says. */
+  function answerStart(res: ServerResponse, executeId: string): void {
+    const ok = { code: 0, msg: 'Success', execute_id: executeId, debug_url: debugUrl(executeId) };
+    const mode = knobs.startAnswer;
+    if (mode !== 'normal')
+      log(`run ${executeId}: start answered ${mode} (COZE_STANDIN_START_ANSWER)`);
+    switch (mode) {
+      case 'normal':
+        return answer(res, 200, ok);
+      case 'truncated':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end(JSON.stringify(ok).slice(0, 24));
+      case 'empty':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 0 });
+        return void res.end();
+      case 'slow':
+        track(wait(SLOW_START_MS).then(() => (res.destroyed ? undefined : answer(res, 200, ok))));
+        return;
+    }
   }
 
   function history(workflowId: string, executeId: string, res: ServerResponse): void {
@@ -531,7 +576,7 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
     configure(patch) {
       knobs = checkSettings({ ...knobs, ...patch });
       log(
-        `settings: callbacks ${knobs.callbackMode}, start error rate ${knobs.createErrorRate}, run ${knobs.delayMs} ms`,
+        `settings: callbacks ${knobs.callbackMode}, start error rate ${knobs.createErrorRate}, start answer ${knobs.startAnswer}, run ${knobs.delayMs} ms`,
       );
       return { ...knobs };
     },

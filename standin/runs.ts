@@ -4,6 +4,7 @@
 import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import { CALLBACK_TYPES, type CallbackType } from '../shared/callback';
+import { taskResultSchema } from '../shared/result';
 import {
   EXECUTE_STATUS,
   WORKFLOW_FAILURE_CODES,
@@ -49,19 +50,13 @@ export interface StandinRun {
   deliveries: StandinDelivery[];
 }
 
-const resultSchema = z.object({
-  title: z.string(),
-  content: z.string(),
-  cover: z.string(),
-  video_url: z.string(),
-});
 const failureCodeSchema = z.enum(WORKFLOW_FAILURE_CODES);
 const outcomeSchema = z.union([
-  z.object({ kind: z.literal('completed'), result: resultSchema }),
+  z.object({ kind: z.literal('completed'), result: taskResultSchema }),
   z.object({ kind: z.literal('failed'), errorCode: failureCodeSchema, errorMessage: z.string() }),
   // Runs stored before the outcome vocabulary was shared: read them into it.
   z
-    .object({ status: z.literal('Success'), output: resultSchema })
+    .object({ status: z.literal('Success'), output: taskResultSchema })
     .transform(({ output }) => ({ kind: 'completed' as const, result: output })),
   z
     .object({ status: z.literal('Fail'), errorCode: failureCodeSchema, errorMessage: z.string() })

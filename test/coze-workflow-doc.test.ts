@@ -9,12 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import {
-  CONTENT_CUT_MARK,
-  callbackBodySchema,
-  verifyCallback,
-  type CallbackBody,
-} from '../shared/callback';
+import { callbackBodySchema, type CallbackBody } from '../shared/callback';
+import { verifyCallback } from '../shared/signing';
+import { CONTENT_CUT_MARK } from '../shared/result';
 import {
   COZE_CODES,
   END_OUTPUTS,

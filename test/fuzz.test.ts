@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signCallback } from '../shared/callback';
+import { signCallback } from '../shared/signing';
 import { callFunction } from '../emulator/client';
 import { COLLECTIONS } from '../cloudfunctions/_lib/store';
 import { freePort, startProductStack, type ProductStack } from '../scripts/local-stack';

@@ -6,12 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExtractAnswer, ListAnswer, TaskAnswer } from '../shared/api';
-import {
-  CONTENT_CUT_MARK,
-  MAX_CONTENT_LENGTH,
-  MAX_TITLE_LENGTH,
-  signCallback,
-} from '../shared/callback';
+import { signCallback } from '../shared/signing';
+import { CONTENT_CUT_MARK, MAX_CONTENT_LENGTH, MAX_TITLE_LENGTH } from '../shared/result';
 import { ERROR_MESSAGES } from '../shared/errors';
 import { TaskStatus } from '../shared/status';
 import { callFunction, watch, type WatchSnapshot } from '../emulator/client';

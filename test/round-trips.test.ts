@@ -51,7 +51,7 @@ const create = async () => {
   const answer = (await handleExtract(b.deps, USER, {
     action: 'create',
     shareText: TEXT,
-    subscribed: { success: true, failed: true },
+    subscribed: { success: true, failure: true },
   })) as TaskAnswer;
   if (!answer.ok) throw new Error(JSON.stringify(answer));
   return { id: answer.task._id, token: b.coze.lastToken(), run: answer.task.coze_execute_id! };

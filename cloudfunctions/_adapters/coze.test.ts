@@ -2,7 +2,13 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { CozeError, createCozeClient, type CozeClientOptions, type CozeErrorKind } from './coze';
+import {
+  CozeError,
+  createCozeClient,
+  startFailureOf,
+  type CozeClientOptions,
+  type CozeErrorKind,
+} from './coze';
 
 const TOKEN = 'sat_TestToken0123456789';
 const WORKFLOW = 'wf_7380000000000000001';
@@ -203,104 +209,72 @@ describe('startRun', () => {
     expect(err).toMatchObject({ kind, retryable, status });
   });
 
-  it('retries busy with exponential backoff, then succeeds', async () => {
-    const s = await serve((_req, n, res) =>
-      json(res, n < 3 ? { code: n === 1 ? 5000 : 4009, msg: 'busy' } : startOk),
-    );
-    const sleeps: number[] = [];
-    const out = await client(s.url, {
-      backoffMs: 100,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
-    }).startRun(INPUT);
-    expect(out.executeId).toBe('7391');
-    expect(s.seen).toHaveLength(3);
-    expect(sleeps).toHaveLength(2);
-    // Equal jitter: half the step fixed, half random.
-    expect(sleeps[0]).toBeGreaterThanOrEqual(50);
-    expect(sleeps[0]).toBeLessThanOrEqual(100);
-    expect(sleeps[1]).toBeGreaterThanOrEqual(100);
-    expect(sleeps[1]).toBeLessThanOrEqual(200);
-  });
+  it.each([
+    ['busy (5000)', (res: ServerResponse) => json(res, { code: 5000, msg: 'busy' }), 'not_started'],
+    [
+      'rate limited (4009)',
+      (res: ServerResponse) => json(res, { code: 4009, msg: 'qps' }),
+      'not_started',
+    ],
+    ['HTTP 429', (res: ServerResponse) => json(res, {}, 429), 'not_started'],
+    ['a gateway 502', (res: ServerResponse) => json(res, { oops: true }, 502), 'maybe_started'],
+    [
+      'not published (4200)',
+      (res: ServerResponse) => json(res, { code: 4200, msg: 'x' }),
+      'refused',
+    ],
+    ['a bad token (4100)', (res: ServerResponse) => json(res, { code: 4100, msg: 'x' }), 'refused'],
+  ] as const)(
+    'a start is never sent twice: %s is one request, %s',
+    async (_name, reply, failure) => {
+      const s = await serve((_req, _n, res) => reply(res));
+      const err = await caught(client(s.url, { maxAttempts: 5 }).startRun(INPUT));
+      expect(startFailureOf(err)).toBe(failure);
+      expect(s.seen).toHaveLength(1);
+    },
+  );
 
-  it('retries a 5xx, then succeeds', async () => {
-    const s = await serve((_req, n, res) =>
-      n === 1 ? json(res, { oops: true }, 500) : json(res, startOk),
-    );
-    await expect(client(s.url).startRun(INPUT)).resolves.toMatchObject({ executeId: '7391' });
-    expect(s.seen).toHaveLength(2);
-  });
-
-  it('gives up after maxAttempts, keeping the last error', async () => {
-    const s = await serve((_req, _n, res) => json(res, { code: 5000, msg: 'busy' }));
-    const err = await caught(client(s.url, { maxAttempts: 3 }).startRun(INPUT));
-    expect(err).toMatchObject({ kind: 'busy', retryable: true, cozeCode: 5000 });
-    expect(err.message).toContain('after 3 attempts');
-    expect(s.seen).toHaveLength(3);
-  });
-
-  it('does not retry what a retry cannot fix', async () => {
-    const s = await serve((_req, _n, res) =>
-      json(res, { code: 4200, msg: 'workflow not published' }),
-    );
-    await caught(client(s.url, { maxAttempts: 5 }).startRun(INPUT));
-    expect(s.seen).toHaveLength(1);
-  });
-
-  it('times out a server that never answers, within the bound', async () => {
+  it('a start that never answers is one request, maybe started, within its bound', async () => {
     const s = await serve(() => {
       /* never answers */
     });
     const t0 = Date.now();
-    // A total deadline far above the two attempts, so both are made however slow the machine.
     const err = await caught(
       client(s.url, {
         timeoutMs: 300,
-        maxAttempts: 2,
+        maxAttempts: 5,
         deadlineMs: 60_000,
         sleep: undefined,
-        backoffMs: 10,
       }).startRun(INPUT),
     );
-    const took = Date.now() - t0;
-    expect(err).toMatchObject({ kind: 'timeout', retryable: true });
-    expect(err.message).toContain('after 2 attempts');
-    expect(s.seen.length).toBeLessThanOrEqual(2);
+    expect(err).toMatchObject({ kind: 'timeout' });
+    expect(startFailureOf(err)).toBe('maybe_started');
+    expect(s.seen).toHaveLength(1);
     // The server never answers: without the timeout this would hang. The margin is for busy machines.
-    expect(took).toBeLessThan(10_000);
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 
-  it('keeps a call inside its total deadline however many attempts are allowed', async () => {
-    const s = await serve(() => {
-      /* never answers */
-    });
-    const t0 = Date.now();
-    const err = await caught(
-      client(s.url, {
-        timeoutMs: 100,
-        maxAttempts: 10,
-        deadlineMs: 250,
-        backoffMs: 10,
-        sleep: undefined,
-      }).startRun(INPUT),
-    );
-    const took = Date.now() - t0;
-    expect(err.kind).toBe('timeout');
-    // The deadline, not the ten attempts, ended it: at most three were made. The clock only
-    // catches a hang (10 attempts of 100 ms would still end), with room for a busy machine.
-    expect(s.seen.length).toBeLessThanOrEqual(3);
-    expect(took).toBeLessThan(10_000);
-  });
-
-  it('a refused connection is a retryable network error', async () => {
+  it('a refused connection is a start that never left: not started', async () => {
     const s = await serve(() => {});
     const url = s.url;
     await s.close();
     servers.splice(servers.indexOf(s), 1);
-    const err = await caught(client(url, { maxAttempts: 2 }).startRun(INPUT));
-    expect(err).toMatchObject({ kind: 'network', retryable: true });
+    const err = await caught(client(url).startRun(INPUT));
+    expect(err).toMatchObject({ kind: 'network', reason: 'ECONNREFUSED' });
     expect(err.message).toContain('ECONNREFUSED');
+    expect(startFailureOf(err)).toBe('not_started');
+  });
+
+  it('a connection cut after the request went out may have started the run', async () => {
+    const s = await serve((_req, _n, res) => res.socket?.destroy());
+    const err = await caught(client(s.url).startRun(INPUT));
+    expect(err.kind).toBe('network');
+    expect(startFailureOf(err)).toBe('maybe_started');
+    expect(s.seen).toHaveLength(1);
+  });
+
+  it('anything but a CozeError is maybe started (never a blind second start)', () => {
+    expect(startFailureOf(new Error('boom'))).toBe('maybe_started');
   });
 
   it.each([
@@ -310,13 +284,14 @@ describe('startRun', () => {
     ['a numeric execute_id', JSON.stringify({ code: 0, execute_id: 7391 })],
     ['no code', JSON.stringify({ execute_id: '7391' })],
     ['an array', '[]'],
-  ])('%s is bad_response, not retried', async (_name, body) => {
+  ])('%s is bad_response: the run may have started', async (_name, body) => {
     const s = await serve((_req, _n, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(body);
     });
     const err = await caught(client(s.url).startRun(INPUT));
     expect(err).toMatchObject({ kind: 'bad_response', retryable: false });
+    expect(startFailureOf(err)).toBe('maybe_started');
     expect(s.seen).toHaveLength(1);
   });
 });
@@ -572,8 +547,93 @@ describe('getRun', () => {
   });
 
   it('escapes ids in the path', async () => {
-    const s = await serve((_req, _n, res) => json(res, history({ execute_status: 'Running' })));
+    const s = await serve((_req, _n, res) =>
+      json(res, history({ execute_id: 'x?y', execute_status: 'Running' })),
+    );
     await client(s.url, { workflowId: 'a/b' }).getRun('x?y');
     expect(s.seen[0]!.url).toBe('/v1/workflows/a%2Fb/run_histories/x%3Fy');
+  });
+
+  it.each([
+    ['another run only', [{ execute_id: '9999' }]],
+    ['entries without an id', [{}]],
+    ['no entry', []],
+  ])(
+    'an answer listing %s is "not known yet", never another run\'s text',
+    async (_name, entries) => {
+      const s = await serve((_req, _n, res) =>
+        json(res, {
+          code: 0,
+          msg: '',
+          data: entries.map((e) => ({
+            execute_status: 'Success',
+            output: encoded({
+              title: '别人的视频',
+              content: '别人的文案',
+              cover: '',
+              video_url: '',
+            }),
+            ...e,
+          })),
+        }),
+      );
+      const err = await caught(client(s.url).getRun('7391'));
+      expect(err).toMatchObject({ kind: 'run_not_found' });
+    },
+  );
+
+  it('retries busy with exponential backoff, then reads the run', async () => {
+    const s = await serve((_req, n, res) =>
+      json(
+        res,
+        n < 3
+          ? { code: n === 1 ? 5000 : 4009, msg: 'busy' }
+          : history({ execute_status: 'Running' }),
+      ),
+    );
+    const sleeps: number[] = [];
+    const out = await client(s.url, {
+      backoffMs: 100,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+      },
+    }).getRun('7391');
+    expect(out).toEqual({ kind: 'running' });
+    expect(s.seen).toHaveLength(3);
+    expect(sleeps).toHaveLength(2);
+    // Equal jitter: half the step fixed, half random.
+    expect(sleeps[0]).toBeGreaterThanOrEqual(50);
+    expect(sleeps[0]).toBeLessThanOrEqual(100);
+    expect(sleeps[1]).toBeGreaterThanOrEqual(100);
+    expect(sleeps[1]).toBeLessThanOrEqual(200);
+  });
+
+  it('a read gives up after maxAttempts, keeping the last error', async () => {
+    const s = await serve((_req, _n, res) => json(res, { code: 5000, msg: 'busy' }));
+    const err = await caught(client(s.url, { maxAttempts: 3 }).getRun('7391'));
+    expect(err).toMatchObject({ kind: 'busy', retryable: true, cozeCode: 5000 });
+    expect(err.message).toContain('after 3 attempts');
+    expect(s.seen).toHaveLength(3);
+  });
+
+  it('a read keeps inside its total deadline however many attempts are allowed', async () => {
+    const s = await serve(() => {
+      /* never answers */
+    });
+    const t0 = Date.now();
+    const err = await caught(
+      client(s.url, {
+        timeoutMs: 100,
+        maxAttempts: 10,
+        deadlineMs: 250,
+        backoffMs: 10,
+        sleep: undefined,
+      }).getRun('7391'),
+    );
+    expect(err.kind).toBe('timeout');
+    // The deadline, not the ten attempts, ended it: at most three were made. The clock only
+    // catches a hang (10 attempts of 100 ms would still end), with room for a busy machine.
+    expect(s.seen.length).toBeLessThanOrEqual(3);
+    expect(Date.now() - t0).toBeLessThan(10_000);
   });
 });

@@ -1,9 +1,12 @@
 /**
  * The Coze Open API client: start an async workflow run, read a run's history.
  *
- * Every answer is validated (zod) before anything is read from it, every call is bounded by a
- * per-attempt timeout and a total deadline, and busy/transient failures are retried with
- * exponential backoff. Errors are `CozeError`s that carry a kind, Coze's code and a scrubbed
+ * Every answer is validated (zod) before anything is read from it and every call is bounded by a
+ * per-attempt timeout. A start is made exactly once: a start whose first attempt may have reached
+ * Coze is never sent again (that would be a second paid run under the same token), and one Coze
+ * refused is the queue's to try later, not this call's (`startFailureOf` says which it was). A
+ * history read is idempotent, so busy and transient failures are retried with exponential backoff
+ * within a total deadline. Errors are `CozeError`s that carry a kind, Coze's code and a scrubbed
  * message only: never the token, the request or the raw axios error (its `config` holds the
  * Authorization header).
  *
@@ -32,7 +35,7 @@ export interface CozeClientOptions {
   workflowId: string;
   /** Bound on one HTTP attempt. */
   timeoutMs: number;
-  /** Attempts per call, the first included; default 3. */
+  /** Attempts per history read, the first included; default 3. A start is always one attempt. */
   maxAttempts?: number;
   /** Base of the exponential backoff between attempts, with jitter; default 200. */
   backoffMs?: number;
@@ -81,11 +84,19 @@ export class CozeError extends Error {
   readonly status?: number;
   /** Coze's `detail.logid`: what Coze support asks for. */
   readonly logId?: string;
+  /** A network error's system code (ECONNREFUSED, …): tells a request that never left from one cut off. */
+  readonly reason?: string;
 
   constructor(
     kind: CozeErrorKind,
     message: string,
-    extra: { cozeCode?: number; status?: number; logId?: string; retryable?: boolean } = {},
+    extra: {
+      cozeCode?: number;
+      status?: number;
+      logId?: string;
+      reason?: string;
+      retryable?: boolean;
+    } = {},
   ) {
     // Callers pass scrubbed text; redact again so no path can put a credential here.
     super(redactSecrets(message).slice(0, MAX_MESSAGE));
@@ -96,6 +107,7 @@ export class CozeError extends Error {
     if (extra.cozeCode !== undefined) this.cozeCode = extra.cozeCode;
     if (extra.status !== undefined) this.status = extra.status;
     if (extra.logId !== undefined) this.logId = extra.logId;
+    if (extra.reason !== undefined) this.reason = extra.reason;
   }
 
   /** Every Coze failure is the user's "extraction service unavailable"; the detail is for logs. */
@@ -107,11 +119,50 @@ export class CozeError extends Error {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-
+/** The Coze workflow API as the functions use it: the only name for it. */
 export interface CozeClient {
   startRun(input: StartRunInput): Promise<{ executeId: string; debugUrl?: string }>;
   getRun(executeId: string): Promise<RunOutcome>;
+}
+
+/**
+ * What a failed start means for its task:
+ * - `not_started`: Coze refused it for rate or load (4009, 5000, HTTP 429) or the request never
+ *   reached it (refused connection, no such host): nothing ran, nothing was paid; try later.
+ * - `maybe_started`: the request went out and no readable answer came back (timeout, a cut
+ *   connection, an unreadable body, a gateway's 5xx): the run may be going; its callbacks must be
+ *   accepted and it must not be started again until the sweeper has settled it.
+ * - `refused`: an answer no retry can change (bad token, unpublished workflow, plan without async
+ *   runs, a malformed request).
+ */
+export type StartFailure = 'not_started' | 'maybe_started' | 'refused';
+
+/** Network errors raised before a byte of the request left this machine. */
+const NEVER_SENT = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
+
+export function startFailureOf(err: unknown): StartFailure {
+  if (!(err instanceof CozeError)) return 'maybe_started';
+  switch (err.kind) {
+    case 'busy':
+      return 'not_started';
+    case 'network':
+      return err.reason !== undefined && NEVER_SENT.has(err.reason)
+        ? 'not_started'
+        : 'maybe_started';
+    case 'timeout':
+    case 'server':
+    case 'bad_response':
+      return 'maybe_started';
+    default:
+      return 'refused';
+  }
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -119,7 +170,23 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 // Run history carries the whole spoken text double-encoded; a generous cap still bounds memory.
 const MAX_ANSWER_BYTES = 20 * 1024 * 1024;
 
-export function createCozeClient(opts: CozeClientOptions): CozeClient {
+type CozeRequest = { method: 'GET' | 'POST'; url: string; data?: unknown };
+
+/** One client's settings, checked once, and what every request shares. */
+interface ClientContext {
+  base: string;
+  workflowId: string;
+  timeoutMs: number;
+  maxAttempts: number;
+  backoffMs: number;
+  deadlineMs: number;
+  sleep: (ms: number) => Promise<void>;
+  http: AxiosInstance;
+  /** Strips the token from text that came from the far side (it could echo it). */
+  scrub(text: string): string;
+}
+
+function clientContext(opts: CozeClientOptions): ClientContext {
   if (typeof opts.token !== 'string' || opts.token.trim() === '') {
     throw new Error('createCozeClient: token is empty');
   }
@@ -127,148 +194,170 @@ export function createCozeClient(opts: CozeClientOptions): CozeClient {
     throw new Error('createCozeClient: baseUrl must be an http(s) URL');
   }
   if (!(opts.timeoutMs > 0)) throw new Error('createCozeClient: timeoutMs must be positive');
-  const base = opts.baseUrl.replace(/\/+$/, '');
-  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? 3));
-  const backoffMs = Math.max(0, opts.backoffMs ?? 200);
-  const deadlineMs = opts.deadlineMs ?? opts.timeoutMs * maxAttempts;
-  const sleep = opts.sleep ?? defaultSleep;
   const token = opts.token;
-
-  // Messages from the far side could echo the token; strip it whatever its shape.
-  const scrub = (text: string): string =>
-    redactSecrets(token.length >= 4 ? text.split(token).join('***') : text);
-
-  const http: AxiosInstance = axios.create({
-    // Node's http/https under axios (./node-http.ts), in tests and in the bundle alike: axios' own
-    // Node adapter does not fit the bundle budget, its fetch adapter costs two to three times the CPU.
-    adapter: nodeHttpAdapter,
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    // Status and body are judged below, so a 4xx/5xx never becomes an axios error carrying config.
-    validateStatus: () => true,
-    responseType: 'text',
-    transformResponse: [(data: unknown) => data],
-    maxRedirects: 0,
-    maxContentLength: MAX_ANSWER_BYTES,
-  });
-
-  async function attempt<T>(
-    label: string,
-    request: { method: 'GET' | 'POST'; url: string; data?: unknown },
-    timeoutMs: number,
-    parse: (json: unknown) => T | null,
-  ): Promise<T> {
-    let res;
-    try {
-      res = await http.request<string>({
-        ...request,
-        timeout: timeoutMs,
-        // axios' timeout watches the socket; the signal also bounds a server that trickles bytes.
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (err) {
-      throw transportError(label, err, timeoutMs);
-    }
-    const status = res.status;
-    const text = typeof res.data === 'string' ? res.data : '';
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    const env = envelopeSchema.safeParse(json);
-    if (env.success && env.data.code !== 0) {
-      const code = env.data.code;
-      const kind = CODE_KINDS[code] ?? (status >= 500 ? 'server' : 'rejected');
-      const msg = env.data.msg ? `: ${scrub(env.data.msg).slice(0, 200)}` : '';
-      throw new CozeError(kind, `${label}: coze code ${code}${msg}`, {
-        cozeCode: code,
-        status,
-        ...(env.data.detail?.logid ? { logId: env.data.detail.logid } : {}),
-      });
-    }
-    if (status >= 500) throw new CozeError('server', `${label}: http ${status}`, { status });
-    // Rate limiting by a gateway in front of Coze: the same as Coze's own busy codes.
-    if (status === 429) throw new CozeError('busy', `${label}: http 429`, { status });
-    if (status < 200 || status >= 300) {
-      throw new CozeError('rejected', `${label}: http ${status}`, { status });
-    }
-    const parsed = env.success ? parse(json) : null;
-    if (parsed === null) {
-      throw new CozeError(
-        'bad_response',
-        `${label}: answer is ${json === undefined ? 'not JSON' : 'not the expected shape'}`,
-        { status },
-      );
-    }
-    return parsed;
-  }
-
-  /** Retries retryable failures until maxAttempts or the deadline, whichever comes first. */
-  async function call<T>(
-    label: string,
-    request: { method: 'GET' | 'POST'; url: string; data?: unknown },
-    parse: (json: unknown) => T | null,
-  ): Promise<T> {
-    const deadline = Date.now() + deadlineMs;
-    for (let n = 1; ; n++) {
-      const remaining = deadline - Date.now();
-      try {
-        return await attempt(
-          label,
-          request,
-          Math.max(1, Math.min(opts.timeoutMs, remaining)),
-          parse,
-        );
-      } catch (err) {
-        const e = err instanceof CozeError ? err : new CozeError('network', `${label}: failed`);
-        if (!e.retryable || n >= maxAttempts) throw withAttempts(e, n);
-        const delay = jitter(backoffMs * 2 ** (n - 1));
-        // No time left for a useful attempt after the backoff: give up now rather than overrun.
-        if (Date.now() + delay >= deadline) throw withAttempts(e, n);
-        await sleep(delay);
-      }
-    }
-  }
-
+  const maxAttempts = Math.max(1, Math.floor(opts.maxAttempts ?? 3));
   return {
-    async startRun(input) {
-      const answer = await call(
-        'start run',
-        {
-          method: 'POST',
-          url: `${base}/v1/workflow/run`,
-          data: startRequest(opts.workflowId, input),
-        },
-        (json) => {
-          const r = startAnswerSchema.safeParse(json);
-          return r.success ? r.data : null;
-        },
-      );
-      return answer.debug_url
-        ? { executeId: answer.execute_id, debugUrl: answer.debug_url }
-        : { executeId: answer.execute_id };
-    },
+    base: opts.baseUrl.replace(/\/+$/, ''),
+    workflowId: opts.workflowId,
+    timeoutMs: opts.timeoutMs,
+    maxAttempts,
+    backoffMs: Math.max(0, opts.backoffMs ?? 200),
+    deadlineMs: opts.deadlineMs ?? opts.timeoutMs * maxAttempts,
+    sleep: opts.sleep ?? defaultSleep,
+    http: axios.create({
+      // Node's http/https under axios (./node-http.ts), in tests and in the bundle alike: axios'
+      // own Node adapter does not fit the bundle budget, its fetch adapter costs two to three
+      // times the CPU.
+      adapter: nodeHttpAdapter,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      // Status and body are judged below, so a 4xx/5xx never becomes an axios error carrying config.
+      validateStatus: () => true,
+      responseType: 'text',
+      transformResponse: [(data: unknown) => data],
+      maxRedirects: 0,
+      maxContentLength: MAX_ANSWER_BYTES,
+    }),
+    scrub: (text) => redactSecrets(token.length >= 4 ? text.split(token).join('***') : text),
+  };
+}
 
-    async getRun(executeId) {
-      if (typeof executeId !== 'string' || executeId === '') {
-        throw new CozeError('run_not_found', 'run history: empty execute id');
-      }
-      const entries = await call(
-        'run history',
-        {
-          method: 'GET',
-          url: `${base}/v1/workflows/${encodeURIComponent(opts.workflowId)}/run_histories/${encodeURIComponent(executeId)}`,
-        },
-        (json) => {
-          const r = historyAnswerSchema.safeParse(json);
-          return r.success ? r.data.data : null;
-        },
+/** One HTTP exchange: the answer parsed, or a CozeError saying what went wrong. */
+async function attempt<T>(
+  ctx: ClientContext,
+  label: string,
+  request: CozeRequest,
+  timeoutMs: number,
+  parse: (json: unknown) => T | null,
+): Promise<T> {
+  let res;
+  try {
+    res = await ctx.http.request<string>({
+      ...request,
+      timeout: timeoutMs,
+      // axios' timeout watches the socket; the signal also bounds a server that trickles bytes.
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    throw transportError(label, err, timeoutMs);
+  }
+  const status = res.status;
+  const json = parseJson(typeof res.data === 'string' ? res.data : '');
+  const env = envelopeSchema.safeParse(json);
+  if (env.success && env.data.code !== 0) {
+    const code = env.data.code;
+    const kind = CODE_KINDS[code] ?? (status >= 500 ? 'server' : 'rejected');
+    const msg = env.data.msg ? `: ${ctx.scrub(env.data.msg).slice(0, 200)}` : '';
+    throw new CozeError(kind, `${label}: coze code ${code}${msg}`, {
+      cozeCode: code,
+      status,
+      ...(env.data.detail?.logid ? { logId: env.data.detail.logid } : {}),
+    });
+  }
+  // Rate limiting by a gateway in front of Coze: the same as Coze's own busy codes.
+  if (status === 429) throw new CozeError('busy', `${label}: http 429`, { status });
+  if (status >= 500) throw new CozeError('server', `${label}: http ${status}`, { status });
+  if (status < 200 || status >= 300) {
+    throw new CozeError('rejected', `${label}: http ${status}`, { status });
+  }
+  const parsed = env.success ? parse(json) : null;
+  if (parsed === null) {
+    throw new CozeError(
+      'bad_response',
+      `${label}: answer is ${json === undefined ? 'not JSON' : 'not the expected shape'}`,
+      { status },
+    );
+  }
+  return parsed;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An idempotent read: retryable failures again until maxAttempts or the deadline. */
+async function withRetries<T>(
+  ctx: ClientContext,
+  label: string,
+  request: CozeRequest,
+  parse: (json: unknown) => T | null,
+): Promise<T> {
+  const deadline = Date.now() + ctx.deadlineMs;
+  for (let n = 1; ; n++) {
+    const remaining = deadline - Date.now();
+    try {
+      return await attempt(
+        ctx,
+        label,
+        request,
+        Math.max(1, Math.min(ctx.timeoutMs, remaining)),
+        parse,
       );
-      const entry = entries.find((e) => e.execute_id === executeId) ?? entries[0];
-      if (!entry) throw new CozeError('run_not_found', 'run history: no entry for this run');
-      return runOutcomeFromHistory(entry, scrub);
+    } catch (err) {
+      const e = err instanceof CozeError ? err : new CozeError('network', `${label}: failed`);
+      if (!e.retryable || n >= ctx.maxAttempts) throw withAttempts(e, n);
+      const delay = jitter(ctx.backoffMs * 2 ** (n - 1));
+      // No time left for a useful attempt after the backoff: give up now rather than overrun.
+      if (Date.now() + delay >= deadline) throw withAttempts(e, n);
+      await ctx.sleep(delay);
+    }
+  }
+}
+
+/** Starts the run: one attempt, never repeated (see `StartFailure`). */
+async function startRun(ctx: ClientContext, input: StartRunInput) {
+  const answer = await attempt(
+    ctx,
+    'start run',
+    {
+      method: 'POST',
+      url: `${ctx.base}/v1/workflow/run`,
+      data: startRequest(ctx.workflowId, input),
     },
+    ctx.timeoutMs,
+    (json) => {
+      const r = startAnswerSchema.safeParse(json);
+      return r.success ? r.data : null;
+    },
+  );
+  return answer.debug_url
+    ? { executeId: answer.execute_id, debugUrl: answer.debug_url }
+    : { executeId: answer.execute_id };
+}
+
+/**
+ * The run's outcome from its history. Only the entry of this execute id counts: an answer that
+ * lists other runs, or none, is "not known yet" (`run_not_found`), never another run's text.
+ */
+async function readRun(ctx: ClientContext, executeId: string): Promise<RunOutcome> {
+  if (typeof executeId !== 'string' || executeId === '') {
+    throw new CozeError('run_not_found', 'run history: empty execute id');
+  }
+  const entries = await withRetries(
+    ctx,
+    'run history',
+    {
+      method: 'GET',
+      url: `${ctx.base}/v1/workflows/${encodeURIComponent(ctx.workflowId)}/run_histories/${encodeURIComponent(executeId)}`,
+    },
+    (json) => {
+      const r = historyAnswerSchema.safeParse(json);
+      return r.success ? r.data.data : null;
+    },
+  );
+  const entry = entries.find((e) => e.execute_id === executeId);
+  if (!entry) throw new CozeError('run_not_found', 'run history: no entry for this run');
+  return runOutcomeFromHistory(entry, ctx.scrub);
+}
+
+export function createCozeClient(opts: CozeClientOptions): CozeClient {
+  const ctx = clientContext(opts);
+  return {
+    startRun: (input) => startRun(ctx, input),
+    getRun: (executeId) => readRun(ctx, executeId),
   };
 }
 
@@ -281,10 +370,11 @@ function jitter(ms: number): number {
 
 function withAttempts(e: CozeError, attempts: number): CozeError {
   if (attempts <= 1) return e;
-  const extra: { cozeCode?: number; status?: number; logId?: string } = {};
+  const extra: { cozeCode?: number; status?: number; logId?: string; reason?: string } = {};
   if (e.cozeCode !== undefined) extra.cozeCode = e.cozeCode;
   if (e.status !== undefined) extra.status = e.status;
   if (e.logId !== undefined) extra.logId = e.logId;
+  if (e.reason !== undefined) extra.reason = e.reason;
   return new CozeError(e.kind, `${e.message} (after ${attempts} attempts)`, {
     ...extra,
     retryable: e.retryable,
@@ -307,10 +397,10 @@ function transportError(label: string, err: unknown, timeoutMs: number): CozeErr
   }
   // A network error carries the system's reason (ECONNREFUSED, …) as its code or in its causes.
   const reason = causeCode(err) ?? code;
-  return new CozeError(
-    'network',
-    `${label}: network error${/^[A-Z_]+$/.test(reason) ? ` ${reason}` : ''}`,
-  );
+  const known = /^[A-Z_]+$/.test(reason);
+  return new CozeError('network', `${label}: network error${known ? ` ${reason}` : ''}`, {
+    ...(known ? { reason } : {}),
+  });
 }
 
 function causeCode(err: unknown): string | undefined {

@@ -2,9 +2,9 @@
  * The steps every function shares: start a run for a task, and finish a task from a finished run
  * (callback or run history), each written as the domain's compare-and-set, then the notice.
  */
-import { hashCallbackToken } from '../../shared/callback';
+import { hashCallbackToken } from '../../shared/signing';
 import type { Config } from '../../shared/config';
-import type { FinishedRun, RunOutcome, StartRunInput } from '../../shared/coze-workflow';
+import type { FinishedRun } from '../../shared/coze-workflow';
 import { FAILURE_MESSAGES, describeError, failureFromProvider } from '../../shared/errors';
 import {
   planTransition,
@@ -13,16 +13,11 @@ import {
   type From,
 } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
-import { CozeError } from '../_adapters/coze';
+import { CozeError, startFailureOf, type CozeClient } from '../_adapters/coze';
 import { newCallbackToken } from './ids';
 import type { Logger } from './log';
 import { sendClaimedNotice, type NoticeDeps } from './notices';
 import type { TaskStore } from './store';
-
-export interface CozeApi {
-  startRun(input: StartRunInput): Promise<{ executeId: string }>;
-  getRun(executeId: string): Promise<RunOutcome>;
-}
 
 export interface PipelineDeps extends NoticeDeps {
   store: TaskStore;
@@ -76,8 +71,21 @@ export async function finishWith(
   const plan = planTransition(event, deps.now());
   const done = await deps.store.applyTransitionReturning(taskId, plan);
   logTransition(deps, taskId, event, plan, done !== null);
-  if (done) await sendClaimedNotice(deps, done);
+  if (done) await sendNoticeStep(deps, done);
   return done;
+}
+
+/**
+ * The notice after a transition was written: whatever happens here, the transition stands and is
+ * answered as written (a callback gets `processed`). A send that throws leaves the claim in place,
+ * and the sweeper takes a claim over once it is stale: the sweeper owns notice retries.
+ */
+async function sendNoticeStep(deps: PipelineDeps, task: TaskDoc): Promise<void> {
+  try {
+    await sendClaimedNotice(deps, task);
+  } catch (err) {
+    deps.log.error('notice_step_failed', { task: task._id, detail: describeError(err) });
+  }
 }
 
 /** A progress event by task id: the compare-and-set alone, one round trip. */
@@ -117,15 +125,21 @@ export async function finishTask(
   return (await finishWith(deps, taskId, event)) !== null;
 }
 
-export type DispatchResult = 'dispatched' | 'deferred' | 'failed';
+export type DispatchResult = 'dispatched' | 'maybe_started' | 'deferred' | 'failed';
 
 /**
- * Starts the run. A busy or slow Coze leaves the task pending for the sweeper; an error no retry
- * can fix (bad token, unpublished workflow, plan without async runs) fails it at once. Answers
- * the task as it now stands.
+ * Starts the run, one attempt (the Coze client never sends a start twice). By what the failure
+ * means (`startFailureOf`):
+ * - Coze refused it for rate or load, or the request never left: the task stays pending for a
+ *   later start (`deferred`);
+ * - the request went out and no readable answer came (`maybe_started`): the task moves to
+ *   processing with no known run, keeping this start's token, so the run's callbacks are accepted
+ *   and name the run; the sweeper settles one that stays silent;
+ * - an error no retry can fix (bad token, unpublished workflow, plan without async runs) fails it.
+ * Answers the task as it now stands.
  */
 export async function dispatchRun(
-  deps: PipelineDeps & { coze: CozeApi },
+  deps: PipelineDeps & { coze: CozeClient },
   task: TaskDoc,
   callbackToken: string,
 ): Promise<{ result: DispatchResult; task: TaskDoc }> {
@@ -141,15 +155,18 @@ export async function dispatchRun(
     const started = await applyEvent(deps, task, { type: 'dispatched', executeId });
     return { result: 'dispatched', task: started ?? task };
   } catch (err) {
-    const cozeError = err instanceof CozeError ? err : null;
-    const retryable = cozeError ? cozeError.retryable : true;
+    const failure = startFailureOf(err);
     deps.log.warn('dispatch_failed', {
       task: task._id,
-      kind: cozeError ? cozeError.kind : 'error',
-      retryable,
+      kind: err instanceof CozeError ? err.kind : 'error',
+      failure,
       detail: describeError(err),
     });
-    if (retryable) return { result: 'deferred', task };
+    if (failure === 'not_started') return { result: 'deferred', task };
+    if (failure === 'maybe_started') {
+      const running = await applyEvent(deps, task, { type: 'dispatched', executeId: null });
+      return { result: 'maybe_started', task: running ?? task };
+    }
     const failed = await finishWith(deps, task._id, {
       type: 'failed',
       errorCode: 'UPSTREAM_UNAVAILABLE',

@@ -8,6 +8,7 @@ import {
   LEDGERS_COLLECTION,
   LEDGER_IDLE_DAYS,
   ledgerDocSchema,
+  ledgerProblems,
   staleDayKeys,
   type LedgerDoc,
   type LedgerEntry,
@@ -28,6 +29,7 @@ import {
   type TaskDoc,
   type TaskSummaryDoc,
 } from '../../shared/task';
+import { DAY_MS } from '../../shared/time';
 import { updateAndReturn, type Command, type Database } from './cloud';
 
 export const COLLECTIONS = [TASKS_COLLECTION, LEDGERS_COLLECTION] as const;
@@ -190,6 +192,26 @@ export class TaskStore {
     return out;
   }
 
+  /** The owner's active tasks, oldest first: what a rebuilt ledger lists as its slots. */
+  async activeOf(openid: string, limit: number): Promise<{ id: string; createdAt: Date }[]> {
+    const res = (await this.tasks
+      .where({ _openid: openid, status: this._.in([...ACTIVE_STATUSES]) })
+      .field({ _id: true, created_at: true })
+      .orderBy('created_at', 'asc')
+      .limit(limit)
+      .get()) as { data?: { _id: string; created_at: unknown }[] };
+    return (res.data ?? []).map((d) => ({
+      id: d._id,
+      createdAt: new Date(d.created_at as string | number | Date),
+    }));
+  }
+
+  /** How many of the owner's tasks were made on this quota day (a rebuilt ledger's floor). */
+  async countOfDay(openid: string, day: string): Promise<number> {
+    const res = (await this.tasks.where({ _openid: openid, day }).count()) as { total?: number };
+    return res.total ?? 0;
+  }
+
   async countActive(openid: string): Promise<number> {
     const res = (await this.tasks
       .where({ _openid: openid, status: this._.in([...ACTIVE_STATUSES]) })
@@ -255,11 +277,11 @@ export class TaskStore {
     return (res.stats?.removed ?? 0) > 0;
   }
 
-  /** The owner's finished tasks: one conditional remove (never a running one). */
-  async removeFinishedOwned(openid: string): Promise<number> {
-    const res = (await this.tasks
-      .where({ _openid: openid, status: this._.in([...TERMINAL_STATUSES]) })
-      .remove()) as { stats?: { removed?: number } };
+  /** The owner's finished tasks but `keep`: one conditional remove (never a running one). */
+  async removeFinishedOwned(openid: string, keep: readonly string[] = []): Promise<number> {
+    const where: Query = { _openid: openid, status: this._.in([...TERMINAL_STATUSES]) };
+    if (keep.length) where._id = this._.nin([...keep]);
+    const res = (await this.tasks.where(where).remove()) as { stats?: { removed?: number } };
     return res.stats?.removed ?? 0;
   }
 
@@ -366,10 +388,36 @@ export class LedgerStore {
     return (res.stats?.updated ?? 0) > 0;
   }
 
-  async read(openid: string): Promise<LedgerDoc | null> {
+  /** The user's ledger; `corrupt` with what is wrong when it does not match the schema. */
+  async read(
+    openid: string,
+  ): Promise<
+    { kind: 'found'; doc: LedgerDoc } | { kind: 'corrupt'; raw: unknown; problems: string[] } | null
+  > {
     const res = (await this.ledgers.doc(openid).get()) as GetResult;
     if (!res.data) return null;
-    return ledgerDocSchema.parse(res.data);
+    const problems = ledgerProblems(res.data);
+    if (problems) return { kind: 'corrupt', raw: res.data, problems };
+    return { kind: 'found', doc: ledgerDocSchema.parse(res.data) };
+  }
+
+  /** Writes a rebuilt ledger over a corrupted one (the whole document). */
+  async replace(doc: LedgerDoc): Promise<void> {
+    const { _id, ...data } = doc;
+    await this.ledgers.doc(_id).set({ data });
+  }
+
+  /**
+   * Frees the slots of tasks that are being removed (their quota unit stays spent). Done before
+   * the delete, so a removed task's slot is free at once and its id is never a free pass: a create
+   * that meets it again is admitted and charged anew.
+   */
+  async releaseSlots(openid: string, taskIds: readonly string[], now: Date): Promise<void> {
+    if (!taskIds.length) return;
+    const _ = this._;
+    await this.ledgers.where({ _id: openid, 'active.task': _.in([...taskIds]) }).update({
+      data: { active: _.pull({ task: _.in([...taskIds]) }), rev: _.inc(1), updated_at: now },
+    });
   }
 
   /** A user's first ledger, holding this admission. False when another create made it first. */
@@ -420,7 +468,7 @@ export class LedgerStore {
 
   /** Ledgers idle for LEDGER_IDLE_DAYS: every task they list has ended (tasks time out within a day). */
   async removeIdle(now: Date): Promise<number> {
-    const before = new Date(now.getTime() - LEDGER_IDLE_DAYS * 86_400_000);
+    const before = new Date(now.getTime() - LEDGER_IDLE_DAYS * DAY_MS);
     const res = (await this.ledgers.where({ updated_at: this._.lt(before) }).remove()) as {
       stats?: { removed?: number };
     };

@@ -1,9 +1,10 @@
 import { CozeError } from '../_adapters/coze';
-import { hashCallbackToken } from '../../shared/callback';
+import { hashCallbackToken } from '../../shared/signing';
 import { ERROR_MESSAGES } from '../../shared/errors';
 import { TaskStatus } from '../../shared/status';
 import type { ExtractAnswer, ListAnswer, TaskAnswer } from '../../shared/api';
-import { RESULT, startBackend, type Backend } from '../../test/support/backend';
+import { RESULT, ledgerDoc, startBackend, type Backend } from '../../test/support/backend';
+import { initCloud } from '../_lib/cloud';
 import { finishTask } from '../_lib/pipeline';
 import { handleExtract } from './actions';
 
@@ -131,7 +132,7 @@ describe('create', () => {
     const first = answers.find((x) => x.u === users[0] && x.a.ok)!.a;
     await call(users[0]!, { action: 'cancel', taskId: task(first)._id });
     expect(task(await create(users[0]!)).status).toBe(TaskStatus.Processing);
-    expect((await b.deps.ledger.read(users[0]!))!.counts).toEqual({ '2026-11-28': 3 });
+    expect(ledgerDoc(await b.deps.ledger.read(users[0]!)).counts).toEqual({ '2026-11-28': 3 });
   });
 
   it('enforces the daily quota per Shanghai day', async () => {
@@ -142,6 +143,47 @@ describe('create', () => {
     expect(code(await create(ALICE))).toBe('QUOTA_EXCEEDED');
     b.clock.advance(24 * 3600_000);
     expect(task(await create(ALICE)).status).toBe(TaskStatus.Processing);
+  });
+});
+
+describe('the ledger under strain', () => {
+  it('a corrupted ledger is rebuilt from the user’s tasks and logged: nobody is locked out (item 9)', async () => {
+    const first = task(await create(ALICE));
+    const { db } = initCloud();
+    await db
+      .collection('ledgers')
+      .doc(ALICE)
+      .set({
+        data: { counts: { '2026-11-28': 'x' }, active: 'broken', rev: 'a', updated_at: 'no' },
+      });
+    const next = task(await create(ALICE));
+    expect(next.status).toBe(TaskStatus.Processing);
+    const logs = b.logs.join('\n');
+    expect(logs).toContain('"ledger_repaired"');
+    expect(logs).toMatch(/"problems":"[^"]*counts\.2026-11-28[^"]*active[^"]*"/);
+    const ledger = ledgerDoc(await b.deps.ledger.read(ALICE));
+    // The day's count is rebuilt from its tasks (a corruption refunds nothing) and charged once more.
+    expect(ledger.counts['2026-11-28']).toBe(2);
+    expect(ledger.active.map((e) => e.task).sort()).toEqual([first._id, next._id].sort());
+  });
+
+  it('an instance a little behind at Shanghai midnight cannot admit a second quota (item 10)', async () => {
+    // 23:59:50 in Shanghai on the 28th for instance B; instance A is 20 s ahead (the 29th).
+    b.clock.advance(new Date('2026-11-28T15:59:50Z').getTime() - b.clock.now().getTime());
+    const behind = b.deps;
+    const ahead = { ...b.deps, now: () => new Date(behind.now().getTime() + 20_000) };
+    for (let i = 0; i < 6; i++) {
+      const t = task(await handleExtract(behind, ALICE, { action: 'create', shareText: DOUYIN }));
+      await handleExtract(behind, ALICE, { action: 'cancel', taskId: t._id });
+    }
+    const tomorrow = task(
+      await handleExtract(ahead, ALICE, { action: 'create', shareText: DOUYIN }),
+    );
+    await handleExtract(ahead, ALICE, { action: 'cancel', taskId: tomorrow._id });
+    // The instance still on the 28th finds the 28th's count where it was.
+    expect(code(await handleExtract(behind, ALICE, { action: 'create', shareText: DOUYIN }))).toBe(
+      'QUOTA_EXCEEDED',
+    );
   });
 });
 

@@ -18,22 +18,17 @@ import {
 import { AppError, FAILURE_MESSAGES, describeError, toErrorAnswer } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { FUNCTION_TIMEOUT_S } from '../../shared/config';
-import { decideAdmission } from '../../shared/ledger';
+import { decideAdmission, rebuildLedger } from '../../shared/ledger';
 import { TaskStatus, canRetry, isTerminal } from '../../shared/status';
 import { newTask, shanghaiDay, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
 import { newTaskId, taskIdForRequest } from '../_lib/ids';
-import {
-  applyEvent,
-  dispatchRun,
-  mintCallbackToken,
-  type CozeApi,
-  type PipelineDeps,
-} from '../_lib/pipeline';
+import { applyEvent, dispatchRun, mintCallbackToken, type PipelineDeps } from '../_lib/pipeline';
+import type { CozeClient } from '../_adapters/coze';
 import type { LedgerStore } from '../_lib/store';
 
 export interface ExtractDeps extends PipelineDeps {
   ledger: LedgerStore;
-  coze: CozeApi;
+  coze: CozeClient;
 }
 
 type CreateRequest = Extract<ExtractRequest, { action: 'create' }>;
@@ -139,7 +134,8 @@ const ADMISSION_ATTEMPTS = 6;
 /**
  * Takes the task's quota unit and active slot on the user's ledger: one compare-and-set on the
  * usual path. Only when that misses is the ledger read: to make it (a new user), to say which
- * limit refused, or to give back the slots of tasks that ended since (reclaimed lazily, here).
+ * limit refused, to give back the slots of tasks that ended since (reclaimed lazily, here), or to
+ * rebuild a corrupted one.
  */
 async function admit(
   deps: ExtractDeps,
@@ -148,22 +144,36 @@ async function admit(
   day: string,
   now: Date,
 ): Promise<'admitted' | 'already'> {
-  const { ledger, store, config } = deps;
+  const { ledger, store, config, log } = deps;
   const limits = {
     dailyQuota: config.DAILY_QUOTA_PER_USER,
     maxActive: config.MAX_ACTIVE_TASKS_PER_USER,
     createGraceMs: FUNCTION_TIMEOUT_S.extractText * 1000,
   };
   const entry = { task: taskId, at: now.getTime() };
-  if (await ledger.admit(openid, entry, day, limits, now)) return 'admitted';
+  const admitNow = async () => {
+    try {
+      return await ledger.admit(openid, entry, day, limits, now);
+    } catch (err) {
+      // A ledger the write cannot apply to (a corrupted `active`): the slow path reads and mends it.
+      log.warn('ledger_admit_failed', { detail: describeError(err) });
+      return false;
+    }
+  };
+  if (await admitNow()) return 'admitted';
   for (let attempt = 0; attempt < ADMISSION_ATTEMPTS; attempt++) {
-    const seen = await ledger.read(openid);
-    if (!seen) {
+    const read = await ledger.read(openid);
+    if (!read) {
       if (await ledger.create(openid, entry, day, now)) return 'admitted';
       // Another create made it first: the one-write path again.
-      if (await ledger.admit(openid, entry, day, limits, now)) return 'admitted';
+      if (await admitNow()) return 'admitted';
       continue;
     }
+    if (read.kind === 'corrupt') {
+      await repairLedger(deps, openid, read.raw, read.problems, day, now);
+      continue;
+    }
+    const seen = read.doc;
     let decision = decideAdmission(seen, taskId, day, now, limits);
     if (decision.kind === 'look_up') {
       const statuses = await store.statusesOf(decision.ids);
@@ -180,7 +190,7 @@ async function admit(
         // Nothing to reclaim (the ledger filled and emptied meanwhile): the one-write path, which
         // concurrent creates cannot make fail for one another. Else replace the slots by revision.
         if (decision.keep.length === seen.active.length) {
-          if (await ledger.admit(openid, entry, day, limits, now)) return 'admitted';
+          if (await admitNow()) return 'admitted';
         } else if (await ledger.admitOver(seen, decision.keep, entry, day, now)) {
           return 'admitted';
         }
@@ -190,6 +200,29 @@ async function admit(
     }
   }
   throw new AppError('RATE_LIMITED', 'ledger contended');
+}
+
+/** Rebuilds a ledger that does not match its schema from the user's tasks, and says what was wrong. */
+async function repairLedger(
+  deps: ExtractDeps,
+  openid: string,
+  raw: unknown,
+  problems: string[],
+  day: string,
+  now: Date,
+): Promise<void> {
+  const { store, ledger, config, log } = deps;
+  const [tasksToday, active] = await Promise.all([
+    store.countOfDay(openid, day),
+    store.activeOf(openid, config.MAX_ACTIVE_TASKS_PER_USER),
+  ]);
+  const rebuilt = rebuildLedger(raw, openid, { day, tasksToday, active }, now);
+  await ledger.replace(rebuilt);
+  log.warn('ledger_repaired', {
+    problems: problems.join(','),
+    today: rebuilt.counts[day] ?? 0,
+    active: rebuilt.active.length,
+  });
 }
 
 async function list(
@@ -228,7 +261,9 @@ async function remove(deps: ExtractDeps, openid: string, taskId: string): Promis
     const status = isTerminal(task.status)
       ? task.status
       : await cancelIfRunning(deps, openid, task);
-    // Null: it finished meanwhile, so it is read again.
+    // Null: it finished meanwhile, so it is read again. Its slot is freed before the delete: a
+    // removed task's id is never a free pass, and a removed task never holds a slot.
+    if (status) await deps.ledger.releaseSlots(openid, [taskId], deps.now());
     if (status && (await deps.store.removeOwned(taskId, openid, status))) {
       deps.log.info('task_removed', { task: taskId, status });
       return { ok: true, removed: 1 };
@@ -252,9 +287,23 @@ async function cancelIfRunning(
   }
 }
 
-/** Removes the caller's finished tasks in one conditional remove; running ones stay. */
+/**
+ * Removes the caller's finished tasks in one conditional remove; running ones stay. The finished
+ * ones the ledger still lists give back their slots first; a listed task that was still running
+ * when read is kept even if it finishes meanwhile (the next clear takes it), so no removed task is
+ * ever left listed.
+ */
 async function clear(deps: ExtractDeps, openid: string): Promise<ClearAnswer> {
-  const removed = await deps.store.removeFinishedOwned(openid);
+  const read = await deps.ledger.read(openid);
+  const listed = read?.kind === 'found' ? read.doc.active.map((e) => e.task) : [];
+  const statuses = await deps.store.statusesOf(listed);
+  const finished = listed.filter((id) => {
+    const status = statuses.get(id);
+    return status !== undefined && isTerminal(status);
+  });
+  await deps.ledger.releaseSlots(openid, finished, deps.now());
+  const stillListed = listed.filter((id) => !finished.includes(id));
+  const removed = await deps.store.removeFinishedOwned(openid, stillListed);
   const kept = await deps.store.countActive(openid);
   deps.log.info('history_cleared', { removed, kept });
   return { ok: true, removed, kept };

@@ -1,11 +1,15 @@
 import type { TaskAnswer } from '../../shared/api';
 import { MAX_DISPATCH_RETRIES, TaskStatus, planTransition } from '../../shared/status';
-import { CozeError } from '../_adapters/coze';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CozeError, createCozeClient } from '../_adapters/coze';
 import { handleExtract } from '../extractText/actions';
 import { handleCallback } from '../webhookHandler/handle';
 import {
   RESULT,
   callbackBody,
+  ledgerDoc,
   signedEvent,
   startBackend,
   type Backend,
@@ -198,6 +202,62 @@ describe('taskSweeper', () => {
     expect(await get(id)).toMatchObject({ status: TaskStatus.Completed, result: RESULT });
   });
 
+  it('a start whose answer never came keeps its run: one start per attempt, at most 1 + 2 (item 11)', async () => {
+    // The real client against a Coze that starts the run and answers after every timeout.
+    const slow = createServer(() => {
+      /* never answers */
+    });
+    slow.listen(0, '127.0.0.1');
+    await once(slow, 'listening');
+    const posts: number[] = [];
+    slow.on('request', () => posts.push(Date.now()));
+    const base = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const deps = {
+      ...b.deps,
+      coze: createCozeClient({
+        baseUrl: base,
+        token: 'local-standin-token',
+        workflowId: 'wf',
+        timeoutMs: 200,
+        maxAttempts: 3,
+      }),
+    };
+    try {
+      const answer = (await handleExtract(deps, USER, {
+        action: 'create',
+        shareText: TEXT,
+      })) as TaskAnswer;
+      const id = answer.task._id;
+      // Maybe started: running with no known run, never failed.
+      expect(answer.task).toMatchObject({ status: TaskStatus.Processing, coze_execute_id: null });
+      for (let i = 0; i < 5; i++) {
+        b.clock.advance(61_000);
+        await sweep(deps);
+      }
+      // The first start and two restarts, each sent once: never a re-sent start.
+      expect(posts).toHaveLength(1 + MAX_DISPATCH_RETRIES);
+      expect(await get(id)).toMatchObject({ retry_count: MAX_DISPATCH_RETRIES });
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
+  it('a step that throws is logged and the sweep goes on to clean up (item 5)', async () => {
+    const id = await create();
+    await b.deps.store.applyTransitionReturning(
+      id,
+      planTransition({ type: 'completed', result: RESULT, source: 'history' }, b.clock.now()),
+    );
+    // Three days on: the claim is stale (the notices step takes it over) and the ledger idle.
+    b.clock.advance(3 * 86_400_000);
+    b.deps.store.applyNotice = () => Promise.reject(new Error('notice write refused'));
+    const report = await run();
+    expect(report.errors).toBe(1);
+    expect(report.cleaned.ledgers).toBe(1);
+    expect(b.logs.join('\n')).toContain('"sweep_step_failed"');
+  });
+
   it('recovers a notice whose sender died after claiming it', async () => {
     const id = await create();
     // The finishing write claims the notice; its writer dies before sending.
@@ -259,6 +319,6 @@ describe('taskSweeper', () => {
     expect(await b.deps.ledger.read(USER)).toBeNull();
     await create();
     expect((await run()).cleaned.ledgers).toBe(0);
-    expect((await b.deps.ledger.read(USER))!.active).toHaveLength(1);
+    expect(ledgerDoc(await b.deps.ledger.read(USER)).active).toHaveLength(1);
   });
 });

@@ -7,6 +7,7 @@ import { finishedRun } from '../../shared/coze-workflow';
 import { describeError, FAILURE_MESSAGES } from '../../shared/errors';
 import { MAX_DISPATCH_RETRIES, TaskStatus } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
+import { DAY_MS } from '../../shared/time';
 import { deliverNotice } from '../_lib/notices';
 import {
   applyEvent,
@@ -14,13 +15,13 @@ import {
   finishTask,
   finishWith,
   mintCallbackToken,
-  type CozeApi,
   type PipelineDeps,
 } from '../_lib/pipeline';
+import type { CozeClient } from '../_adapters/coze';
 import type { LedgerStore } from '../_lib/store';
 
 export interface SweepDeps extends PipelineDeps {
-  coze: CozeApi;
+  coze: CozeClient;
   ledger: LedgerStore;
   sleep(ms: number): Promise<void>;
 }
@@ -37,10 +38,10 @@ export interface SweepReport {
   historyReads: number;
   notices: Record<string, number>;
   cleaned: { tasks: number; ledgers: number };
+  /** steps or tasks that threw: logged, then the sweep went on with the next */
+  errors: number;
   stoppedEarly: boolean;
 }
-
-const DAY_MS = 86_400_000;
 
 export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   const { config, store, log } = deps;
@@ -58,7 +59,20 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     historyReads: 0,
     notices: {},
     cleaned: { tasks: 0, ledgers: 0 },
+    errors: 0,
     stoppedEarly: false,
+  };
+  /**
+   * Runs one step, or one task of a step, so that whatever it throws is logged and counted and the
+   * sweep goes on: a notice that cannot be built must not stop clean-up, nor one bad task a batch.
+   */
+  const guarded = async (step: string, task: string | null, work: () => Promise<void>) => {
+    try {
+      await work();
+    } catch (err) {
+      report.errors++;
+      log.error('sweep_step_failed', { step, task, detail: describeError(err) });
+    }
   };
   const timeLeft = () => {
     if (deps.now().getTime() < deadline) return true;
@@ -106,77 +120,96 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
   };
 
   // 1. Starts that failed or whose writer died: at most MAX_DISPATCH_RETRIES more attempts.
-  for (const task of await store.dueDispatches(deps.now(), limit)) {
-    if (!timeLeft()) break;
-    if (task.retry_count >= MAX_DISPATCH_RETRIES) {
-      const failed = await finishWith(deps, task._id, {
-        type: 'failed',
-        errorCode: 'UPSTREAM_UNAVAILABLE',
-        errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,
-        source: 'system',
+  await guarded('starts', null, async () => {
+    for (const task of await store.dueDispatches(deps.now(), limit)) {
+      if (!timeLeft()) break;
+      await guarded('starts', task._id, async () => {
+        if (task.retry_count >= MAX_DISPATCH_RETRIES) {
+          const failed = await finishWith(deps, task._id, {
+            type: 'failed',
+            errorCode: 'UPSTREAM_UNAVAILABLE',
+            errorMessage: FAILURE_MESSAGES.UPSTREAM_UNAVAILABLE,
+            source: 'system',
+          });
+          if (failed) report.gaveUp++;
+          return;
+        }
+        if ((await startAgain(task)) === 'dispatched') report.dispatched++;
       });
-      if (failed) report.gaveUp++;
-      continue;
     }
-    if ((await startAgain(task)) === 'dispatched') report.dispatched++;
-  }
+  });
 
   // 2. Past their expiry: one last look at the run history, then time out.
-  for (const task of await store.expired(deps.now(), limit)) {
-    if (!timeLeft()) break;
-    const outcome = await readRun(task);
-    if (outcome) {
-      if (await finishTask(deps, task._id, outcome, { source: 'history' })) report.reconciled++;
-      continue;
+  await guarded('expired', null, async () => {
+    for (const task of await store.expired(deps.now(), limit)) {
+      if (!timeLeft()) break;
+      await guarded('expired', task._id, async () => {
+        const outcome = await readRun(task);
+        if (outcome) {
+          if (await finishTask(deps, task._id, outcome, { source: 'history' })) report.reconciled++;
+          return;
+        }
+        const timedOut = await finishWith(deps, task._id, {
+          type: 'timed_out',
+          errorCode: 'TIMEOUT',
+          errorMessage: FAILURE_MESSAGES.TIMEOUT,
+        });
+        if (timedOut) report.timedOut++;
+      });
     }
-    const timedOut = await finishWith(deps, task._id, {
-      type: 'timed_out',
-      errorCode: 'TIMEOUT',
-      errorMessage: FAILURE_MESSAGES.TIMEOUT,
-    });
-    if (timedOut) report.timedOut++;
-  }
+  });
 
   // 3. Processing and silent for RECONCILE_AFTER_S: the run history is the source of truth.
-  const silentSince = new Date(deps.now().getTime() - config.RECONCILE_AFTER_S * 1000);
-  for (const task of await store.dueReconciles(silentSince, limit)) {
-    if (!timeLeft()) break;
-    // Running, but no run is known (its start answered too late and no callback named it): no
-    // history to read, so start it again while retries are left; its expiry settles it otherwise.
-    if (!task.coze_execute_id && task.retry_count < MAX_DISPATCH_RETRIES) {
-      if ((await startAgain(task)) === 'dispatched') report.restarted++;
-      continue;
+  await guarded('silent', null, async () => {
+    const silentSince = new Date(deps.now().getTime() - config.RECONCILE_AFTER_S * 1000);
+    for (const task of await store.dueReconciles(silentSince, limit)) {
+      if (!timeLeft()) break;
+      // Running, but no run is known (its start's answer never came and no callback named it): no
+      // history to read, so start it again while retries are left; its expiry settles it otherwise.
+      const restart = !task.coze_execute_id && task.retry_count < MAX_DISPATCH_RETRIES;
+      if (!restart && report.historyReads >= maxReads) break;
+      await guarded('silent', task._id, async () => {
+        if (restart) {
+          if ((await startAgain(task)) === 'dispatched') report.restarted++;
+          return;
+        }
+        const outcome = await readRun(task);
+        if (outcome) {
+          if (await finishTask(deps, task._id, outcome, { source: 'history' })) report.reconciled++;
+          return;
+        }
+        report.stillRunning++;
+        // Checked now: the next look comes RECONCILE_AFTER_S later, so the oldest go first.
+        const now = deps.now();
+        await store.touch(task._id, [TaskStatus.Processing], {
+          history_checked_at: now,
+          updated_at: now,
+        });
+      });
     }
-    if (report.historyReads >= maxReads) break;
-    const outcome = await readRun(task);
-    if (outcome) {
-      if (await finishTask(deps, task._id, outcome, { source: 'history' })) report.reconciled++;
-      continue;
-    }
-    report.stillRunning++;
-    // Checked now: the next look comes RECONCILE_AFTER_S later, so the oldest go first.
-    const now = deps.now();
-    await store.touch(task._id, [TaskStatus.Processing], {
-      history_checked_at: now,
-      updated_at: now,
-    });
-  }
+  });
 
   // 4. Notices that were never sent, or whose sender died after claiming.
-  const staleBefore = new Date(deps.now().getTime() - config.NOTICE_CLAIM_STALE_S * 1000);
-  for (const task of await store.pendingNotices(staleBefore, limit)) {
-    if (!timeLeft()) break;
-    const outcome = await deliverNotice(deps, task);
-    report.notices[outcome] = (report.notices[outcome] ?? 0) + 1;
-  }
+  await guarded('notices', null, async () => {
+    const staleBefore = new Date(deps.now().getTime() - config.NOTICE_CLAIM_STALE_S * 1000);
+    for (const task of await store.pendingNotices(staleBefore, limit)) {
+      if (!timeLeft()) break;
+      await guarded('notices', task._id, async () => {
+        const outcome = await deliverNotice(deps, task);
+        report.notices[outcome] = (report.notices[outcome] ?? 0) + 1;
+      });
+    }
+  });
 
   // 5. Clean-up: old tasks, idle ledgers.
   if (timeLeft()) {
-    const now = deps.now();
-    report.cleaned.tasks = await store.removeFinishedBefore(
-      new Date(now.getTime() - config.TASK_RETENTION_DAYS * DAY_MS),
-    );
-    report.cleaned.ledgers = await deps.ledger.removeIdle(now);
+    await guarded('cleanup', null, async () => {
+      const now = deps.now();
+      report.cleaned.tasks = await store.removeFinishedBefore(
+        new Date(now.getTime() - config.TASK_RETENTION_DAYS * DAY_MS),
+      );
+      report.cleaned.ledgers = await deps.ledger.removeIdle(now);
+    });
   }
 
   log.info('sweep', {
@@ -188,6 +221,7 @@ export async function sweep(deps: SweepDeps): Promise<SweepReport> {
     stillRunning: report.stillRunning,
     timedOut: report.timedOut,
     historyReads: report.historyReads,
+    errors: report.errors,
     stoppedEarly: report.stoppedEarly,
     ms: deps.now().getTime() - started,
   });

@@ -234,6 +234,25 @@ describe('webhook answers', () => {
     });
   });
 
+  it('a transition once written is answered processed, whatever the notice step does (item 5)', async () => {
+    const t = await newTask();
+    // The notice write fails after the finishing write (a database blip, a template the send refuses).
+    b.deps.store.applyNotice = () => Promise.reject(new Error('database unavailable'));
+    const answer = await post(
+      signedEvent(
+        callbackBody('completed', t.id, t.token, { executeId: t.executeId, output: RESULT }),
+      ),
+    );
+    expect(answer.statusCode).toBe(200);
+    expect(outcome(answer)).toBe('processed');
+    // The transition stands; the claim is left for the sweeper, which owns notice retries.
+    expect(await b.deps.store.get(t.id)).toMatchObject({
+      status: TaskStatus.Completed,
+      notification_state: 'claimed',
+    });
+    expect(b.logs.join('\n')).toContain('"notice_step_failed"');
+  });
+
   it('logs carry the task id and never the token or secret', async () => {
     const t = await newTask();
     await post(signedEvent(callbackBody('completed', t.id, t.token, { output: RESULT })));

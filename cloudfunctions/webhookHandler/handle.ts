@@ -3,14 +3,8 @@
  * size → signature → body → one compare-and-set that checks the task's token → notice.
  * Answers per the contract; never a 5xx for bad input, never an echo of what was sent.
  */
-import {
-  MAX_CALLBACK_BYTES,
-  hashCallbackToken,
-  parseCallbackBody,
-  tokensMatch,
-  verifyCallback,
-  type CallbackBody,
-} from '../../shared/callback';
+import { MAX_CALLBACK_BYTES, parseCallbackBody, type CallbackBody } from '../../shared/callback';
+import { hashCallbackToken, tokensMatch, verifyCallback } from '../../shared/signing';
 import { webhookSecrets } from '../../shared/config';
 import { describeError } from '../../shared/errors';
 import { json, lowerCaseHeaders, rawBody, type HttpAnswer, type HttpEvent } from '../_lib/http';

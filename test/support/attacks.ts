@@ -4,7 +4,7 @@
  * signature on another body, and replays. Each comes with the answer the contract requires.
  */
 import { randomBytes } from 'node:crypto';
-import { signCallback } from '../../shared/callback';
+import { signCallback } from '../../shared/signing';
 import type { InterceptedCallback } from './callback-proxy';
 
 export interface AttackTarget {

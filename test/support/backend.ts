@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signCallback } from '../../shared/callback';
+import { signCallback } from '../../shared/signing';
 import { loadConfig } from '../../shared/config';
-import type { TaskResult } from '../../shared/status';
+import type { TaskResult } from '../../shared/result';
 import type { RunOutcome, StartRunInput } from '../../shared/coze-workflow';
 import { CozeError } from '../../cloudfunctions/_adapters/coze';
 import { initCloud, type CloudInitOverrides } from '../../cloudfunctions/_lib/cloud';
@@ -70,6 +70,13 @@ export class ScriptedCoze {
       throw new CozeError('run_not_found', 'run not found', { retryable: false, cozeCode: 4314 });
     return run;
   }
+}
+
+/** The ledger a read found, or a failure naming what it found instead. */
+export function ledgerDoc(read: Awaited<ReturnType<LedgerStore['read']>>) {
+  if (read?.kind !== 'found')
+    throw new Error(`expected a sound ledger, got ${JSON.stringify(read)}`);
+  return read.doc;
 }
 
 export const RESULT: TaskResult = {

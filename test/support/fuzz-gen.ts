@@ -5,13 +5,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { extractRequestSchema } from '../../shared/api';
-import {
-  MAX_CALLBACK_BYTES,
-  TIMESTAMP_TOLERANCE_S,
-  parseCallbackBody,
-  signCallback,
-  verifyCallback,
-} from '../../shared/callback';
+import { MAX_CALLBACK_BYTES, parseCallbackBody } from '../../shared/callback';
+import { TIMESTAMP_TOLERANCE_S, signCallback, verifyCallback } from '../../shared/signing';
 import { parseShareText } from '../../shared/share-text';
 
 export type Rand = () => number;
