@@ -106,7 +106,7 @@ describe('checkEnvironment', () => {
     }
     const r = checkEnvironment(minimal, { forDeploy: true });
     expect(errorsOf(r.issues)).toEqual([]);
-    expect(r.config?.SWEEP_BUDGET_MS).toBe(40_000);
+    expect(r.config?.SWEEP_BUDGET_MS).toBe(58_000);
     expect(text(r.issues)).toContain('SUBSCRIBE_TEMPLATE_SUCCESS_ID is not set');
   });
 
@@ -369,9 +369,14 @@ describe('checkProject', () => {
   });
 
   it('the sweep budget must fit the sweeper timeout', () => {
-    expect(keysOf(checkProject(rc, cfg({ SWEEP_BUDGET_MS: '55000' }), deploy))).toEqual([
+    const short = {
+      ...rc,
+      functions: rc.functions.map((f) => (f.name === 'taskSweeper' ? { ...f, timeout: 60 } : f)),
+    };
+    expect(keysOf(checkProject(short, cfg({ SWEEP_BUDGET_MS: '55000' }), deploy))).toEqual([
       'SWEEP_BUDGET_MS',
     ]);
+    expect(keysOf(checkProject(rc, cfg({ SWEEP_BUDGET_MS: '55000' }), deploy))).toEqual([]);
   });
 });
 

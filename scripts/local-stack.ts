@@ -14,7 +14,7 @@ import {
   standinOptionsFromEnv,
   type CozeStandin,
 } from '../standin/coze-standin';
-import { COLLECTIONS } from '../cloudfunctions/_lib/store';
+import { COLLECTIONS } from '../cloudfunctions/_adapters/database';
 import { createConsole } from '../console/server';
 
 export const REPO_ROOT = join(__dirname, '..');

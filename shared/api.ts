@@ -53,6 +53,8 @@ export type ExtractRequest = z.infer<typeof extractRequestSchema>;
 export interface TaskAnswer {
   ok: true;
   task: TaskView;
+  /** while it waits in the queue: tasks ahead of it now, and the wait at the measured drain rate */
+  queue?: { ahead: number; waitS: number };
 }
 /** A page of history: summaries only (no transcript); `get` answers the full task. */
 export interface ListAnswer {

@@ -1,4 +1,11 @@
-import { CALLBACK_TYPES, MAX_CALLBACK_BYTES, parseCallbackBody } from './callback';
+import {
+  CALLBACK_TYPES,
+  MAX_CALLBACK_BYTES,
+  eventFromCallback,
+  parseCallbackBody,
+} from './callback';
+
+const PROOF = { tokenHash: 'h', executeId: null, deliveryId: 'msg_1' };
 import {
   CONTENT_CUT_MARK,
   MAX_CONTENT_LENGTH,
@@ -66,17 +73,16 @@ describe('parseCallbackBody', () => {
         data: { task_id: 't1', callback_token: 'x' },
       }),
     );
-    expect(
-      failed.ok && failed.body.type === 'workflow.execution.failed' && failed.body.data.error,
-    ).toEqual({
-      code: 'PROVIDER_ERROR',
-      message: '',
+    // A failure that names no code is PROVIDER_ERROR, as the one event mapping reads it.
+    expect(failed.ok && eventFromCallback(failed.body, PROOF)).toMatchObject({
+      type: 'failed',
+      errorCode: 'PROVIDER_ERROR',
     });
 
     const failedWithCode = parseCallbackBody(JSON.stringify(example('workflow.execution.failed')));
-    expect(failedWithCode.ok && failedWithCode.body.data.error).toEqual({
-      code: 'PROVIDER_ERROR',
-      message: '',
+    expect(failedWithCode.ok && eventFromCallback(failedWithCode.body, PROOF)).toMatchObject({
+      type: 'failed',
+      errorCode: 'PROVIDER_ERROR',
     });
 
     const failedKept = parseCallbackBody(

@@ -3,7 +3,9 @@
  * parsed within bounds (`result.ts`). Signing and the callback token are `signing.ts`.
  */
 import * as z from './zod';
+import { workflowFailureCode } from './errors';
 import { adjustedFields, boundResult } from './result';
+import { failureEvent, type CallbackProof, type TaskEvent } from './status';
 
 export const CALLBACK_TYPES = [
   'workflow.execution.progress',
@@ -13,8 +15,6 @@ export const CALLBACK_TYPES = [
 export type CallbackType = (typeof CALLBACK_TYPES)[number];
 
 export const MAX_CALLBACK_BYTES = 1024 * 1024;
-/** The code a failed callback gets when the workflow sent none. */
-export const DEFAULT_FAILURE_CODE = 'PROVIDER_ERROR';
 
 // The 1 MiB body limit bounds what is parsed; boundResult bounds what is kept.
 const outputSchema = z.pipe(
@@ -64,14 +64,8 @@ const failedBody = z.strictObject({
   data: z.strictObject({
     ...baseData,
     output: z.optional(outputSchema),
-    // A failure always carries a code downstream, so a missing or empty one gets the default.
-    error: z.pipe(
-      z.optional(errorSchema),
-      z.transform((e) => ({
-        code: e?.code || DEFAULT_FAILURE_CODE,
-        message: e?.message ?? '',
-      })),
-    ),
+    // A missing or empty code reads as PROVIDER_ERROR (`workflowFailureCode`).
+    error: z.optional(errorSchema),
   }),
 });
 
@@ -141,4 +135,17 @@ export function parseCallbackBody(raw: string): ParseCallbackResult {
     };
   }
   return { ok: false, issues: describeIssues(parsed.error.issues) };
+}
+
+/** The task event a verified callback makes: the one mapping from a callback to a transition. */
+export function eventFromCallback(body: CallbackBody, proof: CallbackProof): TaskEvent {
+  const from = { source: 'callback', callback: proof } as const;
+  switch (body.type) {
+    case 'workflow.execution.progress':
+      return { type: 'progress', progress: body.data.progress ?? 0, ...from };
+    case 'workflow.execution.completed':
+      return { type: 'completed', result: body.data.output, ...from };
+    case 'workflow.execution.failed':
+      return failureEvent(workflowFailureCode(body.data.error?.code), from);
+  }
 }

@@ -50,7 +50,13 @@ const optionalText = z.optional(z.pipe(z.string().check(z.trim()), z.transform(e
  * enforces too; a test keeps the two equal). The config cannot see them at run time, so the rules
  * that depend on them use this documented floor.
  */
-export const FUNCTION_TIMEOUT_S = { extractText: 10, webhookHandler: 10, taskSweeper: 60 } as const;
+export const FUNCTION_TIMEOUT_S = { extractText: 10, webhookHandler: 10, taskSweeper: 70 } as const;
+
+/**
+ * What a sweep needs after its launch window: calls in flight finish within COZE_TIMEOUT_MS, and
+ * the last writes and the log line within this.
+ */
+export const SWEEP_TAIL_MS = 2000;
 
 /**
  * A notice claim is taken over once older than NOTICE_CLAIM_STALE_S, so it must outlive every
@@ -80,8 +86,17 @@ export const configSchema = z
     COZE_START_TIMEOUT_MS: int(100, 10_000, 700),
     /** Bound on start and history calls made by the sweeper. */
     COZE_TIMEOUT_MS: int(500, 30_000, 5000),
-    /** Run-history reads per second across the sweeper (Coze's run and history calls share QPS). */
-    COZE_HISTORY_QPS: int(1, 500, 5),
+    /**
+     * Calls a second the plan's one bucket allows, run starts and history reads together (50, 100,
+     * 200 or 500 by Coze plan): the dispatcher keeps under it and lowers itself when Coze refuses.
+     */
+    COZE_QPS: int(1, 500, 50),
+    /**
+     * The longest a task waits in the queue to start. A submit whose estimated wait is longer is
+     * refused at once (TOO_BUSY, nothing charged); a task still waiting past it ends TOO_BUSY with
+     * its quota unit given back, never `timeout`.
+     */
+    QUEUE_MAX_WAIT_S: int(30, 86_400, 600),
 
     /** Public URL of the webhook route, handed to the workflow as `callback_url`. */
     WEBHOOK_URL: z.url({ protocol: /^https?$/ }),
@@ -105,15 +120,23 @@ export const configSchema = z
 
     RECONCILE_AFTER_S: int(5, 86_400, 60),
     TASK_TIMEOUT_S: int(30, 86_400, 300),
-    DISPATCH_BACKOFF_S: int(1, 3600, 20),
     /** Must exceed NOTICE_SENDER_MAX_S: a live sender's claim is never taken over. */
     NOTICE_CLAIM_STALE_S: int(5, 3600, 60),
     SWEEP_BATCH_LIMIT: int(1, 1000, 50),
-    SWEEP_BUDGET_MS: int(1000, 900_000, 40_000),
+    /** How long a sweep dispatches: until the next minute's sweep takes over. */
+    SWEEP_BUDGET_MS: int(1000, 900_000, 58_000),
     TASK_RETENTION_DAYS: int(1, 3650, 90),
   })
   .check(
     z.superRefine((c, ctx) => {
+      const sweepEnd = c.SWEEP_BUDGET_MS + c.COZE_TIMEOUT_MS + SWEEP_TAIL_MS;
+      if (sweepEnd > FUNCTION_TIMEOUT_S.taskSweeper * 1000) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['SWEEP_BUDGET_MS'],
+          message: `plus COZE_TIMEOUT_MS and ${SWEEP_TAIL_MS} ms must stay within taskSweeper's ${FUNCTION_TIMEOUT_S.taskSweeper} s timeout`,
+        });
+      }
       if (c.NOTICE_CLAIM_STALE_S <= NOTICE_SENDER_MAX_S) {
         ctx.addIssue({
           code: 'custom',

@@ -4,14 +4,13 @@ import {
   decodeRunOutput,
   encodeRunOutput,
   envelopeSchema,
-  failureCodeIn,
-  finishedRun,
   historyAnswerSchema,
-  runOutcomeFromHistory,
+  runEndFromHistory,
   startAnswerSchema,
   startRequest,
   type HistoryEntryWire,
 } from './coze-workflow';
+import { workflowFailureCode } from './errors';
 
 const RESULT = {
   title: '红烧肉',
@@ -94,17 +93,23 @@ describe('failure codes in text', () => {
   it.each([
     ['photo_note', 'PHOTO_NOTE'],
     ['Exception: TOO_LONG: 视频超过 30 分钟', 'TOO_LONG'],
-    ['XNO_SPEECH_Y', null],
+    ['XNO_SPEECH_Y', 'PROVIDER_ERROR'],
+    ['', 'PROVIDER_ERROR'],
     // Our side's codes are not a workflow's to claim.
-    ['TIMEOUT', null],
-    ['UPSTREAM_UNAVAILABLE: busy', null],
-    ['CANCELLED', null],
+    ['TIMEOUT', 'PROVIDER_ERROR'],
+    ['UPSTREAM_UNAVAILABLE: busy', 'PROVIDER_ERROR'],
+    ['CANCELLED', 'PROVIDER_ERROR'],
+    ['TOO_BUSY', 'PROVIDER_ERROR'],
   ])('%s → %s', (text, code) => {
-    expect(failureCodeIn(text)).toBe(code);
+    expect(workflowFailureCode(text)).toBe(code);
+  });
+
+  it('the first text that names a code wins', () => {
+    expect(workflowFailureCode(undefined, 'error 42', 'NO_SPEECH: 静音')).toBe('NO_SPEECH');
   });
 });
 
-describe('a history entry as a run outcome', () => {
+describe('a history entry as the run’s end', () => {
   const entry = (over: Partial<HistoryEntryWire>): HistoryEntryWire => ({
     execute_id: '7391',
     execute_status: EXECUTE_STATUS.running,
@@ -118,21 +123,17 @@ describe('a history entry as a run outcome', () => {
   });
   const read = (e: HistoryEntryWire) => {
     const parsed = historyAnswerSchema.parse({ code: 0, data: [e] }).data[0]!;
-    return runOutcomeFromHistory(parsed, keep);
+    return runEndFromHistory(parsed, keep);
   };
 
-  it('Running is running, and not finished', () => {
-    const outcome = read(entry({}));
-    expect(outcome).toEqual({ kind: 'running' });
-    expect(finishedRun(outcome)).toBeNull();
+  it('Running has not ended', () => {
+    expect(read(entry({}))).toBeNull();
   });
 
-  it('Success with outputs is completed with the result', () => {
-    const outcome = read(
-      entry({ execute_status: EXECUTE_STATUS.success, output: encodeRunOutput(RESULT) }),
-    );
-    expect(outcome).toEqual({ kind: 'completed', result: RESULT });
-    expect(finishedRun(outcome)).toBe(outcome);
+  it('Success with outputs is completed with the result, from history', () => {
+    expect(
+      read(entry({ execute_status: EXECUTE_STATUS.success, output: encodeRunOutput(RESULT) })),
+    ).toEqual({ event: { type: 'completed', result: RESULT, source: 'history' }, detail: null });
   });
 
   it('Fail as the docs’ workflow raises it keeps the code', () => {
@@ -144,18 +145,20 @@ describe('a history entry as a run outcome', () => {
           error_message: 'PHOTO_NOTE: 图文',
         }),
       ),
-    ).toEqual({ kind: 'failed', errorCode: 'PHOTO_NOTE', errorMessage: 'PHOTO_NOTE: 图文' });
+    ).toEqual({
+      event: { type: 'failed', errorCode: 'PHOTO_NOTE', source: 'history' },
+      detail: 'PHOTO_NOTE: 图文',
+    });
   });
 
   it('scrubs what it keeps of a failure message', () => {
-    const outcome = runOutcomeFromHistory(
+    const end = runEndFromHistory(
       { execute_status: EXECUTE_STATUS.fail, error_message: 'boom secret-xyz' },
-      (text) => text.replace('secret-xyz', '***'),
+      (text: string) => text.replace('secret-xyz', '***'),
     );
-    expect(outcome).toEqual({
-      kind: 'failed',
-      errorCode: 'PROVIDER_ERROR',
-      errorMessage: 'boom ***',
+    expect(end).toEqual({
+      event: { type: 'failed', errorCode: 'PROVIDER_ERROR', source: 'history' },
+      detail: 'boom ***',
     });
   });
 });

@@ -8,9 +8,9 @@
  * for the callback the workflow posts. Pure domain code: no I/O.
  */
 import * as z from './zod';
-import { boundResult } from './result';
-import { WORKFLOW_FAILURE_CODES, isWorkflowFailureCode, type WorkflowFailureCode } from './errors';
-import type { TaskResult } from './result';
+import { PROVIDER_ERROR, workflowFailureCode, type WorkflowFailureCode } from './errors';
+import { boundResult, type TaskResult } from './result';
+import { failureEvent, type From, type TaskEvent } from './status';
 
 // ---------------------------------------------------------------------------------------------
 // Starting a run: `POST /v1/workflow/run`
@@ -204,56 +204,26 @@ export function decodeRunOutput(output: string | null | undefined): DecodedOutpu
 }
 
 // ---------------------------------------------------------------------------------------------
-// Failure codes
+// How a run ended, as the task event it makes
 
-// The codes a workflow may report (docs/coze-workflow.md, `classify`) live in the error catalogue
-// beside the other failure codes; they are part of this contract.
-export { WORKFLOW_FAILURE_CODES, isWorkflowFailureCode, type WorkflowFailureCode };
-export const PROVIDER_ERROR = 'PROVIDER_ERROR' satisfies WorkflowFailureCode;
-
-const FAILURE_CODE_IN_TEXT = new RegExp(
-  `(?<![A-Z0-9_])(${WORKFLOW_FAILURE_CODES.join('|')})(?![A-Z0-9_])`,
-);
-
-/** A workflow failure code, if the text is one (any case) or names one (`"PHOTO_NOTE: ..."`). */
-export function failureCodeIn(text: string): WorkflowFailureCode | null {
-  const t = text.trim();
-  const upper = t.toUpperCase();
-  if (isWorkflowFailureCode(upper)) return upper;
-  const named = FAILURE_CODE_IN_TEXT.exec(t)?.[1];
-  return isWorkflowFailureCode(named) ? named : null;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Run outcome: the one vocabulary for how a run stands, from its history or its callback
-
-export interface CompletedRun {
-  kind: 'completed';
-  result: TaskResult;
-}
-export interface FailedRun {
-  kind: 'failed';
-  /**
-   * The workflow's code (none when a callback carried none); the task keeps it only when it is a
-   * WorkflowFailureCode, anything else is PROVIDER_ERROR.
-   */
-  errorCode: string | undefined;
-  /** For logs only; users see the catalogue's message for the code. */
-  errorMessage?: string;
-}
-export type FinishedRun = CompletedRun | FailedRun;
-export type RunOutcome = { kind: 'running' } | FinishedRun;
-
-/** The run's end, or null while it is still running. */
-export function finishedRun(outcome: RunOutcome): FinishedRun | null {
-  return outcome.kind === 'running' ? null : outcome;
+/** A run's end read from its history: the event it makes, and a detail for the log only. */
+export interface RunEnd {
+  event: Extract<TaskEvent, { type: 'completed' | 'failed' }>;
+  /** Coze's or the workflow's own words about a failure (users see our catalogue's message). */
+  detail: string | null;
 }
 
 /** Messages kept from a run's failure (for logs), at most this long. */
 export const MAX_RUN_MESSAGE = 300;
 
+const HISTORY: From = { source: 'history' };
+
+function failed(code: WorkflowFailureCode, detail: string): RunEnd {
+  return { event: failureEvent(code, HISTORY) as RunEnd['event'], detail };
+}
+
 /**
- * What a history entry means (see docs/coze-workflow.md, "End node"):
+ * What a history entry means (see docs/coze-workflow.md, "End node"); null while it runs:
  * - `Success` whose output names an error is a failure: our workflow reports a failure it detected
  *   (photo note, no speech, ...) this way when it ends normally. Known code kept, else PROVIDER_ERROR.
  * - `Success` whose output cannot be decoded finished without a usable result: PROVIDER_ERROR.
@@ -262,48 +232,39 @@ export const MAX_RUN_MESSAGE = 300;
  * - Any other status means finished-with-failure (PROVIDER_ERROR), as Coze may add statuses.
  * `scrub` cleans text from the far side before it is kept (it may echo a credential).
  */
-export function runOutcomeFromHistory(
+export function runEndFromHistory(
   entry: HistoryEntry,
   scrub: (text: string) => string,
-): RunOutcome {
+): RunEnd | null {
   const status = entry.execute_status;
-  if (status === EXECUTE_STATUS.running) return { kind: 'running' };
+  if (status === EXECUTE_STATUS.running) return null;
   const decoded = decodeRunOutput(entry.output);
   if (status === EXECUTE_STATUS.success) {
     if (!decoded) {
-      return {
-        kind: 'failed',
-        errorCode: PROVIDER_ERROR,
-        errorMessage: 'run succeeded but its output is not the expected double-encoded JSON',
-      };
+      return failed(
+        PROVIDER_ERROR,
+        'run succeeded but its output is not the expected double-encoded JSON',
+      );
     }
     if (decoded.error !== '') {
-      return {
-        kind: 'failed',
-        errorCode: failureCodeIn(decoded.error) ?? PROVIDER_ERROR,
-        errorMessage: scrub(decoded.error).slice(0, MAX_RUN_MESSAGE),
-      };
+      return failed(
+        workflowFailureCode(decoded.error),
+        scrub(decoded.error).slice(0, MAX_RUN_MESSAGE),
+      );
     }
-    return { kind: 'completed', result: decoded.result };
+    return {
+      event: { type: 'completed', result: decoded.result, ...HISTORY } as RunEnd['event'],
+      detail: null,
+    };
   }
   const errorCode = entry.error_code == null ? '' : String(entry.error_code);
   const errorMessage = entry.error_message ?? '';
   if (status === EXECUTE_STATUS.fail) {
-    const code =
-      failureCodeIn(errorCode) ??
-      failureCodeIn(errorMessage) ??
-      (decoded ? failureCodeIn(decoded.error) : null) ??
-      PROVIDER_ERROR;
     const detail = errorMessage || (errorCode ? `coze error_code ${errorCode}` : 'run failed');
-    return {
-      kind: 'failed',
-      errorCode: code,
-      errorMessage: scrub(detail).slice(0, MAX_RUN_MESSAGE),
-    };
+    return failed(
+      workflowFailureCode(errorCode, errorMessage, decoded?.error),
+      scrub(detail).slice(0, MAX_RUN_MESSAGE),
+    );
   }
-  return {
-    kind: 'failed',
-    errorCode: PROVIDER_ERROR,
-    errorMessage: `unexpected execute_status ${JSON.stringify(status.slice(0, 40))}`,
-  };
+  return failed(PROVIDER_ERROR, `unexpected execute_status ${JSON.stringify(status.slice(0, 40))}`);
 }

@@ -6,7 +6,7 @@ import {
   FAILURE_MESSAGES,
   describeError,
   errorAnswer,
-  failureFromProvider,
+  workflowFailureCode,
   isErrorCode,
   redactSecrets,
   toErrorAnswer,
@@ -28,6 +28,7 @@ describe('error catalogue', () => {
       'NOT_FOUND',
       'RATE_LIMITED',
       'QUOTA_EXCEEDED',
+      'TOO_BUSY',
       'CONFLICT',
       'UPSTREAM_UNAVAILABLE',
       'INTERNAL',
@@ -57,18 +58,23 @@ describe('error catalogue', () => {
     expect(toErrorAnswer(undefined)).toEqual(errorAnswer('INTERNAL'));
   });
 
-  it('maps workflow failure codes, unknown ones to PROVIDER_ERROR', () => {
-    expect(failureFromProvider('no_speech')).toEqual({
-      code: 'NO_SPEECH',
-      message: FAILURE_MESSAGES.NO_SPEECH,
+  it('a busy refusal says when to try again, in whole seconds', () => {
+    const answer = toErrorAnswer(new AppError('TOO_BUSY', 'wait 512.3 s', { retryAfterS: 92.3 }));
+    expect(answer).toEqual({
+      ok: false,
+      error: { code: 'TOO_BUSY', message: ERROR_MESSAGES.TOO_BUSY, retryAfterS: 93 },
     });
-    expect(failureFromProvider('PHOTO_NOTE').code).toBe('PHOTO_NOTE');
-    expect(failureFromProvider('E1234').code).toBe('PROVIDER_ERROR');
-    expect(failureFromProvider(undefined).code).toBe('PROVIDER_ERROR');
-    expect(failureFromProvider('CANCELLED').code).toBe('PROVIDER_ERROR');
+  });
+
+  it('maps workflow failure codes, unknown ones to PROVIDER_ERROR', () => {
+    expect(workflowFailureCode('no_speech')).toBe('NO_SPEECH');
+    expect(workflowFailureCode('PHOTO_NOTE')).toBe('PHOTO_NOTE');
+    expect(workflowFailureCode('E1234')).toBe('PROVIDER_ERROR');
+    expect(workflowFailureCode(undefined)).toBe('PROVIDER_ERROR');
+    expect(workflowFailureCode('CANCELLED')).toBe('PROVIDER_ERROR');
     // Our side's codes: a workflow cannot claim them, by callback or by run history alike.
-    expect(failureFromProvider('TIMEOUT').code).toBe('PROVIDER_ERROR');
-    expect(failureFromProvider('UPSTREAM_UNAVAILABLE').code).toBe('PROVIDER_ERROR');
+    expect(workflowFailureCode('TIMEOUT')).toBe('PROVIDER_ERROR');
+    expect(workflowFailureCode('UPSTREAM_UNAVAILABLE')).toBe('PROVIDER_ERROR');
   });
 
   it('redacts secrets from log text', () => {

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'RATE_LIMITED',
   'QUOTA_EXCEEDED',
+  'TOO_BUSY',
   'CONFLICT',
   'UPSTREAM_UNAVAILABLE',
   'INTERNAL',
@@ -24,6 +25,8 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   NOT_FOUND: '没有找到这条记录，它可能已被删除或不属于你',
   RATE_LIMITED: '同时进行的任务太多了，请等当前任务完成后再试',
   QUOTA_EXCEEDED: '今天的提取次数已用完，明天再来吧',
+  // Refused at submit, before anything is charged: the queue would not start it in time.
+  TOO_BUSY: '现在提取的人太多了，排不上队，这次没有扣次数，请过几分钟再试',
   CONFLICT: '任务当前的状态不允许这个操作，请刷新后再试',
   UPSTREAM_UNAVAILABLE: '提取服务暂时繁忙，请稍后重试',
   INTERNAL: '服务出了点问题，请稍后重试',
@@ -40,6 +43,7 @@ export const FAILURE_CODES = [
   'NO_SPEECH',
   'PROVIDER_ERROR',
   'UPSTREAM_UNAVAILABLE',
+  'TOO_BUSY',
   'TIMEOUT',
   'CANCELLED',
 ] as const;
@@ -52,6 +56,7 @@ export const FAILURE_MESSAGES: Readonly<Record<FailureCode, string>> = {
   NO_SPEECH: '视频里没有识别到说话的声音',
   PROVIDER_ERROR: '提取服务处理失败，请稍后重试',
   UPSTREAM_UNAVAILABLE: '提取服务暂时繁忙，多次尝试仍未能开始，请稍后重试',
+  TOO_BUSY: '现在提取的人太多了，排队太久没能开始，已退回今天的次数，请稍后重试',
   TIMEOUT: '处理超时了，请重试',
   CANCELLED: '已取消',
 };
@@ -78,14 +83,27 @@ export function isWorkflowFailureCode(code: unknown): code is WorkflowFailureCod
   return typeof code === 'string' && (WORKFLOW_FAILURE_CODES as readonly string[]).includes(code);
 }
 
-/** Maps the workflow's own error code to ours; anything else is a provider error. */
-export function failureFromProvider(code: string | undefined): {
-  code: FailureCode;
-  message: string;
-} {
-  const normalized = (code ?? '').trim().toUpperCase();
-  const failure: FailureCode = isWorkflowFailureCode(normalized) ? normalized : 'PROVIDER_ERROR';
-  return { code: failure, message: FAILURE_MESSAGES[failure] };
+/** The code a workflow failure gets when it names none of ours. */
+export const PROVIDER_ERROR = 'PROVIDER_ERROR' satisfies WorkflowFailureCode;
+
+const FAILURE_CODE_IN_TEXT = new RegExp(
+  `(?<![A-Z0-9_])(${WORKFLOW_FAILURE_CODES.join('|')})(?![A-Z0-9_])`,
+);
+
+/**
+ * The one reading of a workflow's failure: its text is one of our workflow codes (any case), or
+ * names one (`"PHOTO_NOTE: 图文笔记"`, the docs' workflow raises that); anything else, and nothing,
+ * is PROVIDER_ERROR. Codes of our own side (TIMEOUT, CANCELLED, ...) are not a workflow's to claim.
+ */
+export function workflowFailureCode(...texts: (string | null | undefined)[]): WorkflowFailureCode {
+  for (const text of texts) {
+    const t = (text ?? '').trim();
+    const upper = t.toUpperCase();
+    if (isWorkflowFailureCode(upper)) return upper;
+    const named = FAILURE_CODE_IN_TEXT.exec(t)?.[1];
+    if (isWorkflowFailureCode(named)) return named;
+  }
+  return PROVIDER_ERROR;
 }
 
 /** A failure meant for the user: the code is stable, the message is the catalogue's. */
@@ -93,19 +111,28 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   /** Safe to answer: which field is wrong and how, never a value, stack or internal name. */
   readonly publicDetail: string | undefined;
-  constructor(code: ErrorCode, detail?: string, opts: { publicDetail?: string } = {}) {
+  readonly retryAfterS: number | undefined;
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    opts: { publicDetail?: string; retryAfterS?: number } = {},
+  ) {
     // `detail` is for logs only; it never reaches the user.
     super(detail ? `${code}: ${detail}` : code);
     this.name = 'AppError';
     this.code = code;
     this.publicDetail = opts.publicDetail;
+    this.retryAfterS = opts.retryAfterS;
   }
 }
 
 export interface ErrorAnswer {
   ok: false;
-  /** `detail` names the field a malformed request got wrong (e.g. `shareText: expected string`). */
-  error: { code: ErrorCode; message: string; detail?: string };
+  /**
+   * `detail` names the field a malformed request got wrong (e.g. `shareText: expected string`);
+   * `retryAfterS` says when trying again may work (TOO_BUSY: the queue's estimated wait).
+   */
+  error: { code: ErrorCode; message: string; detail?: string; retryAfterS?: number };
 }
 
 /** Bound on an answer's `detail`: a field path and a rule, never a long text. */
@@ -122,8 +149,10 @@ export function errorAnswer(code: ErrorCode, detail?: string): ErrorAnswer {
  * anything else is INTERNAL. Never carries the thrown message, stack or any value from it.
  */
 export function toErrorAnswer(err: unknown): ErrorAnswer {
-  if (err instanceof AppError) return errorAnswer(err.code, err.publicDetail);
-  return errorAnswer('INTERNAL');
+  if (!(err instanceof AppError)) return errorAnswer('INTERNAL');
+  const answer = errorAnswer(err.code, err.publicDetail);
+  if (err.retryAfterS !== undefined) answer.error.retryAfterS = Math.ceil(err.retryAfterS);
+  return answer;
 }
 
 /** A one-line description of an error that is safe to log: name, code and a scrubbed message. */

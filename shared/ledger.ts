@@ -8,6 +8,7 @@
  * which listed tasks really are still active and drops the others in the same compare-and-set.
  */
 import * as z from './zod';
+import { holds, type Condition } from './condition';
 import { ACTIVE_STATUSES, type TaskStatus } from './status';
 import { DAY_MS } from './time';
 
@@ -47,6 +48,40 @@ export interface AdmissionLimits {
   createGraceMs: number;
 }
 
+/** The day's count is below the quota (a day with no count yet has none used). */
+export function quotaLeft(day: string, dailyQuota: number): Condition {
+  return {
+    anyOf: [
+      [{ field: `counts.${day}`, below: dailyQuota }],
+      [{ field: `counts.${day}`, exists: false }],
+    ],
+  };
+}
+
+/** A slot is free: the slot array has no element at index maxActive - 1. */
+export function slotFree(maxActive: number): Condition {
+  return { field: `active.${maxActive - 1}`, exists: false };
+}
+
+/**
+ * The usual admission as one compare-and-set on the user's ledger: the quota and a slot allow it,
+ * and the task holds no slot yet. The database adapter writes it; `decideAdmission` reads the same
+ * conditions when the ledger had to be read.
+ */
+export function admissionConditions(
+  openid: string,
+  taskId: string,
+  day: string,
+  limits: Pick<AdmissionLimits, 'dailyQuota' | 'maxActive'>,
+): Condition[] {
+  return [
+    { field: '_id', is: openid },
+    slotFree(limits.maxActive),
+    { field: 'active.task', notIn: [taskId] },
+    quotaLeft(day, limits.dailyQuota),
+  ];
+}
+
 /**
  * Decides an admission from a read ledger. `statuses` (after a `look_up`) gives the status of each
  * listed task that exists.
@@ -71,14 +106,15 @@ export function decideAdmission(
   if (own && !statuses) return { kind: 'look_up', ids: ledger.active.map((e) => e.task) };
   if (own && statuses?.has(taskId)) return { kind: 'already' };
   let keep = ledger.active.filter((e) => e.task !== taskId);
-  if ((ledger.counts[day] ?? 0) >= limits.dailyQuota) return { kind: 'quota_exceeded' };
-  if (keep.length >= limits.maxActive) {
+  if (!holds(ledger, [quotaLeft(day, limits.dailyQuota)])) return { kind: 'quota_exceeded' };
+  const slotLeft = (active: LedgerEntry[]) => holds({ active }, [slotFree(limits.maxActive)]);
+  if (!slotLeft(keep)) {
     if (!statuses) return { kind: 'look_up', ids: ledger.active.map((e) => e.task) };
     keep = keep.filter((e) => {
       const status = statuses.get(e.task);
       return status !== undefined ? ACTIVE_STATUSES.includes(status) : creating(e);
     });
-    if (keep.length >= limits.maxActive) return { kind: 'rate_limited' };
+    if (!slotLeft(keep)) return { kind: 'rate_limited' };
   }
   return { kind: 'admit', keep };
 }

@@ -11,8 +11,9 @@
  *   sender died); a live claim is never taken.
  *
  * The finishing task transitions claim the notice (or skip it, for a cancel) inside their own
- * compare-and-set: `TASK_NOTICE` in status.ts names which row they use.
+ * compare-and-set: the `notice` column of `TRANSITIONS` in status.ts names which row they use.
  */
+import type { Condition } from './condition';
 
 export const NoticeState = {
   None: 'none',
@@ -50,17 +51,10 @@ export const NOTICE_TRANSITIONS = {
   skipped: { from: [NoticeState.None, NoticeState.Claimed], to: NoticeState.Skipped },
 } as const satisfies Record<NoticeEventType, { from: readonly NoticeState[]; to: NoticeState }>;
 
-export const FINAL_NOTICE_STATES: readonly NoticeState[] = [
-  NoticeState.Sent,
-  NoticeState.Failed,
-  NoticeState.Skipped,
-];
-
 /** The notice fields a plan may write. */
 export interface NoticePatch {
   notification_state: NoticeState;
   notification_claimed_at?: Date | null;
-  notification_sent?: boolean;
   notification_error?: string | null;
   notification_attempts?: number;
   updated_at: Date;
@@ -69,14 +63,25 @@ export interface NoticePatch {
 declare const noticePlanned: unique symbol;
 
 /**
- * A planned notice change: the exact state it must find (state and claim time) and what it
- * writes. Only `planNotice` makes one, so no writer can set a notice state around the table.
+ * A planned notice change: the conditions it must find (the exact state, and a claim by its time)
+ * and what it writes. Only `planNotice` makes one, so no writer can set a notice state around the
+ * table.
  */
 export interface NoticePlan {
   readonly [noticePlanned]: true;
   readonly event: NoticeEventType;
-  readonly expect: NoticeSeen;
+  readonly where: readonly Condition[];
   readonly set: NoticePatch;
+}
+
+/** The state a plan must find, as conditions: the state, and for a claim its claim time. */
+function expecting(seen: NoticeSeen): Condition[] {
+  return seen.state === NoticeState.None
+    ? [{ field: 'notification_state', is: seen.state }]
+    : [
+        { field: 'notification_state', is: seen.state },
+        { field: 'notification_claimed_at', is: seen.claimedAt },
+      ];
 }
 
 function seenAllowed(type: NoticeEventType, seen: NoticeSeen): boolean {
@@ -92,9 +97,9 @@ export function planNotice(event: NoticeEvent, now: Date): NoticePlan | null {
   const make = (expect: NoticeSeen, set: Omit<NoticePatch, 'notification_state' | 'updated_at'>) =>
     ({
       event: event.type,
-      expect,
+      where: expecting(expect),
       set: { notification_state: to, ...set, updated_at: now },
-    }) as NoticePlan;
+    }) as unknown as NoticePlan;
   switch (event.type) {
     case 'claimed': {
       const { seen } = event;
@@ -114,11 +119,7 @@ export function planNotice(event: NoticeEvent, now: Date): NoticePlan | null {
     case 'sent':
       return make(
         { state: NoticeState.Claimed, claimedAt: event.claimedAt },
-        {
-          notification_sent: true,
-          notification_error: null,
-          notification_attempts: event.attempts,
-        },
+        { notification_error: null, notification_attempts: event.attempts },
       );
     case 'retry_later':
     case 'gave_up':
@@ -132,22 +133,4 @@ export function planNotice(event: NoticeEvent, now: Date): NoticePlan | null {
       return make({ state: event.seen.state, claimedAt }, {});
     }
   }
-}
-
-/** Would `plan` apply to a notice in `seen`? The same test the database condition makes. */
-export function noticePlanApplies(plan: NoticePlan, seen: NoticeSeen): boolean {
-  if (plan.expect.state !== seen.state) return false;
-  if (plan.expect.state === NoticeState.None) return true;
-  return (plan.expect.claimedAt?.getTime() ?? null) === (seen.claimedAt?.getTime() ?? null);
-}
-
-/** The fields a finishing task transition writes for its notice, from the table's rows. */
-export function noticeOnFinish(row: 'claimed' | 'skipped', now: Date): NoticePatch {
-  return row === 'claimed'
-    ? {
-        notification_state: NOTICE_TRANSITIONS.claimed.to,
-        notification_claimed_at: now,
-        updated_at: now,
-      }
-    : { notification_state: NOTICE_TRANSITIONS.skipped.to, updated_at: now };
 }

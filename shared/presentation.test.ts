@@ -29,7 +29,6 @@ const NOW = new Date('2024-05-20T06:00:00.000Z'); // 14:00 in Shanghai
 function view(patch: Partial<TaskView> = {}): TaskView {
   return {
     _id: 't1',
-    task_uuid: 't1',
     status: TaskStatus.Pending,
     platform: 'douyin',
     input_url: 'https://v.douyin.com/abc/',
@@ -39,9 +38,7 @@ function view(patch: Partial<TaskView> = {}): TaskView {
     error_code: null,
     error_message: null,
     progress: 0,
-    retry_count: 0,
-    webhook_received: false,
-    notification_sent: false,
+    queue: null,
     created_at: new Date(NOW.getTime() - 60_000).toISOString(),
     updated_at: new Date(NOW.getTime() - 60_000).toISOString(),
     started_at: null,

@@ -133,6 +133,8 @@ export const FAILURE_OUTCOMES: Readonly<
   NO_SPEECH: { nature: 'permanent', action: 'new_link' },
   PROVIDER_ERROR: { nature: 'transient', action: 'retry' },
   UPSTREAM_UNAVAILABLE: { nature: 'transient', action: 'retry' },
+  // Nothing ran and nothing was charged: the same link later, when fewer people are waiting.
+  TOO_BUSY: { nature: 'transient', action: 'retry' },
   TIMEOUT: { nature: 'transient', action: 'retry' },
   // The user stopped it; the link may be fine.
   CANCELLED: { nature: 'transient', action: 'retry' },

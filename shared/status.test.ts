@@ -1,50 +1,72 @@
+import { holds } from './condition';
+import { FAILURE_MESSAGES } from './errors';
 import { NoticeState } from './notice-state';
 import {
   ACTIVE_STATUSES,
-  MAX_DISPATCH_RETRIES,
+  MAX_START_ATTEMPTS,
   RETRYABLE_STATUSES,
   TASK_STATUSES,
   TERMINAL_STATUSES,
   TRANSITIONS,
   TaskStatus,
-  applyPlan,
   canRetry,
   clampProgress,
   isTerminal,
-  planApplies,
+  planFinishedNotice,
   planTransition,
   type TaskEvent,
   type TaskEventType,
-  type TransitionState,
+  type TransitionPlan,
 } from './status';
 
 const now = new Date('2026-11-28T10:00:00Z');
 const result = { title: '标题', content: '文案', cover: 'https://c', video_url: 'https://v' };
 const proof = { tokenHash: 'h1', executeId: 'e1', deliveryId: 'msg_1' };
-const state = (status: TaskStatus, over: Partial<TransitionState> = {}): TransitionState => ({
+
+/** The fields the plans' conditions read. */
+interface State {
+  status: TaskStatus;
+  progress: number;
+  start_attempts: number;
+  coze_execute_id: string | null;
+  callback_token_hash: string;
+  notification_state: NoticeState;
+  notification_claimed_at?: Date | null;
+}
+const state = (status: TaskStatus, over: Partial<State> = {}): State => ({
   status,
   progress: 0,
-  retry_count: 0,
+  start_attempts: 0,
   coze_execute_id: null,
   callback_token_hash: 'h1',
   notification_state: NoticeState.None,
   ...over,
 });
 
-/** One event of every type, each with guards a fresh task meets. */
+/** The task as the compare-and-set leaves it, or null when its conditions do not hold. */
+function apply(s: State, plan: TransitionPlan): State | null {
+  return holds(s, plan.where) ? ({ ...s, ...plan.set } as State) : null;
+}
+
+const dispatched = (over: Partial<Extract<TaskEvent, { type: 'dispatched' }>> = {}): TaskEvent => ({
+  type: 'dispatched',
+  executeId: 'e1',
+  tokenHash: 'h2',
+  seenTokenHash: 'h1',
+  seenAttempts: 0,
+  runTimeoutS: 300,
+  ...over,
+});
+
+/** One event of every type, each with conditions a fresh task meets. */
 const EVENTS: Record<TaskEventType, TaskEvent> = {
-  dispatched: { type: 'dispatched', executeId: 'e1' },
-  dispatch_retried: {
-    type: 'dispatch_retried',
-    retryCount: 0,
-    nextAttemptAt: null,
-    callbackTokenHash: 'h2',
-  },
+  dispatched: dispatched(),
   progress: { type: 'progress', progress: 40, source: 'callback', callback: proof },
   completed: { type: 'completed', result, source: 'callback', callback: proof },
-  failed: { type: 'failed', errorCode: 'NO_SPEECH', errorMessage: 'x', source: 'history' },
-  timed_out: { type: 'timed_out', errorCode: 'TIMEOUT', errorMessage: 'x' },
-  cancelled: { type: 'cancelled', errorCode: 'CANCELLED', errorMessage: 'x' },
+  failed: { type: 'failed', errorCode: 'NO_SPEECH', source: 'history' },
+  timed_out: { type: 'timed_out' },
+  cancelled: { type: 'cancelled' },
+  waited_too_long: { type: 'waited_too_long' },
 };
 const EVENT_TYPES = Object.keys(TRANSITIONS) as TaskEventType[];
 
@@ -66,9 +88,9 @@ describe('status machine', () => {
     it.each(EVENT_TYPES)('%s', (type) => {
       const row = TRANSITIONS[type];
       const plan = planTransition(EVENTS[type], now);
-      expect(plan.allowedFrom).toEqual(row.from);
+      expect(plan.where).toContainEqual({ field: 'status', in: row.from });
       expect(plan.set.status).toBe(row.to ?? undefined);
-      const next = applyPlan(state(status), plan);
+      const next = apply(state(status), plan);
       if (!(row.from as readonly TaskStatus[]).includes(status)) {
         expect(next).toBeNull();
         return;
@@ -82,6 +104,7 @@ describe('status machine', () => {
             ? NoticeState.Skipped
             : NoticeState.None;
       expect(next!.notification_state).toBe(notice);
+      expect(plan.claimsNotice).toBe(row.notice === 'claimed');
       expect(plan.set.updated_at).toBe(now);
     });
   });
@@ -96,49 +119,68 @@ describe('status machine', () => {
     const plan = planTransition(EVENTS.completed, now);
     expect(plan.set).toMatchObject({ notification_state: 'claimed', notification_claimed_at: now });
     const claimed = state(TaskStatus.Processing, { notification_state: NoticeState.Claimed });
-    expect(planApplies(plan, claimed)).toBe(false);
+    expect(apply(claimed, plan)).toBeNull();
   });
 
-  it('dispatch stores the execute id, also after an early callback, never over another run', () => {
+  it('a start stores its run, its token and the run’s own timeout, and counts one attempt', () => {
     const plan = planTransition(EVENTS.dispatched, now);
-    expect(applyPlan(state(TaskStatus.Pending), plan)).toMatchObject({
+    expect(apply(state(TaskStatus.Pending), plan)).toMatchObject({
       status: 'processing',
       coze_execute_id: 'e1',
+      callback_token_hash: 'h2',
+      start_attempts: 1,
       started_at: now,
+      expires_at: new Date(now.getTime() + 300_000),
+      next_dispatch_at: null,
     });
+    // After an early callback that named the same run, still written; never over another run.
     expect(
-      applyPlan(state(TaskStatus.Processing, { progress: 40, coze_execute_id: 'e1' }), plan),
+      apply(state(TaskStatus.Processing, { progress: 40, coze_execute_id: 'e1' }), plan),
     ).toMatchObject({ status: 'processing', progress: 40 });
-    expect(applyPlan(state(TaskStatus.Processing, { coze_execute_id: 'e9' }), plan)).toBeNull();
+    expect(apply(state(TaskStatus.Processing, { coze_execute_id: 'e9' }), plan)).toBeNull();
+    // One write per start: another start since (another token or count) makes this one lose.
+    expect(apply(state(TaskStatus.Pending, { callback_token_hash: 'h0' }), plan)).toBeNull();
+    expect(apply(state(TaskStatus.Pending, { start_attempts: 1 }), plan)).toBeNull();
+  });
+
+  it('a start of unknown outcome runs with no known run and keeps the new token', () => {
+    const plan = planTransition(dispatched({ executeId: null }), now);
+    expect(apply(state(TaskStatus.Pending), plan)).toMatchObject({
+      status: 'processing',
+      coze_execute_id: null,
+      callback_token_hash: 'h2',
+      start_attempts: 1,
+    });
+    // A task whose run is known is never started again.
+    expect(apply(state(TaskStatus.Processing, { coze_execute_id: 'e1' }), plan)).toBeNull();
   });
 
   it('progress only moves forward', () => {
     const at = (p: number) =>
       planTransition({ type: 'progress', progress: p, source: 'callback', callback: proof }, now);
-    const after40 = applyPlan(state(TaskStatus.Processing, { progress: 10 }), at(40));
+    const after40 = apply(state(TaskStatus.Processing, { progress: 10 }), at(40));
     expect(after40?.progress).toBe(40);
-    expect(applyPlan(after40!, at(20))).toBeNull();
-    expect(applyPlan(after40!, at(40))).toBeNull();
-    expect(at(40).guard.progressBelow).toBe(40);
+    expect(apply(after40!, at(20))).toBeNull();
+    expect(apply(after40!, at(40))).toBeNull();
+    expect(at(40).where).toContainEqual({ field: 'progress', below: 40 });
   });
 
   it('a callback is checked on its token hash and run, and teaches the task its run', () => {
     const plan = planTransition(EVENTS.progress, now);
     expect(plan.rememberDelivery).toBe('msg_1');
-    expect(applyPlan(state(TaskStatus.Pending), plan)).toMatchObject({
+    expect(apply(state(TaskStatus.Pending), plan)).toMatchObject({
       status: 'processing',
       progress: 40,
-      webhook_received: true,
       coze_execute_id: 'e1',
     });
-    expect(applyPlan(state(TaskStatus.Pending, { callback_token_hash: 'other' }), plan)).toBeNull();
-    expect(applyPlan(state(TaskStatus.Pending, { coze_execute_id: 'e2' }), plan)).toBeNull();
+    expect(apply(state(TaskStatus.Pending, { callback_token_hash: 'other' }), plan)).toBeNull();
+    expect(apply(state(TaskStatus.Pending, { coze_execute_id: 'e2' }), plan)).toBeNull();
     const noRun = planTransition(
       { ...EVENTS.progress, callback: { ...proof, executeId: null } } as TaskEvent,
       now,
     );
     expect(noRun.set.coze_execute_id).toBeUndefined();
-    expect(applyPlan(state(TaskStatus.Pending, { coze_execute_id: 'e2' }), noRun)).not.toBeNull();
+    expect(apply(state(TaskStatus.Pending, { coze_execute_id: 'e2' }), noRun)).not.toBeNull();
   });
 
   it('progress is clamped below 100: only completion reaches 100', () => {
@@ -149,30 +191,51 @@ describe('status machine', () => {
     expect(clampProgress(42.6)).toBe(43);
   });
 
-  it('completion sets 100, the result and completed_at; from history it claims no callback', () => {
-    expect(
-      applyPlan(state(TaskStatus.Pending), planTransition(EVENTS.completed, now)),
-    ).toMatchObject({ status: 'completed', progress: 100, result, completed_at: now });
+  it('completion sets 100, the result and completed_at; from history it checks no token', () => {
+    expect(apply(state(TaskStatus.Pending), planTransition(EVENTS.completed, now))).toMatchObject({
+      status: 'completed',
+      progress: 100,
+      result,
+      completed_at: now,
+    });
     const plan = planTransition({ type: 'completed', result, source: 'history' }, now);
-    expect(plan.set.webhook_received).toBeUndefined();
-    expect(plan.guard.tokenHash).toBeUndefined();
+    expect(plan.where.some((c) => 'field' in c && c.field === 'callback_token_hash')).toBe(false);
   });
 
-  it('a dispatch retry is claimed once per retry count, only for a task with no known run', () => {
-    const plan = planTransition({ ...EVENTS.dispatch_retried, retryCount: 1 } as TaskEvent, now);
-    expect(applyPlan(state(TaskStatus.Pending, { retry_count: 1 }), plan)).toMatchObject({
-      status: 'pending',
-      retry_count: 2,
-      callback_token_hash: 'h2',
+  it('each ending stores its catalogue code and message', () => {
+    for (const [type, code] of [
+      ['timed_out', 'TIMEOUT'],
+      ['cancelled', 'CANCELLED'],
+      ['waited_too_long', 'TOO_BUSY'],
+    ] as const) {
+      expect(planTransition(EVENTS[type], now).set).toMatchObject({
+        error_code: code,
+        error_message: FAILURE_MESSAGES[code],
+      });
+    }
+    expect(planTransition(EVENTS.failed, now).set.error_message).toBe(FAILURE_MESSAGES.NO_SPEECH);
+  });
+
+  it('giving up a queue wait leaves only a waiting task, and sends no notice', () => {
+    const plan = planTransition(EVENTS.waited_too_long, now);
+    expect(apply(state(TaskStatus.Processing), plan)).toBeNull();
+    expect(apply(state(TaskStatus.Pending), plan)).toMatchObject({
+      status: 'failed',
+      notification_state: 'skipped',
     });
-    expect(applyPlan(state(TaskStatus.Processing, { retry_count: 1 }), plan)).toMatchObject({
-      status: 'processing',
-      retry_count: 2,
-    });
-    expect(applyPlan(state(TaskStatus.Pending, { retry_count: 2 }), plan)).toBeNull();
-    const running = state(TaskStatus.Processing, { retry_count: 1, coze_execute_id: 'e1' });
-    expect(applyPlan(running, plan)).toBeNull();
-    expect(MAX_DISPATCH_RETRIES).toBe(2);
+  });
+
+  it('a notice change after a finish applies only to a finished task', () => {
+    const plan = planFinishedNotice(
+      { type: 'claimed', seen: { state: NoticeState.None, claimedAt: null }, staleBefore: now },
+      now,
+    )!;
+    expect(holds(state(TaskStatus.Processing), plan.where)).toBe(false);
+    expect(holds(state(TaskStatus.Completed), plan.where)).toBe(true);
+  });
+
+  it('at most three starts that may reach Coze', () => {
+    expect(MAX_START_ATTEMPTS).toBe(3);
   });
 
   it('one retry rule: after a failure, a timeout or a cancel only', () => {

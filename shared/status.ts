@@ -2,13 +2,21 @@
  * The task status machine. This file is the only place that spells a status string; everything
  * else imports `TaskStatus` and asks `planTransition` what a given event may change.
  *
- * Each plan is written as one compare-and-set:
- *   where({ _id, status: in(plan.allowedFrom), ...guards }).update(plan.set)
- * so a late, duplicate or out-of-order event can never move a task backwards. A plan is branded:
- * only `planTransition` makes one, and the store writes a status or notice state from nothing else.
+ * Each plan carries its conditions (`shared/condition.ts`) and its fields, and is written as one
+ * compare-and-set: where(plan.where).update(plan.set), so a late, duplicate or out-of-order event
+ * can never move a task backwards. A plan is branded: only `planTransition` makes one, and the
+ * database adapter writes a status or notice state from nothing else.
  */
-import { NOTICE_TRANSITIONS, NoticeState, noticeOnFinish, type NoticePatch } from './notice-state';
-
+import type { Condition } from './condition';
+import { FAILURE_MESSAGES, type FailureCode } from './errors';
+import {
+  NOTICE_TRANSITIONS,
+  NoticeState,
+  planNotice,
+  type NoticeEvent,
+  type NoticePatch,
+  type NoticePlan,
+} from './notice-state';
 import type { TaskResult } from './result';
 import { snippetOf } from './snippet';
 
@@ -44,19 +52,19 @@ export function canRetry(status: TaskStatus): boolean {
   return RETRYABLE_STATUSES.includes(status);
 }
 
-/** Dispatch retries the sweeper may make after the first start attempt failed. */
-export const MAX_DISPATCH_RETRIES = 2;
-
 export function isTerminal(status: TaskStatus): boolean {
   return TERMINAL_STATUSES.includes(status);
 }
 
-/** Where an event came from: a signed callback, the run history (sweeper), the user, the system. */
-export type EventSource = 'callback' | 'history' | 'user' | 'system';
+/**
+ * Starts of one task that may have reached Coze: the first and at most two more. A start Coze
+ * refused for rate or load never ran and is not one of them (it waits in the queue instead).
+ */
+export const MAX_START_ATTEMPTS = 3;
 
 /**
  * What a signed callback proves, checked inside the compare-and-set itself (no read first): the
- * hash of the per-task token it carried, the run it names, and its delivery id (`webhook-id`).
+ * hash of the per-run token it carried, the run it names, and its delivery id (`webhook-id`).
  */
 export interface CallbackProof {
   tokenHash: string;
@@ -65,25 +73,32 @@ export interface CallbackProof {
   deliveryId: string;
 }
 
-/** A callback event carries its proof; an event read from history or made by the system does not. */
+/** Where an event came from: a signed callback, the run history (sweeper), the user, the system. */
 export type From =
-  { source: 'callback'; callback: CallbackProof } | { source: Exclude<EventSource, 'callback'> };
+  { source: 'callback'; callback: CallbackProof } | { source: 'history' | 'user' | 'system' };
 
 export type TaskEvent =
-  /** the run started; `executeId` null: the start may have reached Coze but no answer said so */
-  | { type: 'dispatched'; executeId: string | null }
+  /**
+   * A start that may have reached Coze: `executeId` null when its answer never came or could not
+   * be read (the run may be going). The run's token replaces the one the task held (`seenTokenHash`
+   * guards it: one write per start), and the run timeout starts now.
+   */
   | {
-      type: 'dispatch_retried';
-      retryCount: number;
-      nextAttemptAt: Date | null;
-      /** a new run gets a new callback token; only its hash is stored */
-      callbackTokenHash: string;
+      type: 'dispatched';
+      executeId: string | null;
+      tokenHash: string;
+      seenTokenHash: string;
+      seenAttempts: number;
+      runTimeoutS: number;
     }
   | ({ type: 'progress'; progress: number } & From)
   | ({ type: 'completed'; result: TaskResult } & From)
-  | ({ type: 'failed'; errorCode: string; errorMessage: string } & From)
-  | { type: 'timed_out'; errorCode: string; errorMessage: string }
-  | { type: 'cancelled'; errorCode: string; errorMessage: string };
+  | ({ type: 'failed'; errorCode: FailureCode } & From)
+  /** the run outlived its timeout */
+  | { type: 'timed_out' }
+  | { type: 'cancelled' }
+  /** it waited in the queue past QUEUE_MAX_WAIT_S without a start: nothing ran, nothing is charged */
+  | { type: 'waited_too_long' };
 
 export type TaskEventType = TaskEvent['type'];
 
@@ -92,21 +107,14 @@ type NoticeRow = 'claimed' | 'skipped';
 /**
  * The one transition table: which statuses each event may leave from, where it lands (`null` =
  * the status stays), and which notice row it takes in the same write (a finish claims the notice
- * for its sender; a cancel skips it).
+ * for its sender; a cancel, or giving up on a queue wait, skips it).
  */
 export const TRANSITIONS = {
-  // The run started; a callback may already have moved the task to processing (it can arrive
-  // before extractText stored the execute id), so processing is allowed too.
+  // A callback may already have moved the task to processing (it can arrive before the start's
+  // answer was written), so processing is allowed too; a task with a known run is never restarted.
   dispatched: {
     from: [TaskStatus.Pending, TaskStatus.Processing],
     to: TaskStatus.Processing,
-    notice: null,
-  },
-  // A new start attempt is claimed by the sweeper: a pending task whose start failed, or a
-  // processing one running without a known run. The status stays.
-  dispatch_retried: {
-    from: [TaskStatus.Pending, TaskStatus.Processing],
-    to: null,
     notice: null,
   },
   progress: {
@@ -118,24 +126,19 @@ export const TRANSITIONS = {
   failed: { from: ACTIVE_STATUSES, to: TaskStatus.Failed, notice: 'claimed' },
   timed_out: { from: ACTIVE_STATUSES, to: TaskStatus.Timeout, notice: 'claimed' },
   cancelled: { from: ACTIVE_STATUSES, to: TaskStatus.Cancelled, notice: 'skipped' },
+  // No notice for waiting: the user's one-time grant stays for a result they can use.
+  waited_too_long: { from: [TaskStatus.Pending], to: TaskStatus.Failed, notice: 'skipped' },
 } as const satisfies Record<
   TaskEventType,
   { from: readonly TaskStatus[]; to: TaskStatus | null; notice: NoticeRow | null }
 >;
 
-/** Extra conditions the compare-and-set must match besides the status. */
-export interface TransitionGuard {
-  /** the stored progress must be strictly below this (progress never decreases) */
-  progressBelow?: number;
-  /** the stored retry_count must equal this (one claim per retry) */
-  retryCount?: number;
-  /** the stored execute id must be one of these (null: none known yet) */
-  executeIdIn?: readonly (string | null)[];
-  /** the stored callback token hash must equal this (a callback's proof) */
-  tokenHash?: string;
-  /** the stored notice state must be this (the notice row's `from`) */
-  noticeIs?: NoticeState;
-}
+/** The failure code and message each ending event stores. */
+const ENDING_CODES = {
+  timed_out: 'TIMEOUT',
+  cancelled: 'CANCELLED',
+  waited_too_long: 'TOO_BUSY',
+} as const satisfies Partial<Record<TaskEventType, FailureCode>>;
 
 /** Fields a transition may write. Timestamps are Dates; adapters store them as they are. */
 export interface TaskPatch extends Partial<Omit<NoticePatch, 'updated_at'>> {
@@ -145,15 +148,14 @@ export interface TaskPatch extends Partial<Omit<NoticePatch, 'updated_at'>> {
   result?: TaskResult;
   /** the transcript's opening, for the history list (written with the result) */
   snippet?: string | null;
-  error_code?: string | null;
+  error_code?: FailureCode | null;
   error_message?: string | null;
-  retry_count?: number;
+  start_attempts?: number;
   callback_token_hash?: string;
   next_dispatch_at?: Date | null;
-  webhook_received?: boolean;
-  last_callback_at?: Date;
   started_at?: Date;
   completed_at?: Date;
+  expires_at?: Date;
   updated_at: Date;
 }
 
@@ -165,9 +167,11 @@ declare const planned: unique symbol;
 export interface TransitionPlan {
   readonly [planned]: true;
   readonly event: TaskEventType;
-  readonly allowedFrom: readonly TaskStatus[];
-  readonly guard: TransitionGuard;
+  /** every condition the stored task must meet, its status among them */
+  readonly where: readonly Condition[];
   readonly set: TaskPatch;
+  /** whether this write claims the task's notice for its writer (who then sends it) */
+  readonly claimsNotice: boolean;
   /** a delivery id to append to the task's remembered ones (bounded by REMEMBERED_DELIVERIES) */
   readonly rememberDelivery?: string;
 }
@@ -177,82 +181,69 @@ export function clampProgress(p: number): number {
   return Math.min(100, Math.max(0, Math.round(p)));
 }
 
-/** The guard and fields a callback's proof adds: token check, run check, run id learned. */
-function callbackParts(event: From, now: Date) {
-  if (event.source !== 'callback') return { guard: {}, set: {} };
-  const { tokenHash, executeId } = event.callback;
+/** A failure event with the catalogue's message; the one way to say "this task failed because". */
+export function failureEvent(errorCode: FailureCode, from: From): TaskEvent {
+  return { type: 'failed', errorCode, ...from };
+}
+
+/** What a callback's proof adds: the token and run it must match, the run it teaches. */
+function callbackParts(event: From): {
+  where: Condition[];
+  set: Partial<TaskPatch>;
+  rememberDelivery?: string;
+} {
+  if (event.source !== 'callback') return { where: [], set: {} };
+  const { tokenHash, executeId, deliveryId } = event.callback;
   return {
-    guard: {
-      tokenHash,
-      // A callback may come before the start answer stored the run's id: then it stores it.
-      ...(executeId ? { executeIdIn: [null, executeId] } : {}),
-    } satisfies TransitionGuard,
-    set: {
-      webhook_received: true,
-      last_callback_at: now,
-      ...(executeId ? { coze_execute_id: executeId } : {}),
-    } satisfies Partial<TaskPatch>,
-    rememberDelivery: event.callback.deliveryId,
+    where: [
+      { field: 'callback_token_hash', is: tokenHash },
+      // A callback may come before the start's answer stored the run's id: then it stores it.
+      ...(executeId ? [{ field: 'coze_execute_id', in: [null, executeId] }] : []),
+    ],
+    set: executeId ? { coze_execute_id: executeId } : {},
+    rememberDelivery: deliveryId,
   };
 }
 
-/** Turns an event into the compare-and-set an adapter writes. Pure: `now` is passed in. */
-export function planTransition(event: TaskEvent, now: Date): TransitionPlan {
-  const row = TRANSITIONS[event.type];
-  // Target status and notice fields come from the table, never spelled again per case.
-  const status: Pick<TaskPatch, 'status'> = row.to ? { status: row.to } : {};
-  const notice = row.notice ? noticeOnFinish(row.notice, now) : {};
-  const noticeGuard: TransitionGuard = row.notice
-    ? { noticeIs: NOTICE_TRANSITIONS[row.notice].from[0] }
-    : {};
-  const plan = (
-    guard: TransitionGuard,
-    fields: Omit<TaskPatch, 'status' | 'updated_at'>,
-    rememberDelivery?: string,
-  ) =>
-    ({
-      event: event.type,
-      allowedFrom: row.from,
-      guard: { ...guard, ...noticeGuard },
-      set: { ...fields, ...notice, ...status, updated_at: now },
-      ...(rememberDelivery ? { rememberDelivery } : {}),
-    }) as TransitionPlan;
-
+/** The conditions and fields specific to each event (the table adds status and notice). */
+function eventParts(
+  event: TaskEvent,
+  now: Date,
+): { where: Condition[]; set: Partial<TaskPatch>; rememberDelivery?: string } {
   switch (event.type) {
     case 'dispatched':
-      // A start of unknown outcome keeps the task's token (its run's callbacks are accepted and
-      // teach it the run) and lets the sweeper settle a silent one; it is never started blind again.
-      return event.executeId === null
-        ? plan({ executeIdIn: [null] }, { started_at: now, next_dispatch_at: null })
-        : plan(
-            { executeIdIn: [null, event.executeId] },
-            { coze_execute_id: event.executeId, started_at: now, next_dispatch_at: null },
-          );
-    case 'dispatch_retried':
-      // Only a task with no known run is started again: one with a run is read from history.
-      return plan(
-        { retryCount: event.retryCount, executeIdIn: [null] },
-        {
-          retry_count: event.retryCount + 1,
-          callback_token_hash: event.callbackTokenHash,
-          next_dispatch_at: event.nextAttemptAt,
+      return {
+        where: [
+          { field: 'callback_token_hash', is: event.seenTokenHash },
+          { field: 'start_attempts', is: event.seenAttempts },
+          // Only a task with no known run starts one; a start of unknown outcome keeps it unknown.
+          { field: 'coze_execute_id', in: event.executeId ? [null, event.executeId] : [null] },
+        ],
+        set: {
+          ...(event.executeId ? { coze_execute_id: event.executeId } : {}),
+          callback_token_hash: event.tokenHash,
+          start_attempts: event.seenAttempts + 1,
+          started_at: now,
+          // The run's own timeout starts with the run: waiting in the queue never eats into it.
+          expires_at: new Date(now.getTime() + event.runTimeoutS * 1000),
+          next_dispatch_at: null,
         },
-      );
+      };
     case 'progress': {
       // Progress 100 only comes with completion; a progress event tops out at 99.
       const progress = Math.min(99, clampProgress(event.progress));
-      const cb = callbackParts(event, now);
-      return plan(
-        { progressBelow: progress, ...cb.guard },
-        { progress, ...cb.set },
-        cb.rememberDelivery,
-      );
+      const cb = callbackParts(event);
+      return {
+        ...cb,
+        where: [{ field: 'progress', below: progress }, ...cb.where],
+        set: { progress, ...cb.set },
+      };
     }
     case 'completed': {
-      const cb = callbackParts(event, now);
-      return plan(
-        cb.guard,
-        {
+      const cb = callbackParts(event);
+      return {
+        ...cb,
+        set: {
           progress: 100,
           result: event.result,
           snippet: snippetOf(event.result.content),
@@ -262,61 +253,69 @@ export function planTransition(event: TaskEvent, now: Date): TransitionPlan {
           next_dispatch_at: null,
           ...cb.set,
         },
-        cb.rememberDelivery,
-      );
+      };
     }
     case 'failed': {
-      const cb = callbackParts(event, now);
-      return plan(
-        cb.guard,
-        {
+      const cb = callbackParts(event);
+      return {
+        ...cb,
+        set: {
           error_code: event.errorCode,
-          error_message: event.errorMessage,
+          error_message: FAILURE_MESSAGES[event.errorCode],
           completed_at: now,
           next_dispatch_at: null,
           ...cb.set,
         },
-        cb.rememberDelivery,
-      );
+      };
     }
     case 'timed_out':
     case 'cancelled':
-      return plan(
-        {},
-        {
-          error_code: event.errorCode,
-          error_message: event.errorMessage,
+    case 'waited_too_long': {
+      const code = ENDING_CODES[event.type];
+      return {
+        where: [],
+        set: {
+          error_code: code,
+          error_message: FAILURE_MESSAGES[code],
           completed_at: now,
           next_dispatch_at: null,
         },
-      );
+      };
+    }
   }
 }
 
-/** The state a compare-and-set reads: the fields the guards look at. */
-export interface TransitionState {
-  status: TaskStatus;
-  progress: number;
-  retry_count: number;
-  coze_execute_id: string | null;
-  callback_token_hash: string;
-  notification_state: NoticeState;
+/** Turns an event into the compare-and-set an adapter writes. Pure: `now` is passed in. */
+export function planTransition(event: TaskEvent, now: Date): TransitionPlan {
+  const row = TRANSITIONS[event.type];
+  const parts = eventParts(event, now);
+  // Status and notice come from the table, never spelled again per case.
+  const notice: Partial<NoticePatch> = row.notice
+    ? {
+        notification_state: NOTICE_TRANSITIONS[row.notice].to,
+        ...(row.notice === 'claimed' ? { notification_claimed_at: now } : {}),
+      }
+    : {};
+  const where: Condition[] = [
+    { field: 'status', in: row.from },
+    ...parts.where,
+    // A finish takes the notice from where a finish finds it: nobody has claimed it yet.
+    ...(row.notice ? [{ field: 'notification_state', is: NoticeState.None }] : []),
+  ];
+  return {
+    event: event.type,
+    where,
+    set: { ...parts.set, ...notice, ...(row.to ? { status: row.to } : {}), updated_at: now },
+    claimsNotice: row.notice === 'claimed',
+    ...(parts.rememberDelivery ? { rememberDelivery: parts.rememberDelivery } : {}),
+  } as unknown as TransitionPlan;
 }
 
-/** Would `plan` apply to a task in `state`? The same test the database condition makes. */
-export function planApplies(plan: TransitionPlan, state: TransitionState): boolean {
-  const g = plan.guard;
-  if (!plan.allowedFrom.includes(state.status)) return false;
-  if (g.progressBelow !== undefined && !(state.progress < g.progressBelow)) return false;
-  if (g.retryCount !== undefined && state.retry_count !== g.retryCount) return false;
-  if (g.executeIdIn !== undefined && !g.executeIdIn.includes(state.coze_execute_id)) return false;
-  if (g.tokenHash !== undefined && state.callback_token_hash !== g.tokenHash) return false;
-  if (g.noticeIs !== undefined && state.notification_state !== g.noticeIs) return false;
-  return true;
-}
-
-/** Applies a plan in memory: the task as the compare-and-set leaves it, or null when it would not apply. */
-export function applyPlan<T extends TransitionState>(task: T, plan: TransitionPlan): T | null {
-  if (!planApplies(plan, task)) return null;
-  return { ...task, ...plan.set };
+/**
+ * A notice change after its task finished (`planNotice`), only on a finished task: an active
+ * task's notice belongs to its finishing transition. Null when the table does not allow it.
+ */
+export function planFinishedNotice(event: NoticeEvent, now: Date): NoticePlan | null {
+  const plan = planNotice(event, now);
+  return plan && { ...plan, where: [{ field: 'status', in: TERMINAL_STATUSES }, ...plan.where] };
 }

@@ -1,9 +1,8 @@
 import { TaskStatus, planTransition } from './status';
+import { SNIPPET_LENGTH, snippetOf } from './snippet';
+import { shanghaiDay } from './time';
 import {
-  SNIPPET_LENGTH,
   newTask,
-  shanghaiDay,
-  snippetOf,
   taskDocSchema,
   taskSummaryDocSchema,
   toTaskSummary,
@@ -22,22 +21,23 @@ const doc = newTask({
   callbackTokenHash: 'a'.repeat(64),
   subscribed: { success: true, failure: false },
   now,
-  timeoutS: 300,
+  queueMaxWaitS: 600,
+  dueAt: now,
+  queue: null,
 });
 
 describe('task document', () => {
-  it('a new task is pending, owned, with its id as task_uuid and an expiry', () => {
+  it('a new task is pending, owned, due in the queue, and expires as a queue wait', () => {
     expect(doc).toMatchObject({
-      _id: doc.task_uuid,
       _openid: 'o_user_1',
       status: TaskStatus.Pending,
       progress: 0,
-      retry_count: 0,
-      notification_sent: false,
+      start_attempts: 0,
       notification_state: 'none',
-      webhook_received: false,
+      next_dispatch_at: now,
+      queue: null,
     });
-    expect(doc.expires_at.getTime() - now.getTime()).toBe(300_000);
+    expect(doc.expires_at.getTime() - now.getTime()).toBe(600_000);
     expect(taskDocSchema.parse(doc)).toEqual(doc);
   });
 
@@ -86,7 +86,9 @@ describe('history summaries', () => {
     callbackTokenHash: 'a'.repeat(64),
     subscribed: { success: false, failure: false },
     now,
-    timeoutS: 300,
+    queueMaxWaitS: 600,
+    dueAt: now,
+    queue: null,
   });
 
   it('a new task carries its caption from the share text, and no snippet yet', () => {
@@ -141,7 +143,7 @@ describe('history summaries', () => {
       startedAt: null,
       completedAt: now.toISOString(),
       updatedAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + 300_000).toISOString(),
+      expiresAt: new Date(now.getTime() + 600_000).toISOString(),
     });
     expect(JSON.stringify(summary)).not.toContain('全文全文全文');
   });

@@ -3,12 +3,11 @@
  */
 import * as z from './zod';
 import { NOTICE_STATES, NoticeState } from './notice-state';
+import { queueTicketSchema, type QueueTicket } from './queue';
 import { taskResultSchema } from './result';
 import { TASK_STATUSES, TaskStatus } from './status';
 import { PLATFORMS, captionOf, type Platform } from './share-text';
 import { shanghaiDay } from './time';
-
-export { SNIPPET_LENGTH, snippetOf } from './snippet';
 
 export const TASKS_COLLECTION = 'tasks';
 
@@ -22,7 +21,6 @@ export { NOTICE_STATES, NoticeState };
 export const taskDocSchema = z.object({
   _id: z.string().check(z.minLength(1)),
   _openid: z.string().check(z.minLength(1)),
-  task_uuid: z.string().check(z.minLength(1)),
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]),
   platform: z.enum(PLATFORMS as [Platform, ...Platform[]]),
   share_text: z.string(),
@@ -38,13 +36,14 @@ export const taskDocSchema = z.object({
   error_code: z.nullable(z.string()),
   error_message: z.nullable(z.string()),
   progress: z.number().check(z.int(), z.minimum(0), z.maximum(100)),
-  retry_count: z.number().check(z.int(), z.minimum(0)),
+  /** Starts that may have reached Coze (at most MAX_START_ATTEMPTS); a refused one is not counted. */
+  start_attempts: z._default(z.number().check(z.int(), z.minimum(0)), 0),
+  /** While pending: its place in the queue (oldest first) and when it may be started. */
   next_dispatch_at: z.nullable(z.dateLike),
-  webhook_received: z.boolean(),
-  last_callback_at: z.nullable(z.dateLike),
+  /** Its place in the queue at submit, when it had to wait (the page shows the position from it). */
+  queue: z._default(z.nullable(queueTicketSchema), null),
   history_checked_at: z.nullable(z.dateLike),
   subscribed: subscribedSchema,
-  notification_sent: z.boolean(),
   notification_state: z.enum(NOTICE_STATES as [NoticeState, ...NoticeState[]]),
   notification_claimed_at: z.nullable(z.dateLike),
   notification_error: z.nullable(z.string()),
@@ -71,7 +70,11 @@ export interface NewTaskInput {
   callbackTokenHash: string;
   subscribed: Subscribed;
   now: Date;
-  timeoutS: number;
+  /** the longest it may wait in the queue before giving up (QUEUE_MAX_WAIT_S) */
+  queueMaxWaitS: number;
+  /** when the queue may take its start over: after the create's own attempt is surely over */
+  dueAt: Date;
+  queue: QueueTicket | null;
 }
 
 export function newTask(input: NewTaskInput): TaskDoc {
@@ -79,7 +82,6 @@ export function newTask(input: NewTaskInput): TaskDoc {
   return {
     _id: input.taskId,
     _openid: input.openid,
-    task_uuid: input.taskId,
     status: TaskStatus.Pending,
     platform: input.platform,
     share_text: input.shareText,
@@ -93,13 +95,11 @@ export function newTask(input: NewTaskInput): TaskDoc {
     error_code: null,
     error_message: null,
     progress: 0,
-    retry_count: 0,
-    next_dispatch_at: null,
-    webhook_received: false,
-    last_callback_at: null,
+    start_attempts: 0,
+    next_dispatch_at: input.dueAt,
+    queue: input.queue,
     history_checked_at: null,
     subscribed: input.subscribed,
-    notification_sent: false,
     notification_state: NoticeState.None,
     notification_claimed_at: null,
     notification_error: null,
@@ -110,12 +110,10 @@ export function newTask(input: NewTaskInput): TaskDoc {
     updated_at: now,
     started_at: null,
     completed_at: null,
-    expires_at: new Date(now.getTime() + input.timeoutS * 1000),
+    // Until it starts, the task expires as a queue wait; a start sets the run's own timeout.
+    expires_at: new Date(now.getTime() + input.queueMaxWaitS * 1000),
   };
 }
-
-// The quota day's calendar; re-exported because the functions read it beside the task.
-export { shanghaiDay };
 
 /**
  * The client-safe view: what `extractText` answers and what the page renders. Same field names as
@@ -123,7 +121,6 @@ export { shanghaiDay };
  */
 export const taskViewSchema = z.object({
   _id: z.string(),
-  task_uuid: z.string(),
   status: z.enum(TASK_STATUSES as [TaskStatus, ...TaskStatus[]]),
   platform: z.enum(PLATFORMS as [Platform, ...Platform[]]),
   input_url: z.string(),
@@ -133,9 +130,8 @@ export const taskViewSchema = z.object({
   error_code: z.nullable(z.string()),
   error_message: z.nullable(z.string()),
   progress: z.number(),
-  retry_count: z.number(),
-  webhook_received: z.boolean(),
-  notification_sent: z.boolean(),
+  /** its place in the queue at submit, while it waits (null when it started at once) */
+  queue: z.nullable(queueTicketSchema),
   created_at: z.string(),
   updated_at: z.string(),
   started_at: z.nullable(z.string()),
@@ -150,7 +146,6 @@ const isoOrNull = (d: Date | null): string | null => (d ? d.toISOString() : null
 export function toTaskView(doc: TaskDoc): TaskView {
   return {
     _id: doc._id,
-    task_uuid: doc.task_uuid,
     status: doc.status,
     platform: doc.platform,
     input_url: doc.input_url,
@@ -160,9 +155,7 @@ export function toTaskView(doc: TaskDoc): TaskView {
     error_code: doc.error_code,
     error_message: doc.error_message,
     progress: doc.progress,
-    retry_count: doc.retry_count,
-    webhook_received: doc.webhook_received,
-    notification_sent: doc.notification_sent,
+    queue: doc.queue,
     created_at: iso(doc.created_at),
     updated_at: iso(doc.updated_at),
     started_at: isoOrNull(doc.started_at),

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callbackBodySchema, type CallbackBody } from '../shared/callback';
 import { verifyCallback } from '../shared/signing';
-import { historyAnswerSchema, runOutcomeFromHistory } from '../shared/coze-workflow';
+import { historyAnswerSchema, runEndFromHistory } from '../shared/coze-workflow';
 import {
   createCozeClient,
   CozeError,
@@ -230,7 +230,7 @@ describe('a run as our workflow plays it', () => {
     const h = await harness();
     const id = await h.start();
     const client = h.client();
-    await expect(client.getRun(id)).resolves.toEqual({ kind: 'running' });
+    await expect(client.getRun(id)).resolves.toBeNull();
     const running = await h.raw('GET', historyPath(id));
     const entry = (running.json.data as Record<string, unknown>[])[0]!;
     expect(entry).toMatchObject({
@@ -240,8 +240,9 @@ describe('a run as our workflow plays it', () => {
     });
 
     await h.standin.settle();
-    const run = await client.getRun(id);
-    if (run.kind !== 'completed') throw new Error(`not completed: ${run.kind}`);
+    const end = await client.getRun(id);
+    if (end?.event.type !== 'completed') throw new Error(`not completed: ${JSON.stringify(end)}`);
+    const run = end.event;
     expect(run.result.title).toMatch(/^【模拟】/);
     const done = (await h.raw('GET', historyPath(id))).json.data as Record<string, unknown>[];
     expect(done[0]).toMatchObject({
@@ -267,8 +268,7 @@ describe('a run as our workflow plays it', () => {
       message: expect.stringContaining('视频无法访问'),
     });
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      kind: 'failed',
-      errorCode: 'VIDEO_UNAVAILABLE',
+      event: { type: 'failed', errorCode: 'VIDEO_UNAVAILABLE' },
     });
     const entry = (
       (await h.raw('GET', historyPath(id))).json.data as Record<string, unknown>[]
@@ -283,8 +283,7 @@ describe('a run as our workflow plays it', () => {
     await h.standin.settle();
     expect(verified(h.hooks[2]!).body.data.error?.code).toBe('PHOTO_NOTE');
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      kind: 'failed',
-      errorCode: 'PHOTO_NOTE',
+      event: { type: 'failed', errorCode: 'PHOTO_NOTE' },
     });
   });
 
@@ -293,8 +292,7 @@ describe('a run as our workflow plays it', () => {
     const id = await h.start('【十分钟看懂量子计算-哔哩哔哩】 https://b23.tv/AbCd123');
     await h.standin.settle();
     await expect(h.client().getRun(id)).resolves.toMatchObject({
-      kind: 'completed',
-      result: { title: '【模拟】哔哩哔哩视频 AbCd123' },
+      event: { type: 'completed', result: { title: '【模拟】哔哩哔哩视频 AbCd123' } },
     });
   });
 });
@@ -310,15 +308,18 @@ describe('the contract', () => {
       const answer = historyAnswerSchema.parse(
         (await h.raw('GET', historyPath(run.executeId))).json,
       );
-      const read = runOutcomeFromHistory(answer.data[0]!, (t) => t);
+      const read = runEndFromHistory(answer.data[0]!, (t: string) => t);
       // The history's failure message is the workflow's "<CODE>: <message>".
       expect(read).toEqual(
         run.outcome.kind === 'failed'
           ? {
-              ...run.outcome,
-              errorMessage: `${run.outcome.errorCode}: ${run.outcome.errorMessage}`,
+              event: { type: 'failed', errorCode: run.outcome.errorCode, source: 'history' },
+              detail: `${run.outcome.errorCode}: ${run.outcome.errorMessage}`,
             }
-          : run.outcome,
+          : {
+              event: { type: 'completed', result: run.outcome.result, source: 'history' },
+              detail: null,
+            },
       );
     }
     expect(h.standin.runs().map((r) => r.outcome.kind)).toEqual(['completed', 'failed', 'failed']);
@@ -331,7 +332,7 @@ describe('fault knobs', () => {
     const id = await h.start();
     await h.standin.settle();
     expect(h.hooks).toHaveLength(0);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ event: { type: 'completed' } });
   });
 
   it('duplicate: each callback twice under one id, and the final again under a new id', async () => {
@@ -360,7 +361,7 @@ describe('fault knobs', () => {
     const id = await h.start();
     await h.standin.settle();
     expect(kinds(h)).toEqual(['progress 30', 'completed', 'progress 70']);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ event: { type: 'completed' } });
   });
 
   it('createErrorRate 1: every start is busy; the client makes one attempt, not started', async () => {
@@ -420,9 +421,9 @@ describe('fault knobs', () => {
 
     expect(h.hooks.filter((k) => k.path === '/hook500')).toHaveLength(3);
     expect(h.logs.filter((l) => l.includes('task-500') && l.includes('-> 500'))).toHaveLength(3);
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ event: { type: 'completed' } });
     expect(h2.logs.filter((l) => /post failed .*not retried/.test(l))).toHaveLength(3);
-    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({ kind: 'completed' });
+    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({ event: { type: 'completed' } });
   });
 });
 
@@ -531,7 +532,7 @@ describe('persistence', () => {
     const reopened = h.reopen({ delayMs: 5000 });
     // The run keeps the delay it started with, whatever the new setting.
     expect(reopened.runs()).toMatchObject([{ executeId: id, delayMs: 240, finishedAt: null }]);
-    await expect(h.client().getRun(id)).resolves.toEqual({ kind: 'running' });
+    await expect(h.client().getRun(id)).resolves.toBeNull();
     await reopened.settle();
     expect(kinds(h)).toEqual(['progress 30', 'progress 70', 'completed']);
     expect(new Set(h.hooks.map((k) => verified(k).id)).size).toBe(3);
@@ -541,7 +542,7 @@ describe('persistence', () => {
     await reopened.close();
     const third = h.reopen();
     expect(third.runs()[0]).toMatchObject({ executeId: id, stepsDone: [0, 1, 2] });
-    await expect(h.client().getRun(id)).resolves.toMatchObject({ kind: 'completed' });
+    await expect(h.client().getRun(id)).resolves.toMatchObject({ event: { type: 'completed' } });
     await third.settle();
     expect(h.hooks).toHaveLength(3);
   });

@@ -5,12 +5,8 @@ import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import { CALLBACK_TYPES, type CallbackType } from '../shared/callback';
 import { taskResultSchema } from '../shared/result';
-import {
-  EXECUTE_STATUS,
-  WORKFLOW_FAILURE_CODES,
-  encodeRunOutput,
-  type HistoryEntryWire,
-} from '../shared/coze-workflow';
+import { EXECUTE_STATUS, encodeRunOutput, type HistoryEntryWire } from '../shared/coze-workflow';
+import { WORKFLOW_FAILURE_CODES } from '../shared/errors';
 import {
   CALLBACK_MODES,
   SIMULATED_MEDIA,

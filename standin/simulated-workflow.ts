@@ -3,8 +3,8 @@
  * (plainly marked as simulated) and the callbacks it posts on the way, by fault mode.
  */
 import type { CallbackType } from '../shared/callback';
-import type { CompletedRun, FailedRun, WorkflowFailureCode } from '../shared/coze-workflow';
-import { FAILURE_MESSAGES } from '../shared/errors';
+import { FAILURE_MESSAGES, type WorkflowFailureCode } from '../shared/errors';
+import type { TaskResult } from '../shared/result';
 import { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';
 
 export const CALLBACK_MODES = ['normal', 'drop', 'duplicate', 'reorder'] as const;
@@ -14,9 +14,10 @@ export function isCallbackMode(v: string): v is CallbackMode {
   return (CALLBACK_MODES as readonly string[]).includes(v);
 }
 
-/** How a simulated run will end, decided at its start (the run outcome vocabulary, finished). */
+/** How a simulated run will end, decided at its start. */
 export type PlannedOutcome =
-  CompletedRun | (FailedRun & { errorCode: WorkflowFailureCode; errorMessage: string });
+  | { kind: 'completed'; result: TaskResult }
+  | { kind: 'failed'; errorCode: WorkflowFailureCode; errorMessage: string };
 
 export const SIMULATED_MEDIA = 'https://example.invalid/coze-standin';
 

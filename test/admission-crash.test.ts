@@ -7,8 +7,8 @@
  * collection is called. In its own file: the action table is per module registry.
  */
 import { AdminError, adminActions, type AdminAction } from '../emulator';
-import { handleExtract } from '../cloudfunctions/extractText/actions';
-import { sweep } from '../cloudfunctions/taskSweeper/sweep';
+import { handleExtract } from '../cloudfunctions/extractText/handler';
+import { sweep } from '../cloudfunctions/taskSweeper/handler';
 import { startBackend, type Backend } from './support/backend';
 
 const USER = 'o_crash';

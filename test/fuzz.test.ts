@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signCallback } from '../shared/signing';
 import { callFunction } from '../emulator/client';
-import { COLLECTIONS } from '../cloudfunctions/_lib/store';
+import { COLLECTIONS } from '../cloudfunctions/_adapters/database';
 import { freePort, startProductStack, type ProductStack } from '../scripts/local-stack';
 import { FAST_ENV } from './support/fault-world';
 import {

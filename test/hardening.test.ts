@@ -155,7 +155,7 @@ describe('only the timer sweeps (item 1)', () => {
     async () => {
       const before = adminRequests();
       const report = (await product.stack.runTimer('taskSweeper')) as Record<string, unknown>;
-      expect(report).toHaveProperty('dispatched');
+      expect(report).toHaveProperty('dispatch');
       expect(report).toHaveProperty('cleaned');
       expect(adminRequests()).toBeGreaterThan(before);
     },

@@ -8,8 +8,8 @@
  */
 import { adminActions, type AdminAction } from '../emulator';
 import type { TaskAnswer } from '../shared/api';
-import { handleExtract } from '../cloudfunctions/extractText/actions';
-import { handleCallback } from '../cloudfunctions/webhookHandler/handle';
+import { handleExtract } from '../cloudfunctions/extractText/handler';
+import { handleCallback } from '../cloudfunctions/webhookHandler/handler';
 import { RESULT, callbackBody, signedEvent, startBackend, type Backend } from './support/backend';
 
 const USER = 'o_budget';
@@ -95,10 +95,13 @@ describe('database round trips per step', () => {
       "create, ended tasks' slots reclaimed": reclaim.ops.length,
       'one task in all': usual.create.length + usual.progress.flat().length + usual.final.length,
     };
+    // A create reads the queue's state at most once a second per instance (`readFresh`): the
+    // first create of an instance and one after a quiet second pay that read, the usual one in a
+    // busy instance does not.
     const budget: Record<keyof typeof measured, number> = {
-      'create, first task ever': 5,
+      'create, first task ever': 5 + 1,
       'create, usual': 3,
-      'create, first of the day': 3,
+      'create, first of the day': 3 + 1,
       'progress callback': 1,
       'final callback with notice': 2,
       "create, ended tasks' slots reclaimed": 6,

@@ -362,7 +362,7 @@ describe('getRun', () => {
     const s = await serve((_req, _n, res) =>
       json(res, history({ execute_status: 'Running', output: '{"Output":""}' })),
     );
-    await expect(client(s.url).getRun('7391')).resolves.toEqual({ kind: 'running' });
+    await expect(client(s.url).getRun('7391')).resolves.toBeNull();
     expect(s.seen[0]).toMatchObject({
       method: 'GET',
       url: `/v1/workflows/${WORKFLOW}/run_histories/7391`,
@@ -374,7 +374,7 @@ describe('getRun', () => {
     const s = await serve((_req, _n, res) =>
       json(res, history({ execute_status: 'Running', output: null })),
     );
-    await expect(client(s.url).getRun('7391')).resolves.toEqual({ kind: 'running' });
+    await expect(client(s.url).getRun('7391')).resolves.toBeNull();
   });
 
   it('decodes the double-encoded output of a success; missing strings become empty', async () => {
@@ -389,8 +389,12 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output, error_code: '0' })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toEqual({
-      kind: 'completed',
-      result: { title: '红烧肉', content, cover: 'https://p3.example/c.jpg', video_url: '' },
+      event: {
+        type: 'completed',
+        result: { title: '红烧肉', content, cover: 'https://p3.example/c.jpg', video_url: '' },
+        source: 'history',
+      },
+      detail: null,
     });
   });
 
@@ -402,8 +406,7 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
-      kind: 'completed',
-      result: { video_url: 'https://v.example/v.mp4' },
+      event: { type: 'completed', result: { video_url: 'https://v.example/v.mp4' } },
     });
   });
 
@@ -420,8 +423,10 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output })),
     );
     const run = await client(s.url).getRun('7391');
-    expect(run).toMatchObject({ kind: 'completed', result: { cover: '', video_url: '' } });
-    expect(run.kind === 'completed' && Array.from(run.result.title).length).toBe(1001);
+    expect(run).toMatchObject({
+      event: { type: 'completed', result: { cover: '', video_url: '' } },
+    });
+    expect(run?.event.type === 'completed' && Array.from(run.event.result.title).length).toBe(1001);
   });
 
   it('picks the entry of the asked run', async () => {
@@ -434,7 +439,7 @@ describe('getRun', () => {
         ],
       }),
     );
-    await expect(client(s.url).getRun('7391')).resolves.toEqual({ kind: 'running' });
+    await expect(client(s.url).getRun('7391')).resolves.toBeNull();
   });
 
   it.each([
@@ -471,8 +476,8 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Fail', ...entry })),
     );
     const run = await client(s.url).getRun('7391');
-    expect(run).toMatchObject({ kind: 'failed', errorCode: code });
-    if (run.kind === 'failed') expect(run.errorMessage?.length).toBeGreaterThan(0);
+    expect(run).toMatchObject({ event: { type: 'failed', errorCode: code } });
+    expect(run?.detail?.length).toBeGreaterThan(0);
   });
 
   it('a Success whose output names an error is a failure with that code', async () => {
@@ -487,8 +492,7 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
-      kind: 'failed',
-      errorCode: 'NO_SPEECH',
+      event: { type: 'failed', errorCode: 'NO_SPEECH' },
     });
   });
 
@@ -497,8 +501,7 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output: encoded({ error: 'boom' }) })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
-      kind: 'failed',
-      errorCode: 'PROVIDER_ERROR',
+      event: { type: 'failed', errorCode: 'PROVIDER_ERROR' },
     });
   });
 
@@ -512,8 +515,7 @@ describe('getRun', () => {
       json(res, history({ execute_status: 'Success', output })),
     );
     await expect(client(s.url).getRun('7391')).resolves.toMatchObject({
-      kind: 'failed',
-      errorCode: 'PROVIDER_ERROR',
+      event: { type: 'failed', errorCode: 'PROVIDER_ERROR' },
     });
   });
 
@@ -521,9 +523,8 @@ describe('getRun', () => {
     const s = await serve((_req, _n, res) => json(res, history({ execute_status: 'Interrupted' })));
     const run = await client(s.url).getRun('7391');
     expect(run).toEqual({
-      kind: 'failed',
-      errorCode: 'PROVIDER_ERROR',
-      errorMessage: 'unexpected execute_status "Interrupted"',
+      event: { type: 'failed', errorCode: 'PROVIDER_ERROR', source: 'history' },
+      detail: 'unexpected execute_status "Interrupted"',
     });
   });
 
@@ -598,7 +599,7 @@ describe('getRun', () => {
         sleeps.push(ms);
       },
     }).getRun('7391');
-    expect(out).toEqual({ kind: 'running' });
+    expect(out).toBeNull();
     expect(s.seen).toHaveLength(3);
     expect(sleeps).toHaveLength(2);
     // Equal jitter: half the step fixed, half random.

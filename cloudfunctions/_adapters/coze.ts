@@ -18,16 +18,14 @@ import {
   COZE_CODES,
   envelopeSchema,
   historyAnswerSchema,
-  runOutcomeFromHistory,
+  runEndFromHistory,
   startAnswerSchema,
   startRequest,
-  type RunOutcome,
+  type RunEnd,
   type StartRunInput,
 } from '../../shared/coze-workflow';
 import { AppError, redactSecrets } from '../../shared/errors';
 import { nodeHttpAdapter } from './node-http';
-
-export type { RunOutcome, StartRunInput } from '../../shared/coze-workflow';
 
 export interface CozeClientOptions {
   baseUrl: string;
@@ -122,7 +120,8 @@ export class CozeError extends Error {
 /** The Coze workflow API as the functions use it: the only name for it. */
 export interface CozeClient {
   startRun(input: StartRunInput): Promise<{ executeId: string; debugUrl?: string }>;
-  getRun(executeId: string): Promise<RunOutcome>;
+  /** How the run ended, or null while it runs. */
+  getRun(executeId: string): Promise<RunEnd | null>;
 }
 
 /**
@@ -332,7 +331,7 @@ async function startRun(ctx: ClientContext, input: StartRunInput) {
  * The run's outcome from its history. Only the entry of this execute id counts: an answer that
  * lists other runs, or none, is "not known yet" (`run_not_found`), never another run's text.
  */
-async function readRun(ctx: ClientContext, executeId: string): Promise<RunOutcome> {
+async function readRun(ctx: ClientContext, executeId: string): Promise<RunEnd | null> {
   if (typeof executeId !== 'string' || executeId === '') {
     throw new CozeError('run_not_found', 'run history: empty execute id');
   }
@@ -350,7 +349,7 @@ async function readRun(ctx: ClientContext, executeId: string): Promise<RunOutcom
   );
   const entry = entries.find((e) => e.execute_id === executeId);
   if (!entry) throw new CozeError('run_not_found', 'run history: no entry for this run');
-  return runOutcomeFromHistory(entry, ctx.scrub);
+  return runEndFromHistory(entry, ctx.scrub);
 }
 
 export function createCozeClient(opts: CozeClientOptions): CozeClient {

@@ -1,6 +1,6 @@
 import { errorAnswer } from '../../shared/errors';
-import { coldStart } from '../_lib/deps';
-import { handleExtract } from './actions';
+import { coldStart } from '../_adapters/deps';
+import { handleExtract } from './handler';
 
 const deps = coldStart({ fn: 'extractText', coze: 'start' });
 

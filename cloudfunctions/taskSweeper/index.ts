@@ -1,8 +1,8 @@
-import { callerContext } from '../_lib/cloud';
-import { coldStart } from '../_lib/deps';
-import { createLogger } from '../_lib/log';
-import { SWEEP_TRIGGER, TIMER_ONLY_ANSWER, timerRefusal } from '../_lib/trigger';
-import { sweep } from './sweep';
+import { callerContext } from '../_adapters/cloud';
+import { coldStart } from '../_adapters/deps';
+import { createLogger } from '../_adapters/log';
+import { SWEEP_TRIGGER, TIMER_ONLY_ANSWER, timerRefusal } from './timer';
+import { sweep } from './handler';
 
 const deps = coldStart({ fn: 'taskSweeper', coze: 'background' });
 const log = createLogger('taskSweeper');

@@ -1,6 +1,6 @@
-import { coldStart } from '../_lib/deps';
-import { unavailable, type HttpEvent } from '../_lib/http';
-import { handleCallback } from './handle';
+import { coldStart } from '../_adapters/deps';
+import { unavailable, type HttpEvent } from '../_adapters/http';
+import { handleCallback } from './handler';
 
 const deps = coldStart({ fn: 'webhookHandler', coze: 'background' });
 

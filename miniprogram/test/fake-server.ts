@@ -7,7 +7,8 @@ import type { ExtractAnswer, ExtractRequest } from '../../shared/api';
 import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
-import { newTask, snippetOf, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
+import { snippetOf } from '../../shared/snippet';
+import { newTask, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
 import type { WatchSnapshot } from '../services/types';
 
 export const OPENID = 'test-user';
@@ -69,7 +70,9 @@ export class FakeServer {
         callbackTokenHash: 'hash',
         subscribed: { success: false, failure: false },
         now,
-        timeoutS: 300,
+        queueMaxWaitS: 300,
+        dueAt: now,
+        queue: null,
       }),
       ...patch,
     };
@@ -154,7 +157,6 @@ export class FakeServer {
         const doc = this.seed(
           {
             _id: id,
-            task_uuid: id,
             platform: parsed.platform,
             input_url: parsed.url,
             request_id: req.requestId ?? null,
@@ -219,7 +221,7 @@ export class FakeServer {
         const existing = this.tasks.get(id);
         if (existing) return { ok: true, task: toTaskView(existing) };
         const fresh = this.seed(
-          { _id: id, task_uuid: id, platform: doc.platform, input_url: doc.input_url },
+          { _id: id, platform: doc.platform, input_url: doc.input_url },
           doc.share_text,
         );
         return { ok: true, task: toTaskView(fresh) };

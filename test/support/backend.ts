@@ -8,13 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signCallback } from '../../shared/signing';
 import { loadConfig } from '../../shared/config';
+import type { WorkflowFailureCode } from '../../shared/errors';
 import type { TaskResult } from '../../shared/result';
-import type { RunOutcome, StartRunInput } from '../../shared/coze-workflow';
+import type { RunEnd, StartRunInput } from '../../shared/coze-workflow';
 import { CozeError } from '../../cloudfunctions/_adapters/coze';
-import { initCloud, type CloudInitOverrides } from '../../cloudfunctions/_lib/cloud';
-import type { FunctionDeps } from '../../cloudfunctions/_lib/deps';
-import { createLogger } from '../../cloudfunctions/_lib/log';
-import { COLLECTIONS, LedgerStore, TaskStore } from '../../cloudfunctions/_lib/store';
+import { initCloud, type CloudInitOverrides } from '../../cloudfunctions/_adapters/cloud';
+import type { FunctionDeps } from '../../cloudfunctions/_adapters/deps';
+import { createLogger } from '../../cloudfunctions/_adapters/log';
+import {
+  COLLECTIONS,
+  LedgerStore,
+  QueueStore,
+  TaskStore,
+} from '../../cloudfunctions/_adapters/database';
 import { startLocalStack, type LocalStack } from '../../emulator';
 import { sdkInitOptions } from '../../emulator/client';
 import { LOCAL_DEFAULTS, REPO_ROOT, freePort, localTemplates } from '../../scripts/local-stack';
@@ -42,14 +48,15 @@ export class ScriptedCoze {
   starts: StartRunInput[] = [];
   historyReads: string[] = [];
   private startScript: (CozeError | 'ok')[] = [];
-  private runs = new Map<string, RunOutcome>();
+  private runs = new Map<string, RunEnd | null>();
   private n = 0;
 
   failNextStarts(...errors: CozeError[]): void {
     this.startScript.push(...errors);
   }
-  setRun(executeId: string, state: RunOutcome): void {
-    this.runs.set(executeId, state);
+  /** How a run stands: null while it runs, else the end it made (`completedRun`, `failedRun`). */
+  setRun(executeId: string, end: RunEnd | null): void {
+    this.runs.set(executeId, end);
   }
   lastToken(): string {
     return this.starts[this.starts.length - 1]?.callbackToken ?? '';
@@ -60,15 +67,14 @@ export class ScriptedCoze {
     const next = this.startScript.shift();
     if (next instanceof CozeError) throw next;
     const executeId = `exec-${++this.n}`;
-    this.runs.set(executeId, { kind: 'running' });
+    this.runs.set(executeId, null);
     return { executeId };
   }
-  async getRun(executeId: string): Promise<RunOutcome> {
+  async getRun(executeId: string): Promise<RunEnd | null> {
     this.historyReads.push(executeId);
-    const run = this.runs.get(executeId);
-    if (!run)
+    if (!this.runs.has(executeId))
       throw new CozeError('run_not_found', 'run not found', { retryable: false, cozeCode: 4314 });
-    return run;
+    return this.runs.get(executeId) ?? null;
   }
 }
 
@@ -77,6 +83,16 @@ export function ledgerDoc(read: Awaited<ReturnType<LedgerStore['read']>>) {
   if (read?.kind !== 'found')
     throw new Error(`expected a sound ledger, got ${JSON.stringify(read)}`);
   return read.doc;
+}
+
+/** A run that ended with this result, as its history reads. */
+export function completedRun(result: TaskResult): RunEnd {
+  return { event: { type: 'completed', result, source: 'history' }, detail: null };
+}
+
+/** A run that failed with this workflow code, as its history reads. */
+export function failedRun(errorCode: WorkflowFailureCode): RunEnd {
+  return { event: { type: 'failed', errorCode, source: 'history' }, detail: errorCode };
 }
 
 export const RESULT: TaskResult = {
@@ -135,6 +151,7 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
     log: createLogger('test', (line) => logs.push(line)),
     store: new TaskStore(cloud.db, cloud._),
     ledger: new LedgerStore(cloud.db, cloud._),
+    queue: new QueueStore(cloud.db, cloud._),
     coze: coze as unknown as FunctionDeps['coze'],
     send: cloud.sendSubscribeMessage,
     openid: () => undefined,

@@ -1,10 +1,14 @@
 /** Ids and per-task callback tokens. Node's crypto: functions only, never shared/. */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hashCallbackToken } from '../../shared/signing';
 
 export const newTaskId = (): string => randomUUID();
 
-/** 256 random bits; the run gets the token, the task keeps only its hash. */
-export const newCallbackToken = (): string => randomBytes(32).toString('base64url');
+/** A fresh token for a new run (256 random bits), and the hash the task keeps. */
+export function mintCallbackToken(): { token: string; hash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { token, hash: hashCallbackToken(token) };
+}
 
 /**
  * The same request from the same user always names the same task, so a double tap or a resent

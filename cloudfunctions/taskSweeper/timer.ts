@@ -3,7 +3,7 @@
  * of the environment by name, so a function meant only for its timer checks that it was one: the
  * timer's event (`{ Type: 'Timer', TriggerName, Time, Message }`) and no caller in WXContext.
  */
-import type { CallerContext } from './cloud';
+import type { CallerContext } from '../_adapters/cloud';
 
 /** The sweeper's trigger, as named in cloudbaserc.json. */
 export const SWEEP_TRIGGER = 'sweep';

@@ -1,19 +1,30 @@
 /**
- * The database adapter: tasks and the per-user ledger over wx-server-sdk. A status or notice
- * state is written only from a plan the domain made (`applyTransition`, `applyNotice`), as a
- * compare-and-set whose condition comes from that plan; `true` (or the document) tells whether
- * this writer won. Other writes are typed so they cannot carry a status or notice state.
+ * The database adapter: tasks, the per-user ledger and the queue's state over wx-server-sdk. A
+ * status or notice state is written only from a plan the domain made (`applyTransition`,
+ * `applyNotice`), as a compare-and-set whose condition is the plan's own (`toQuery` translates the
+ * domain's conditions, the one spelling of every guard); the answer tells whether this writer won.
+ * Other writes are typed so they cannot carry a status or notice state.
  */
+import type { Condition } from '../../shared/condition';
 import {
   LEDGERS_COLLECTION,
   LEDGER_IDLE_DAYS,
+  admissionConditions,
   ledgerDocSchema,
   ledgerProblems,
   staleDayKeys,
+  type AdmissionLimits,
   type LedgerDoc,
   type LedgerEntry,
 } from '../../shared/ledger';
 import { NoticeState, type NoticePlan } from '../../shared/notice-state';
+import {
+  QUEUE_COLLECTION,
+  QUEUE_STATE_ID,
+  emptyQueueState,
+  queueStateSchema,
+  type QueueState,
+} from '../../shared/queue';
 import {
   ACTIVE_STATUSES,
   REMEMBERED_DELIVERIES,
@@ -32,7 +43,7 @@ import {
 import { DAY_MS } from '../../shared/time';
 import { updateAndReturn, type Command, type Database } from './cloud';
 
-export const COLLECTIONS = [TASKS_COLLECTION, LEDGERS_COLLECTION] as const;
+export const COLLECTIONS = [TASKS_COLLECTION, LEDGERS_COLLECTION, QUEUE_COLLECTION] as const;
 
 type Query = Record<string, unknown>;
 type Fields = Record<string, unknown>;
@@ -57,6 +68,23 @@ export function isDuplicateKey(err: unknown): boolean {
   return /duplicate|E11000|already exists|-502001/i.test(text);
 }
 
+/** The domain's conditions as a database query: the one translation of every guard. */
+export function toQuery(_: Command, conditions: readonly Condition[]): Query {
+  const parts = conditions.map((c): Query => {
+    if ('anyOf' in c) {
+      return _.or(c.anyOf.map((group) => toQuery(_, group))) as unknown as Query;
+    }
+    if ('is' in c) return { [c.field]: c.is };
+    if ('in' in c) return { [c.field]: _.in([...c.in]) };
+    if ('notIn' in c) return { [c.field]: _.nin([...c.notIn]) };
+    if ('below' in c) return { [c.field]: _.lt(c.below) };
+    return { [c.field]: _.exists(c.exists) };
+  });
+  const fields = conditions.map((c) => ('field' in c ? c.field : null));
+  const plain = fields.every((f, i) => f !== null && fields.indexOf(f) === i);
+  return plain ? Object.assign({}, ...parts) : (_.and(parts) as unknown as Query);
+}
+
 function parseTask(raw: unknown): TaskDoc | null {
   if (!raw) return null;
   const parsed = taskDocSchema.safeParse(raw);
@@ -77,6 +105,9 @@ function replaceFields(_: Command, fields: Fields): Fields {
   }
   return out;
 }
+
+const updated = (res: unknown) => ((res as UpdateResult).stats?.updated ?? 0) > 0;
+const removed = (res: unknown) => (res as { stats?: { removed?: number } }).stats?.removed ?? 0;
 
 export class TaskStore {
   constructor(
@@ -108,55 +139,27 @@ export class TaskStore {
     return task && task._openid === openid ? task : null;
   }
 
-  async remove(id: string): Promise<void> {
-    await this.tasks.doc(id).remove();
-  }
-
   private async updateWhere(where: Query, data: Fields): Promise<boolean> {
-    const res = (await this.tasks.where(where).update({ data })) as UpdateResult;
-    return (res.stats?.updated ?? 0) > 0;
+    return updated(await this.tasks.where(where).update({ data }));
   }
 
-  private transitionWrite(id: string, plan: TransitionPlan): { where: Query; data: Fields } {
+  /**
+   * The compare-and-set every status change is written as, answering the task as written (one
+   * round trip: `modifyAndReturnDoc`), or null when this writer lost.
+   */
+  async applyTransition(id: string, plan: TransitionPlan): Promise<TaskDoc | null> {
     const _ = this._;
-    const g = plan.guard;
-    const where: Query = { _id: id, status: _.in([...plan.allowedFrom]) };
-    if (g.progressBelow !== undefined) where.progress = _.lt(g.progressBelow);
-    if (g.retryCount !== undefined) where.retry_count = g.retryCount;
-    if (g.executeIdIn !== undefined) where.coze_execute_id = _.in([...g.executeIdIn]);
-    if (g.tokenHash !== undefined) where.callback_token_hash = g.tokenHash;
-    if (g.noticeIs !== undefined) where.notification_state = g.noticeIs;
     const data = replaceFields(_, { ...plan.set });
     if (plan.rememberDelivery) {
       data.callback_ids = _.push({ each: [plan.rememberDelivery], slice: -REMEMBERED_DELIVERIES });
     }
-    return { where, data };
-  }
-
-  /** The compare-and-set every status change is written as. True when this writer won. */
-  applyTransition(id: string, plan: TransitionPlan): Promise<boolean> {
-    const { where, data } = this.transitionWrite(id, plan);
-    return this.updateWhere(where, data);
-  }
-
-  /** The same compare-and-set, answering the task as written (one round trip), null when lost. */
-  async applyTransitionReturning(id: string, plan: TransitionPlan): Promise<TaskDoc | null> {
-    const { where, data } = this.transitionWrite(id, plan);
+    const where = toQuery(_, [{ field: '_id', is: id }, ...plan.where]);
     return parseTask(await updateAndReturn(this.db, TASKS_COLLECTION, where, data));
   }
 
-  /**
-   * A notice change as planned: matches the exact state the plan expects (a claim by its time),
-   * and only on a finished task (an active task's notice belongs to its finishing transition).
-   */
+  /** A notice change as planned: the plan's conditions, on this task. */
   applyNotice(id: string, plan: NoticePlan): Promise<boolean> {
-    const where: Query = {
-      _id: id,
-      status: this._.in([...TERMINAL_STATUSES]),
-      notification_state: plan.expect.state,
-    };
-    if (plan.expect.state !== NoticeState.None)
-      where.notification_claimed_at = plan.expect.claimedAt;
+    const where = toQuery(this._, [{ field: '_id', is: id }, ...plan.where]);
     return this.updateWhere(where, replaceFields(this._, { ...plan.set }));
   }
 
@@ -219,6 +222,14 @@ export class TaskStore {
     return res.total ?? 0;
   }
 
+  /** Tasks waiting in the queue (pending), all or only those placed before `before`. */
+  async countWaiting(before?: Date): Promise<number> {
+    const where: Query = { status: TaskStatus.Pending };
+    if (before) where.next_dispatch_at = this._.lt(before);
+    const res = (await this.tasks.where(where).count()) as { total?: number };
+    return res.total ?? 0;
+  }
+
   private async query(where: Query, order: [string, 'asc' | 'desc'][], limit: number) {
     let q = this.tasks.where(where);
     for (const [field, dir] of order) q = q.orderBy(field, dir);
@@ -235,12 +246,13 @@ export class TaskStore {
     after: { createdAt: Date; id: string } | null,
     limit: number,
   ): Promise<TaskSummaryDoc[]> {
+    const _ = this._;
     const where: Query = after
-      ? (this._.and([
+      ? (_.and([
           { _openid: openid },
-          this._.or([
-            { created_at: this._.lt(after.createdAt) },
-            { created_at: after.createdAt, _id: this._.lt(after.id) },
+          _.or([
+            { created_at: _.lt(after.createdAt) },
+            { created_at: after.createdAt, _id: _.lt(after.id) },
           ]),
         ]) as unknown as Query)
       : { _openid: openid };
@@ -271,22 +283,18 @@ export class TaskStore {
 
   /** Removes the owner's task only while it is still in `status`. True when it was removed. */
   async removeOwned(id: string, openid: string, status: TaskStatus): Promise<boolean> {
-    const res = (await this.tasks.where({ _id: id, _openid: openid, status }).remove()) as {
-      stats?: { removed?: number };
-    };
-    return (res.stats?.removed ?? 0) > 0;
+    return removed(await this.tasks.where({ _id: id, _openid: openid, status }).remove()) > 0;
   }
 
   /** The owner's finished tasks but `keep`: one conditional remove (never a running one). */
   async removeFinishedOwned(openid: string, keep: readonly string[] = []): Promise<number> {
     const where: Query = { _openid: openid, status: this._.in([...TERMINAL_STATUSES]) };
     if (keep.length) where._id = this._.nin([...keep]);
-    const res = (await this.tasks.where(where).remove()) as { stats?: { removed?: number } };
-    return res.stats?.removed ?? 0;
+    return removed(await this.tasks.where(where).remove());
   }
 
-  /** Pending tasks whose start is due (first attempt failed, or its writer died). */
-  dueDispatches(now: Date, limit: number) {
+  /** The queue's head: waiting tasks whose start is due, oldest place first. */
+  waiting(now: Date, limit: number) {
     return this.query(
       { status: TaskStatus.Pending, next_dispatch_at: this._.lte(now) },
       [['next_dispatch_at', 'asc']],
@@ -303,12 +311,9 @@ export class TaskStore {
     );
   }
 
-  expired(now: Date, limit: number) {
-    return this.query(
-      { status: this._.in([...ACTIVE_STATUSES]), expires_at: this._.lte(now) },
-      [['expires_at', 'asc']],
-      limit,
-    );
+  /** Active tasks past their expiry, of one status: a queue wait or a run's timeout. */
+  expired(status: TaskStatus, now: Date, limit: number) {
+    return this.query({ status, expires_at: this._.lte(now) }, [['expires_at', 'asc']], limit);
   }
 
   /**
@@ -336,12 +341,17 @@ export class TaskStore {
 
   /** Old finished tasks: one conditional remove (never an active task). */
   async removeFinishedBefore(before: Date): Promise<number> {
-    const res = (await this.tasks
-      .where({ created_at: this._.lt(before), status: this._.in([...TERMINAL_STATUSES]) })
-      .remove()) as { stats?: { removed?: number } };
-    return res.stats?.removed ?? 0;
+    return removed(
+      await this.tasks
+        .where({ created_at: this._.lt(before), status: this._.in([...TERMINAL_STATUSES]) })
+        .remove(),
+    );
   }
 }
+
+/** What a ledger read found. */
+export type LedgerRead =
+  { kind: 'found'; doc: LedgerDoc } | { kind: 'corrupt'; raw: unknown; problems: string[] } | null;
 
 /**
  * The per-user ledger (`shared/ledger.ts`): the day's count and the active slots in one document,
@@ -358,42 +368,30 @@ export class LedgerStore {
   }
 
   /**
-   * The usual path: one conditional update that takes a slot and counts the task, if the day's
-   * count is below the quota, a slot is free (the array has no element at index maxActive-1) and
-   * the task holds none yet. False when any of that fails or there is no ledger yet.
+   * The usual path: the domain's admission as one conditional update that takes a slot and counts
+   * the task. False when it does not hold or there is no ledger yet.
    */
   async admit(
     openid: string,
     entry: LedgerEntry,
     day: string,
-    limits: { dailyQuota: number; maxActive: number },
+    limits: Pick<AdmissionLimits, 'dailyQuota' | 'maxActive'>,
     now: Date,
   ): Promise<boolean> {
     const _ = this._;
-    const dayKey = `counts.${day}`;
-    const where = _.and([
-      { _id: openid },
-      { [`active.${limits.maxActive - 1}`]: _.exists(false) },
-      { 'active.task': _.nin([entry.task]) },
-      _.or([{ [dayKey]: _.lt(limits.dailyQuota) }, { [dayKey]: _.exists(false) }]),
-    ]);
     const data: Fields = {
-      [dayKey]: _.inc(1),
+      [`counts.${day}`]: _.inc(1),
       active: _.push({ each: [entry] }),
       rev: _.inc(1),
       updated_at: now,
     };
     for (const k of staleDayKeys(day)) data[`counts.${k}`] = _.remove();
-    const res = (await this.ledgers.where(where).update({ data })) as UpdateResult;
-    return (res.stats?.updated ?? 0) > 0;
+    const where = toQuery(_, admissionConditions(openid, entry.task, day, limits));
+    return updated(await this.ledgers.where(where).update({ data }));
   }
 
   /** The user's ledger; `corrupt` with what is wrong when it does not match the schema. */
-  async read(
-    openid: string,
-  ): Promise<
-    { kind: 'found'; doc: LedgerDoc } | { kind: 'corrupt'; raw: unknown; problems: string[] } | null
-  > {
+  async read(openid: string): Promise<LedgerRead> {
     const res = (await this.ledgers.doc(openid).get()) as GetResult;
     if (!res.data) return null;
     const problems = ledgerProblems(res.data);
@@ -405,19 +403,6 @@ export class LedgerStore {
   async replace(doc: LedgerDoc): Promise<void> {
     const { _id, ...data } = doc;
     await this.ledgers.doc(_id).set({ data });
-  }
-
-  /**
-   * Frees the slots of tasks that are being removed (their quota unit stays spent). Done before
-   * the delete, so a removed task's slot is free at once and its id is never a free pass: a create
-   * that meets it again is admitted and charged anew.
-   */
-  async releaseSlots(openid: string, taskIds: readonly string[], now: Date): Promise<void> {
-    if (!taskIds.length) return;
-    const _ = this._;
-    await this.ledgers.where({ _id: openid, 'active.task': _.in([...taskIds]) }).update({
-      data: { active: _.pull({ task: _.in([...taskIds]) }), rev: _.inc(1), updated_at: now },
-    });
   }
 
   /** A user's first ledger, holding this admission. False when another create made it first. */
@@ -442,18 +427,22 @@ export class LedgerStore {
     now: Date,
   ): Promise<boolean> {
     const _ = this._;
-    const res = (await this.ledgers.where({ _id: seen._id, rev: seen.rev }).update({
-      data: {
-        [`counts.${day}`]: _.inc(1),
-        active: _.set([...keep, entry]),
-        rev: _.inc(1),
-        updated_at: now,
-      },
-    })) as UpdateResult;
-    return (res.stats?.updated ?? 0) > 0;
+    return updated(
+      await this.ledgers.where({ _id: seen._id, rev: seen.rev }).update({
+        data: {
+          [`counts.${day}`]: _.inc(1),
+          active: _.set([...keep, entry]),
+          rev: _.inc(1),
+          updated_at: now,
+        },
+      }),
+    );
   }
 
-  /** Gives back an admission this create made but did not use (the task already existed). */
+  /**
+   * Gives back an admission that was not used: the task already existed, or it waited in the
+   * queue past its bound and never ran (its quota unit is returned, its slot freed).
+   */
   async release(openid: string, taskId: string, day: string, now: Date): Promise<void> {
     const _ = this._;
     await this.ledgers.where({ _id: openid, 'active.task': taskId }).update({
@@ -466,12 +455,169 @@ export class LedgerStore {
     });
   }
 
+  /**
+   * Frees the slots of tasks that are being removed (their quota unit stays spent). Done before
+   * the delete, so a removed task's slot is free at once and its id is never a free pass: a create
+   * that meets it again is admitted and charged anew.
+   */
+  async releaseSlots(openid: string, taskIds: readonly string[], now: Date): Promise<void> {
+    if (!taskIds.length) return;
+    const _ = this._;
+    await this.ledgers.where({ _id: openid, 'active.task': _.in([...taskIds]) }).update({
+      data: { active: _.pull({ task: _.in([...taskIds]) }), rev: _.inc(1), updated_at: now },
+    });
+  }
+
   /** Ledgers idle for LEDGER_IDLE_DAYS: every task they list has ended (tasks time out within a day). */
   async removeIdle(now: Date): Promise<number> {
     const before = new Date(now.getTime() - LEDGER_IDLE_DAYS * DAY_MS);
-    const res = (await this.ledgers.where({ updated_at: this._.lt(before) }).remove()) as {
-      stats?: { removed?: number };
-    };
-    return res.stats?.removed ?? 0;
+    return removed(await this.ledgers.where({ updated_at: this._.lt(before) }).remove());
+  }
+}
+
+/**
+ * The queue's one state document (`shared/queue.ts`): the dispatcher's lease and what it
+ * publishes, the creates' busy mark and start slots. Every write is conditional.
+ */
+export class QueueStore {
+  constructor(
+    private readonly db: Database,
+    private readonly _: Command,
+  ) {}
+
+  private get doc() {
+    return this.db.collection(QUEUE_COLLECTION).doc(QUEUE_STATE_ID);
+  }
+
+  private where(extra: Query) {
+    return this.db.collection(QUEUE_COLLECTION).where({ _id: QUEUE_STATE_ID, ...extra });
+  }
+
+  private cached: { state: QueueState; at: number } | null = null;
+
+  /** The state, or an empty one before the first write (a stored one that is unreadable too). */
+  async read(now: Date): Promise<QueueState> {
+    const res = (await this.doc.get()) as GetResult;
+    const parsed = queueStateSchema.safeParse(res.data);
+    const state = parsed.success ? parsed.data : emptyQueueState(now);
+    this.cached = { state, at: now.getTime() };
+    return state;
+  }
+
+  /**
+   * The state as this instance last read it, read again when older than `maxAgeMs`: a burst of
+   * creates on one instance reads it once a second, not once each.
+   */
+  async readFresh(now: Date, maxAgeMs = 1000): Promise<QueueState> {
+    const c = this.cached;
+    if (c && now.getTime() - c.at < maxAgeMs && now.getTime() >= c.at) return c.state;
+    return this.read(now);
+  }
+
+  /** Makes the document once (a later call finds it there). */
+  private async ensure(now: Date): Promise<void> {
+    try {
+      const { _id, ...data } = emptyQueueState(now);
+      await this.db.collection(QUEUE_COLLECTION).add({ data: { _id, ...data } });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+    }
+  }
+
+  /**
+   * Takes the dispatcher's lease when it is free or already this holder's; `swept` records when
+   * this sweep began and the timer's period (creates estimate when the next sweep comes from it).
+   */
+  async acquireLease(
+    holder: string,
+    until: Date,
+    now: Date,
+    swept?: Pick<QueueState, 'swept_at' | 'sweep_every_ms'>,
+  ): Promise<boolean> {
+    const _ = this._;
+    const free = _.or([{ lease_until: _.lt(now) }, { lease_holder: holder }]);
+    const take = async () =>
+      updated(
+        await this.db
+          .collection(QUEUE_COLLECTION)
+          .where(_.and([{ _id: QUEUE_STATE_ID }, free]) as unknown as Query)
+          .update({
+            data: { lease_holder: holder, lease_until: until, ...swept, updated_at: now },
+          }),
+      );
+    if (await take()) return true;
+    // No document yet (the first dispatch ever): make it, then take it.
+    if (((await this.doc.get()) as GetResult).data) return false;
+    await this.ensure(now);
+    return take();
+  }
+
+  /**
+   * What the dispatcher measured, written while it holds the lease (which this also extends). The
+   * counts are added, never set, so a sweep that finishes its last calls after handing the lease
+   * over still counts them (`addCounts`).
+   */
+  async publish(
+    holder: string,
+    fields: Pick<QueueState, 'rate' | 'qps' | 'backlog' | 'lease_until'> & {
+      started: number;
+      refused: number;
+    },
+    now: Date,
+  ): Promise<boolean> {
+    const _ = this._;
+    const { started, refused, ...set } = fields;
+    return updated(
+      await this.where({ lease_holder: holder }).update({
+        data: {
+          ...set,
+          started_total: _.inc(started),
+          refused_total: _.inc(refused),
+          updated_at: now,
+        },
+      }),
+    );
+  }
+
+  /** Adds starts and refusals to the totals, lease or not. */
+  async addCounts(started: number, refused: number): Promise<void> {
+    const _ = this._;
+    await this.where({}).update({
+      data: { started_total: _.inc(started), refused_total: _.inc(refused) },
+    });
+  }
+
+  /** Ends the lease; creates may start directly again (while not marked busy). */
+  async release(holder: string, now: Date): Promise<void> {
+    await this.where({ lease_holder: holder }).update({
+      data: { lease_holder: null, lease_until: now, slot_at: now, updated_at: now },
+    });
+  }
+
+  /**
+   * Coze refused a create's start: creates leave starts to the queue's slots for a while, and the
+   * refusal is counted.
+   */
+  async markBusy(until: Date, now: Date): Promise<void> {
+    const mark = () =>
+      this.where({}).update({
+        data: { busy_until: until, refused_total: this._.inc(1), updated_at: now },
+      });
+    if (updated(await mark())) return;
+    await this.ensure(now);
+    await mark();
+  }
+
+  /**
+   * Takes the next start slot for a create (one create per slot, `intervalMs` apart), while no
+   * dispatcher holds the lease. False when the slot is taken or a dispatcher runs.
+   */
+  async takeSlot(now: Date, intervalMs: number): Promise<boolean> {
+    const _ = this._;
+    return updated(
+      await this.where({ slot_at: _.lte(now), lease_until: _.lt(now) }).update({
+        data: { slot_at: new Date(now.getTime() + intervalMs) },
+      }),
+    );
   }
 }

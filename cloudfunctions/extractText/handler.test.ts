@@ -4,9 +4,9 @@ import { ERROR_MESSAGES } from '../../shared/errors';
 import { TaskStatus } from '../../shared/status';
 import type { ExtractAnswer, ListAnswer, TaskAnswer } from '../../shared/api';
 import { RESULT, ledgerDoc, startBackend, type Backend } from '../../test/support/backend';
-import { initCloud } from '../_lib/cloud';
-import { finishTask } from '../_lib/pipeline';
-import { handleExtract } from './actions';
+import { initCloud } from '../_adapters/cloud';
+import { transition } from '../_pipeline/transitions';
+import { handleExtract } from './handler';
 
 const DOUYIN = '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/ :9pm';
 const ALICE = 'o_alice';
@@ -52,7 +52,6 @@ describe('create', () => {
     const doc = await b.deps.store.get(t._id);
     expect(doc).toMatchObject({
       _openid: ALICE,
-      task_uuid: t._id,
       subscribed: { success: true, failure: false },
     });
     // Only the hash of the run's token is kept.
@@ -287,12 +286,11 @@ describe('list answers summaries', () => {
     const content = `大家好。${'很长的文案。'.repeat(50_000)}`;
     for (let i = 0; i < 3; i++) {
       const t = task(await create(ALICE));
-      await finishTask(
-        b.deps,
-        t._id,
-        { kind: 'completed', result: { ...RESULT, content } },
-        { source: 'history' },
-      );
+      await transition(b.deps, t._id, {
+        type: 'completed',
+        result: { ...RESULT, content },
+        source: 'history',
+      });
     }
     const answer = (await call(ALICE, { action: 'list' })) as ListAnswer;
     expect(answer.tasks).toHaveLength(3);
@@ -312,7 +310,7 @@ describe('list answers summaries', () => {
 
   it('the database answers the projection only: no transcript leaves it', async () => {
     const t = task(await create(ALICE));
-    await finishTask(b.deps, t._id, { kind: 'completed', result: RESULT }, { source: 'history' });
+    await transition(b.deps, t._id, { type: 'completed', result: RESULT, source: 'history' });
     const raw = (await b.deps.store.summaryDocs({ _openid: ALICE }, 10)) as Record<
       string,
       unknown
@@ -327,7 +325,7 @@ describe('list answers summaries', () => {
 describe('remove and clear', () => {
   async function completed(openid: string) {
     const t = task(await create(openid));
-    await finishTask(b.deps, t._id, { kind: 'completed', result: RESULT }, { source: 'history' });
+    await transition(b.deps, t._id, { type: 'completed', result: RESULT, source: 'history' });
     return t._id;
   }
 

@@ -6,13 +6,13 @@
  */
 import { buildNotice, parseTemplateKeys, type NoticeTemplate } from '../../shared/notice';
 import { PLATFORM_LABELS } from '../../shared/share-text';
-import { TaskStatus } from '../../shared/status';
+import { TaskStatus, planFinishedNotice } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
 import { NOTICE_SEND_TIMEOUT_MS, type Config } from '../../shared/config';
-import { NoticeState, planNotice, type NoticeEvent } from '../../shared/notice-state';
+import { NoticeState, type NoticeEvent } from '../../shared/notice-state';
 import { describeError } from '../../shared/errors';
-import type { Logger } from './log';
-import type { TaskStore } from './store';
+import type { TaskStore } from '../_adapters/database';
+import type { Logger } from '../_adapters/log';
 
 /** WeChat answers that retrying cannot fix: no grant left, bad argument, bad user or template. */
 const FINAL_SEND_ERRORS = new Set([43101, 47003, 40003, 40037, 41030]);
@@ -79,7 +79,7 @@ function sendWithin<T>(send: Promise<T>, ms: number): Promise<T> {
 }
 
 async function write(deps: NoticeDeps, task: TaskDoc, event: NoticeEvent): Promise<boolean> {
-  const plan = planNotice(event, deps.now());
+  const plan = planFinishedNotice(event, deps.now());
   return plan ? deps.store.applyNotice(task._id, plan) : false;
 }
 
@@ -156,7 +156,7 @@ export async function deliverNotice(deps: NoticeDeps, task: TaskDoc): Promise<No
     return (await write(deps, task, { type: 'skipped', seen })) ? 'skipped' : 'not_claimed';
   }
   const staleBefore = new Date(now.getTime() - deps.config.NOTICE_CLAIM_STALE_S * 1000);
-  const plan = planNotice({ type: 'claimed', seen, staleBefore }, now);
+  const plan = planFinishedNotice({ type: 'claimed', seen, staleBefore }, now);
   if (!plan || !(await deps.store.applyNotice(task._id, plan))) return 'not_claimed';
   return sendClaimedNotice(deps, { ...task, ...plan.set });
 }

@@ -3,17 +3,18 @@
  * variable stops the function naming it), SDK initialised, Coze client bounded as the caller needs.
  */
 import { ConfigError, loadConfig, type Config } from '../../shared/config';
-import { createCozeClient } from '../_adapters/coze';
+import { createCozeClient, type CozeClient } from './coze';
 import { initCloud, type CloudInitOverrides } from './cloud';
+import { LedgerStore, QueueStore, TaskStore } from './database';
 import { createLogger, type Logger } from './log';
-import { LedgerStore, TaskStore } from './store';
 
 export interface FunctionDeps {
   config: Config;
   log: Logger;
   store: TaskStore;
   ledger: LedgerStore;
-  coze: ReturnType<typeof createCozeClient>;
+  queue: QueueStore;
+  coze: CozeClient;
   send(message: object): Promise<unknown>;
   openid(): string | undefined;
   now(): Date;
@@ -22,7 +23,7 @@ export interface FunctionDeps {
 
 export interface DepsOptions {
   fn: string;
-  /** 'start' bounds the Coze call for a user waiting on `create`; 'background' allows longer. */
+  /** 'start' bounds the Coze call for a user waiting on `create` (COZE_START_TIMEOUT_MS); 'background' is COZE_TIMEOUT_MS. */
   coze: 'start' | 'background';
   env?: Record<string, string | undefined>;
   cloud?: CloudInitOverrides;
@@ -46,6 +47,7 @@ export function buildDeps(opts: DepsOptions): FunctionDeps {
     log: createLogger(opts.fn, opts.log),
     store: new TaskStore(cloud.db, cloud._),
     ledger: new LedgerStore(cloud.db, cloud._),
+    queue: new QueueStore(cloud.db, cloud._),
     coze,
     send: cloud.sendSubscribeMessage,
     openid: cloud.openid,

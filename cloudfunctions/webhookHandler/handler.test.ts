@@ -1,7 +1,7 @@
 import { TaskStatus } from '../../shared/status';
 import { CozeError } from '../_adapters/coze';
 import type { TaskAnswer } from '../../shared/api';
-import { handleExtract } from '../extractText/actions';
+import { handleExtract } from '../extractText/handler';
 import {
   RESULT,
   SECRET,
@@ -11,7 +11,7 @@ import {
   startBackend,
   type Backend,
 } from '../../test/support/backend';
-import { handleCallback } from './handle';
+import { handleCallback } from './handler';
 
 const DOUYIN = 'https://v.douyin.com/iRNBho6u/';
 const USER = 'o_owner';
@@ -59,8 +59,6 @@ describe('webhook answers', () => {
       status: TaskStatus.Completed,
       progress: 100,
       result: RESULT,
-      webhook_received: true,
-      notification_sent: true,
     });
     const sent = b.stack.outbox();
     expect(sent).toHaveLength(1);
@@ -220,7 +218,6 @@ describe('webhook answers', () => {
     await post(signedEvent(callbackBody('completed', t.id, t.token, { output: RESULT })));
     expect(await b.deps.store.get(t.id)).toMatchObject({
       notification_state: 'skipped',
-      notification_sent: false,
     });
 
     // A user who accepted in the prompt but holds no grant on WeChat's side.
@@ -229,7 +226,6 @@ describe('webhook answers', () => {
     const doc = await b.deps.store.get(u.id);
     expect(doc).toMatchObject({
       notification_state: 'failed',
-      notification_sent: false,
       notification_error: 'errCode 43101',
     });
   });

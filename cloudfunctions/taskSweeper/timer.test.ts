@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SWEEP_TRIGGER, timerRefusal } from './trigger';
+import { SWEEP_TRIGGER, timerRefusal } from './timer';
 
 const TIMER = { Type: 'Timer', TriggerName: 'sweep', Time: '2026-11-28T02:00:00Z', Message: '' };
 

@@ -3,13 +3,19 @@
  * size → signature → body → one compare-and-set that checks the task's token → notice.
  * Answers per the contract; never a 5xx for bad input, never an echo of what was sent.
  */
-import { MAX_CALLBACK_BYTES, parseCallbackBody, type CallbackBody } from '../../shared/callback';
+import { MAX_CALLBACK_BYTES, eventFromCallback, parseCallbackBody } from '../../shared/callback';
 import { hashCallbackToken, tokensMatch, verifyCallback } from '../../shared/signing';
 import { webhookSecrets } from '../../shared/config';
 import { describeError } from '../../shared/errors';
-import { json, lowerCaseHeaders, rawBody, type HttpAnswer, type HttpEvent } from '../_lib/http';
-import { finishTask, progressTask, type PipelineDeps } from '../_lib/pipeline';
-import type { From } from '../../shared/status';
+import type { CallbackProof } from '../../shared/status';
+import {
+  json,
+  lowerCaseHeaders,
+  rawBody,
+  type HttpAnswer,
+  type HttpEvent,
+} from '../_adapters/http';
+import { transition, type PipelineDeps } from '../_pipeline/transitions';
 
 export type WebhookDeps = PipelineDeps;
 
@@ -48,18 +54,17 @@ export async function handleCallback(deps: WebhookDeps, event: HttpEvent): Promi
   }
   // The token, the run and the progress are checked inside the one compare-and-set: no read on
   // the usual path. Only a refusal reads the task, to say why (404, 401, duplicate or stale).
-  const from: From = {
-    source: 'callback',
-    callback: {
-      tokenHash: hashCallbackToken(body.data.callback_token),
-      executeId: body.data.execute_id || null,
-      deliveryId: webhookId,
-    },
+  const proof: CallbackProof = {
+    tokenHash: hashCallbackToken(body.data.callback_token),
+    executeId: body.data.execute_id || null,
+    deliveryId: webhookId,
   };
   let applied = false;
   try {
     // An empty token never matches (the refusal below answers 401).
-    if (body.data.callback_token) applied = await apply(deps, taskId, body, from);
+    if (body.data.callback_token) {
+      applied = (await transition(deps, taskId, eventFromCallback(body, proof))) !== null;
+    }
   } catch (err) {
     log.error('callback_failed', { task: taskId, detail: describeError(err), webhookId });
     return refuse(503, 'UNAVAILABLE', 'try again later');
@@ -95,24 +100,4 @@ function answer(
 ): HttpAnswer {
   deps.log.info('callback', { task: taskId, type, outcome, webhookId });
   return json(200, { ok: true, outcome });
-}
-
-/** Writes the callback's event; true when this delivery changed the task. */
-async function apply(
-  deps: WebhookDeps,
-  taskId: string,
-  body: CallbackBody,
-  from: From,
-): Promise<boolean> {
-  const { data } = body;
-  switch (body.type) {
-    case 'workflow.execution.progress':
-      return progressTask(deps, taskId, data.progress ?? 0, from);
-    case 'workflow.execution.completed': {
-      const output = data.output ?? { title: '', content: '', cover: '', video_url: '' };
-      return finishTask(deps, taskId, { kind: 'completed', result: output }, from);
-    }
-    case 'workflow.execution.failed':
-      return finishTask(deps, taskId, { kind: 'failed', errorCode: data.error?.code }, from);
-  }
 }

@@ -15,21 +15,32 @@ import {
   type RemoveAnswer,
   type TaskAnswer,
 } from '../../shared/api';
-import { AppError, FAILURE_MESSAGES, describeError, toErrorAnswer } from '../../shared/errors';
+import { AppError, describeError, toErrorAnswer } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { FUNCTION_TIMEOUT_S } from '../../shared/config';
 import { decideAdmission, rebuildLedger } from '../../shared/ledger';
+import {
+  createStartMode,
+  estimateWaitS,
+  queuePosition,
+  type QueueState,
+  type QueueTicket,
+} from '../../shared/queue';
 import { TaskStatus, canRetry, isTerminal } from '../../shared/status';
-import { newTask, shanghaiDay, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
-import { newTaskId, taskIdForRequest } from '../_lib/ids';
-import { applyEvent, dispatchRun, mintCallbackToken, type PipelineDeps } from '../_lib/pipeline';
-import type { CozeClient } from '../_adapters/coze';
-import type { LedgerStore } from '../_lib/store';
+import { newTask, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
+import { shanghaiDay } from '../../shared/time';
+import type { LedgerStore, QueueStore } from '../_adapters/database';
+import { mintCallbackToken, newTaskId, taskIdForRequest } from '../_adapters/ids';
+import { startTask, type StartDeps } from '../_pipeline/starts';
+import { transition } from '../_pipeline/transitions';
 
-export interface ExtractDeps extends PipelineDeps {
+export interface ExtractDeps extends StartDeps {
   ledger: LedgerStore;
-  coze: CozeClient;
+  queue: QueueStore;
 }
+
+/** How long creates leave their starts to the queue's slots after Coze refused one of them. */
+const BUSY_HOLD_MS = 60_000;
 
 type CreateRequest = Extract<ExtractRequest, { action: 'create' }>;
 
@@ -60,7 +71,7 @@ export async function handleExtract(
       case 'create':
         return await create(deps, openid, req);
       case 'get':
-        return { ok: true, task: toTaskView(await owned(deps, openid, req.taskId)) };
+        return await answerTask(deps, await owned(deps, openid, req.taskId));
       case 'list':
         return await list(deps, openid, req.cursor, req.limit);
       case 'cancel':
@@ -85,6 +96,17 @@ async function owned(deps: ExtractDeps, openid: string, taskId: string): Promise
   return task;
 }
 
+/**
+ * A task as answered: its view and, while it waits in the queue, where it stands (tasks ahead and
+ * the wait at the measured drain rate: the page then follows the queue's state document live).
+ */
+async function answerTask(deps: ExtractDeps, task: TaskDoc): Promise<TaskAnswer> {
+  const view = toTaskView(task);
+  if (task.status !== TaskStatus.Pending || !task.queue) return { ok: true, task: view };
+  const state = await deps.queue.readFresh(deps.now());
+  return { ok: true, task: view, queue: queuePosition(task.queue, state) };
+}
+
 async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Promise<TaskAnswer> {
   const share = parseShareText(req.shareText);
   if (!share.ok) throw new AppError(share.code);
@@ -93,12 +115,15 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
   const day = shanghaiDay(now);
 
   const taskId = req.requestId ? taskIdForRequest(openid, req.requestId) : newTaskId();
-  // Admitted first: a task document exists only once its quota and slot are taken, so nobody
-  // (the sweeper included) can ever start a task that skipped them. A crash right after costs one
-  // unit of the day's quota and holds the slot until the ledger is next reclaimed.
+  // The queue decides first: a task it could not start in time is refused before anything is
+  // charged, never accepted and failed later.
+  const place = await placeInQueue(deps, now);
+  // Admitted next: a task document exists only once its quota and slot are taken, so nobody
+  // (the dispatcher included) can ever start a task that skipped them. A crash right after costs
+  // one unit of the day's quota and holds the slot until the ledger is next reclaimed.
   const admission = await admit(deps, openid, taskId, day, now);
 
-  const { token, hash } = mintCallbackToken();
+  const token = mintCallbackToken();
   const task = newTask({
     taskId,
     openid,
@@ -106,26 +131,74 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
     url: share.url,
     shareText: req.shareText.trim(),
     requestId: req.requestId ?? null,
-    callbackTokenHash: hash,
+    callbackTokenHash: token.hash,
     subscribed: {
       success: req.subscribed?.success ?? false,
       failure: req.subscribed?.failure ?? false,
     },
     now,
-    timeoutS: config.TASK_TIMEOUT_S,
+    queueMaxWaitS: config.QUEUE_MAX_WAIT_S,
+    // A create that tries its own start holds it until that attempt is surely over.
+    dueAt: new Date(
+      now.getTime() + (place.mode === 'queue' ? 0 : config.COZE_START_TIMEOUT_MS + 2000),
+    ),
+    queue: place.ticket,
   });
-  // Until the start succeeds, the sweeper may take the task over after the backoff.
-  task.next_dispatch_at = new Date(now.getTime() + config.DISPATCH_BACKOFF_S * 1000);
 
   // The same request again (a double tap, a resend) meets its own `_id`.
   if ((await store.insert(task)) === 'exists') {
     if (admission === 'admitted') await ledger.release(openid, taskId, day, now);
-    return { ok: true, task: toTaskView(await owned(deps, openid, taskId)) };
+    return answerTask(deps, await owned(deps, openid, taskId));
   }
-  log.info('task_created', { task: taskId, platform: share.platform });
+  log.info('task_created', { task: taskId, platform: share.platform, start: place.mode });
+  return answerTask(deps, await startOnCreate(deps, task, token, place.mode));
+}
 
-  const started = await dispatchRun(deps, task, token);
-  return { ok: true, task: toTaskView(started.task) };
+/**
+ * How this create starts its run (`createStartMode`), and, when it has to wait, its place: the
+ * tasks ahead of it, and a refusal when the estimated wait passes QUEUE_MAX_WAIT_S.
+ */
+async function placeInQueue(
+  deps: ExtractDeps,
+  now: Date,
+): Promise<{ mode: ReturnType<typeof createStartMode>; ticket: QueueTicket | null }> {
+  const { config, store } = deps;
+  const state: QueueState = await deps.queue.readFresh(now);
+  const mode = createStartMode(state, now);
+  if (mode === 'direct') return { mode, ticket: null };
+  const ahead = await store.countWaiting();
+  const waitS = estimateWaitS(ahead, state, config.COZE_QPS, now);
+  if (waitS > config.QUEUE_MAX_WAIT_S) {
+    deps.log.warn('submit_refused_busy', { ahead, waitS: Math.round(waitS) });
+    throw new AppError('TOO_BUSY', `estimated wait ${Math.round(waitS)} s`, {
+      // When enough of the queue will have drained for a new task to fit.
+      retryAfterS: Math.max(30, waitS - config.QUEUE_MAX_WAIT_S),
+    });
+  }
+  return { mode, ticket: { ahead, started_seen: state.started_total } };
+}
+
+/**
+ * The create's own start: one attempt when the queue is idle, or in a free slot while Coze has
+ * refused creates lately; never past a waiting queue. A refusal for rate marks the queue busy so
+ * other creates leave their starts to it; the task waits in the queue either way.
+ */
+async function startOnCreate(
+  deps: ExtractDeps,
+  task: TaskDoc,
+  token: { token: string; hash: string },
+  mode: ReturnType<typeof createStartMode>,
+): Promise<TaskDoc> {
+  if (mode === 'queue') return task;
+  const now = deps.now();
+  if (mode === 'slot' && !(await deps.queue.takeSlot(now, 1000 / deps.config.COZE_QPS))) {
+    return task;
+  }
+  const started = await startTask(deps, task, token);
+  if (started.outcome === 'not_started') {
+    await deps.queue.markBusy(new Date(now.getTime() + BUSY_HOLD_MS), now);
+  }
+  return started.task;
 }
 
 /** Conflicting writers the slow path of an admission outlasts before it gives up. */
@@ -311,11 +384,7 @@ async function clear(deps: ExtractDeps, openid: string): Promise<ClearAnswer> {
 
 async function cancel(deps: ExtractDeps, openid: string, taskId: string): Promise<TaskAnswer> {
   const task = await owned(deps, openid, taskId);
-  const cancelled = await applyEvent(deps, task, {
-    type: 'cancelled',
-    errorCode: 'CANCELLED',
-    errorMessage: FAILURE_MESSAGES.CANCELLED,
-  });
+  const cancelled = await transition(deps, task._id, { type: 'cancelled' });
   // A cancelled task sends no notice (the user asked for it): the same write skips it.
   if (!cancelled) throw new AppError('CONFLICT', 'cancel on a finished task');
   return { ok: true, task: toTaskView(cancelled) };
