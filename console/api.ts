@@ -9,6 +9,7 @@ import { TASK_STATUSES } from '../shared/status';
 import { CALLBACK_MODES, type CozeStandin, type StandinSettings } from '../standin/coze-standin';
 import type { ConsoleContext, ConsoleState } from './context';
 import { HttpError, readJson } from './http';
+import { openidOf } from './input';
 import * as read from './queries';
 
 interface ApiCall {
@@ -32,18 +33,16 @@ function needStandin(c: ConsoleContext): CozeStandin {
 }
 
 async function grant({ c, req }: ApiCall) {
-  const body = await readJson(req);
-  if (typeof body.openid !== 'string' || !body.openid)
-    throw new HttpError(400, 'expected {openid}');
-  c.stack.grant(body.openid);
-  return { ok: true, grants: c.stack.grants()[body.openid] ?? {} };
+  const openid = openidOf(await readJson(req));
+  c.stack.grant(openid);
+  return { ok: true, grants: c.stack.grants()[openid] ?? {} };
 }
 
 async function submit({ c, s, req }: ApiCall) {
   const body = await readJson(req);
-  const openid = typeof body.openid === 'string' ? body.openid.trim() : '';
-  if (!openid || typeof body.shareText !== 'string')
-    throw new HttpError(400, 'expected {openid, shareText, subscribe?}');
+  const openid = openidOf(body);
+  if (typeof body.shareText !== 'string')
+    throw new HttpError(400, 'shareText: expected the share text (a string)');
   const subscribe = body.subscribe === true;
   // As the page does: accepting the templates on the tap grants one message of each.
   if (subscribe) c.stack.grant(openid);
@@ -52,7 +51,7 @@ async function submit({ c, s, req }: ApiCall) {
     {
       action: 'create',
       shareText: body.shareText,
-      subscribed: { success: subscribe, failed: subscribe },
+      subscribed: { success: subscribe, failure: subscribe },
     },
     openid,
   );

@@ -51,7 +51,7 @@ async function submit(openid: string): Promise<string> {
   const answer = (await callFunction(
     product.url,
     'extractText',
-    { action: 'create', shareText: SHARE, subscribed: { success: true, failed: true } },
+    { action: 'create', shareText: SHARE, subscribed: { success: true, failure: true } },
     openid,
   )) as { ok: boolean; task: { _id: string } };
   expect(answer.ok).toBe(true);

@@ -159,6 +159,53 @@ it('tells a task from submit to notice, with its cost', async () => {
   expect(logs.every((l) => l.fields.task === id || JSON.stringify(l).includes(id))).toBe(true);
 });
 
+it('subscribes the submitting user to both notices: a failed task sends the failure notice', async () => {
+  const id = await submit('console-fail', SHARE.replace('iRNBho6u', 'failRun01'));
+  const doc = product.stack.data.find('tasks', { _id: id })[0]!;
+  expect(doc.subscribed).toEqual({ success: true, failure: true });
+  const failureTemplate = product.env.SUBSCRIBE_TEMPLATE_FAILURE_ID!;
+  await until(
+    async () =>
+      product.stack
+        .outbox()
+        .some((m) => m.touser === 'console-fail' && m.templateId === failureTemplate),
+    'the failure notice to console-fail',
+  );
+});
+
+it('refuses user ids the local stack rules out, with a 400 naming the rule, before anything happens', async () => {
+  const before = product.stack.data.find('tasks').length;
+  const cases: [string, RegExp][] = [
+    ['<img src=x onerror=alert(1)>', /only letters, digits, _ and -/],
+    ['../../etc', /only letters, digits, _ and -/],
+    ['a'.repeat(5000), /5000 characters; a user id has at most 64/],
+    ['alice\nbob', /only letters, digits, _ and -/],
+    ['alice ', /only letters, digits, _ and -/],
+    ['', /expected a user id/],
+  ];
+  for (const [openid, message] of cases) {
+    const r = await api<{ ok: boolean; error: string }>('/submit', {
+      openid,
+      shareText: SHARE,
+      subscribe: true,
+    });
+    expect(r.status).toBe(400);
+    expect(r.data).toEqual({ ok: false, error: expect.stringMatching(message) });
+    expect(r.data.error).not.toContain(openid || '\u0000');
+    const g = await api<{ ok: boolean }>('/grants', { openid });
+    expect(g.status).toBe(400);
+  }
+  const missing = await api('/submit', { shareText: SHARE });
+  expect(missing.status).toBe(400);
+  // Nothing was created and nobody was granted anything.
+  expect(product.stack.data.find('tasks')).toHaveLength(before);
+  expect(Object.keys(product.stack.grants()).some((u) => !/^[A-Za-z0-9_-]{1,64}$/.test(u))).toBe(
+    false,
+  );
+  // The rule's own edge: 64 characters is a user id.
+  await submit('u'.repeat(64));
+});
+
 it('replays a recorded callback byte for byte and shows it answered as a duplicate', async () => {
   const { data: recorded } =
     await api<{ seq: number; type: string; taskId: string }[]>('/callbacks');
