@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { PLATFORMS } from '../shared/share-text';
-import { TASK_STATUSES } from '../shared/status';
+import { ACTIVE_STATUSES, TASK_STATUSES } from '../shared/status';
 import { CALLBACK_MODES, type CozeStandin, type StandinSettings } from '../standin/coze-standin';
 import type { ConsoleContext, ConsoleState } from './context';
 import { HttpError, readJson } from './http';
@@ -96,6 +96,7 @@ const ROUTES: ApiRoute[] = [
     path: '/vocab',
     answer: () => ({
       statuses: TASK_STATUSES,
+      activeStatuses: ACTIVE_STATUSES,
       platforms: PLATFORMS,
       callbackModes: CALLBACK_MODES,
     }),

@@ -3,9 +3,16 @@
  * monitor, the read-only data view, the outbox and grants, the stand-in's records). Every answer
  * goes through the scrubber; the callback tokens and hashes in play are learned before it does.
  */
+import { loadConfig } from '../shared/config';
+import { ACTIVE_STATUSES } from '../shared/status';
+import { planFor } from '../standin/simulated-workflow';
 import { TASKS, type ConsoleContext, type ConsoleState } from './context';
 import { HttpError } from './http';
-import { buildTimeline, type PostedCallback } from './timeline';
+import { nextLook } from './next-look';
+import { buildTimeline, type DroppedCallback, type PostedCallback } from './timeline';
+
+/** The timer function whose next run the task view forecasts. */
+const SWEEPER = 'taskSweeper';
 
 /** Settings shown on the overview; everything else (secrets included) stays on the server. */
 const SHOWN_SETTINGS = [
@@ -99,12 +106,41 @@ export function taskList(c: ConsoleContext, s: ConsoleState, q: URLSearchParams)
   });
 }
 
+/** The steps the stand-in ran for this task without posting them (its `drop` knob). */
+function droppedCallbacks(c: ConsoleContext, id: string): DroppedCallback[] {
+  return (c.standin?.runs() ?? [])
+    .filter((run) => run.taskId === id)
+    .flatMap((run) => {
+      const plan = planFor(run);
+      return run.stepsDone
+        .map((i) => plan[i])
+        .filter((step) => step !== undefined && step.copies === 0)
+        .map((step) => ({
+          executeId: run.executeId,
+          type: step!.type,
+          progress: step!.progress,
+          at: run.startedAt + step!.at,
+          final: step!.final,
+        }));
+    });
+}
+
+/** RECONCILE_AFTER_S as the functions read it (their schema's default when unset). */
+function reconcileAfterS(c: ConsoleContext): number | null {
+  try {
+    return loadConfig(c.env).RECONCILE_AFTER_S;
+  } catch {
+    return null;
+  }
+}
+
 export function timeline(c: ConsoleContext, s: ConsoleState, id: string) {
   const task = c.stack.data.find(TASKS, { _id: id }, { limit: 1 })[0];
   if (!task) throw new HttpError(404, `no task ${id}`);
   learnSecrets(c, s, [task]);
   const every = s.logs.all();
   const createdAt = ms(task.created_at) ?? Date.now();
+  const dropped = droppedCallbacks(c, id);
   const built = buildTimeline({
     taskId: id,
     createdAt,
@@ -114,8 +150,25 @@ export function timeline(c: ConsoleContext, s: ConsoleState, id: string) {
     allLogs: every,
     invocation: (inv) => c.stack.monitor.invocation(inv),
     callbacks: callbacks(c).filter((cb) => cb.taskId === id),
+    dropped,
   });
-  return { task: s.scrub.value(task), createdAt, ...built };
+  const next = nextLook({
+    status: String(task.status),
+    updatedAt: ms(task.updated_at),
+    expiresAt: ms(task.expires_at),
+    nextDispatchAt: ms(task.next_dispatch_at),
+    reconcileAfterS: reconcileAfterS(c),
+    sweeperAt: c.stack.timers().find((t) => t.fn === SWEEPER)?.nextAt ?? null,
+    callbackDropped: dropped.some((d) => d.final),
+  });
+  return {
+    task: s.scrub.value(task),
+    createdAt,
+    active: (ACTIVE_STATUSES as readonly unknown[]).includes(task.status),
+    next,
+    now: Date.now(),
+    ...built,
+  };
 }
 
 export function notices(c: ConsoleContext, s: ConsoleState) {

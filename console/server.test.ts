@@ -100,6 +100,11 @@ it('serves the page at / and the front-end library from node_modules', async () 
   expect(await page.text()).toContain('/_console/app.js');
   const lib = await fetch(`${product.url}/_console/vendor/preact.mjs`);
   expect(lib.status).toBe(200);
+  // The icon browsers ask for on their own: no 404 in every page load.
+  const icon = await fetch(`${product.url}/favicon.ico`);
+  expect(icon.status).toBe(200);
+  expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+  expect(await icon.text()).toMatch(/^<svg /);
   // The function's HTTP route is not shadowed by the console at '/'.
   const hook = await fetch(`${product.url}/webhook/coze`, { method: 'POST', body: '{}' });
   expect(hook.status).toBe(401);
@@ -117,11 +122,39 @@ it('tells a task from submit to notice, with its cost', async () => {
     return settled ? t : null;
   }, 'the task to complete, its notice to be sent and its final callback logged');
   const titles = done.entries.map((e) => `${e.kind}: ${e.title}`);
-  expect(titles[0]).toBe('create: created');
-  expect(titles).toContain('dispatch: run started → processing');
-  expect(titles).toContain('callback: callback completed: processed');
-  expect(titles).toContain('transition: completed → completed');
-  expect(titles).toContain('notice: notice claimed');
+  // Each step as what happened (the event, then what it changed)...
+  const completed = 'transition: completed: status processing → completed';
+  expect([...titles].sort()).toEqual(
+    [
+      'create: submitted: task created',
+      'dispatch: run started: status pending → processing',
+      'coze: Coze posted progress 30%',
+      'callback: callback progress 30 %: processed',
+      'transition: progress 30 % accepted',
+      'coze: Coze posted progress 70%',
+      'callback: callback progress 70 %: processed',
+      'transition: progress 70 % accepted',
+      'coze: Coze posted completed 100%',
+      'callback: callback completed: processed',
+      completed,
+      'notice: notice claimed',
+      'notice: notice sent (success)',
+    ].sort(),
+  );
+  // ...in the order it happened, whatever the machine's load: the submit first; each post, then
+  // its receipt, then the write it made; the notice claimed by the finishing write, then sent.
+  const at = (title: string) => titles.indexOf(title);
+  expect(at('create: submitted: task created')).toBe(0);
+  for (const p of ['progress 30', 'progress 70']) {
+    expect(at(`coze: Coze posted ${p}%`)).toBeLessThan(at(`callback: callback ${p} %: processed`));
+    expect(at(`callback: callback ${p} %: processed`)).toBeLessThan(
+      at(`transition: ${p} % accepted`),
+    );
+  }
+  expect(at('callback: callback completed: processed')).toBeLessThan(at(completed));
+  expect(at('notice: notice claimed')).toBe(at(completed) + 1);
+  expect(at('notice: notice sent (success)')).toBeGreaterThan(at('notice: notice claimed'));
+  expect(done).toMatchObject({ active: false, next: null });
   const dispatch = done.entries.find((e) => e.kind === 'dispatch')!;
   expect(dispatch.detail).toMatch(/execute_id 7\d{18}/);
   const callback = done.entries.find((e) => e.title === 'callback completed: processed')!;

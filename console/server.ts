@@ -18,6 +18,7 @@ import { createLogBook } from './logbook';
 import { Scrubber } from './safe';
 
 export const CONSOLE_PREFIX = '/_console';
+const FAVICON = '/favicon.ico';
 
 export interface ConsoleRoute {
   prefix: string;
@@ -51,6 +52,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
     PAGE_MODULES.map((f) => [`/${f}`, { file: join(PAGE_DIR, f), type: 'text/javascript' }]),
   ),
   '/style.css': { file: join(PAGE_DIR, 'style.css'), type: 'text/css' },
+  '/favicon.svg': { file: join(PAGE_DIR, 'favicon.svg'), type: 'image/svg+xml' },
   '/vendor/preact.mjs': {
     file: join(NODE_MODULES, 'preact', 'dist', 'preact.mjs'),
     type: 'text/javascript',
@@ -117,6 +119,8 @@ async function serve(s: ConsoleState, req: IncomingMessage, res: ServerResponse)
     if (p === '/' || p === CONSOLE_PREFIX || p === `${CONSOLE_PREFIX}/`) {
       return sendFile(res, join(PAGE_DIR, 'index.html'), 'text/html');
     }
+    // Browsers ask for it whatever the page says: the same icon, not a 404 in every log.
+    if (p === FAVICON) return sendFile(res, ASSETS['/favicon.svg']!.file, 'image/svg+xml');
     const rest = p.slice(CONSOLE_PREFIX.length);
     const asset = ASSETS[rest];
     if (asset && req.method === 'GET') return sendFile(res, asset.file, asset.type);
@@ -149,6 +153,7 @@ export function createConsole(): LocalConsole {
   return {
     routes: [
       { prefix: '/', exact: true, handler },
+      { prefix: FAVICON, exact: true, handler },
       { prefix: CONSOLE_PREFIX, handler },
     ],
     attach(c) {
