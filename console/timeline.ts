@@ -7,7 +7,7 @@
  * after the transition that made it. Pure: the console server hands everything in.
  */
 import type { InvocationRecord } from '../emulator/monitor';
-import { TaskStatus } from '../shared/status';
+import { TERMINAL_STATUSES, TaskStatus } from '../shared/status';
 
 export interface LogEntry {
   seq: number;
@@ -103,13 +103,6 @@ const STEP_WORDS: Record<string, string> = {
   timed_out: 'timed out',
   cancelled: 'cancelled',
 };
-
-const FINAL_STATUSES: readonly string[] = [
-  TaskStatus.Completed,
-  TaskStatus.Failed,
-  TaskStatus.Timeout,
-  TaskStatus.Cancelled,
-];
 
 /** The progress a callback carried, found through its webhook-id among the posted callbacks. */
 function progressOf(
@@ -280,7 +273,10 @@ function tell(
       continue;
     }
     out.push({ ...entry, title: transitionTitle(transition, status) });
-    const finishing = transition.applied && transition.to && FINAL_STATUSES.includes(transition.to);
+    const finishing =
+      transition.applied &&
+      transition.to &&
+      (TERMINAL_STATUSES as readonly string[]).includes(transition.to);
     if (transition.applied && transition.to) status = transition.to;
     // The claim is written by the same compare-and-set as the finishing transition.
     if (claim && !claimed && finishing && ranDuring(d.invocationId, claim.at)) {
