@@ -202,3 +202,10 @@ it('writes every chart beside the JSON and the report, and the report shows them
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+it('bench/RESULTS.md shows charts that are in the repository', () => {
+  const md = readFileSync(join(__dirname, 'RESULTS.md'), 'utf8');
+  const shown = [...md.matchAll(/\]\((charts\/[\w.-]+\.svg)\)/g)].map((m) => m[1]!);
+  expect(shown.length).toBeGreaterThanOrEqual(2);
+  for (const file of shown) expectSvg(readFileSync(join(__dirname, file), 'utf8'));
+});
