@@ -1,4 +1,5 @@
 /** The benchmark's JSON shape, its console table (with the ratios) and its Markdown report. */
+import { CHARTS_DIR, benchCharts, type Chart } from './charts';
 import type { CostReport } from './cost';
 import type { Machine } from './machine';
 import type { Pcts } from './stats';
@@ -7,6 +8,27 @@ export interface PollingResult {
   interval_ms: number;
   notice_ms: Pcts;
   requests_per_task: number;
+}
+
+/** One measured curve over time: `[ms since the phase began, value]` points. */
+export interface TimeSeries {
+  name: string;
+  /** `count` on the left axis (a queue's length), `rate` on the right (starts per second, QPS) */
+  axis: 'count' | 'rate';
+  points: [number, number][];
+}
+
+/** Curves drawn together as one chart (bench/charts.ts `timeSeriesChart`), e.g. a burst's drain. */
+export interface TimelineChart {
+  /** file name in the charts folder, e.g. `burst.svg` */
+  file: string;
+  title: string;
+  subtitle?: string;
+  series: TimeSeries[];
+  /** reference lines, e.g. the configured QPS on the rate axis */
+  limits?: { name: string; axis: 'count' | 'rate'; value: number }[];
+  countLabel?: string;
+  rateLabel?: string;
 }
 
 export interface BenchResult {
@@ -45,6 +67,10 @@ export interface BenchResult {
   run_ms: number;
   instances_per_function: { side_by_side: number; submits_and_webhooks: number };
   mode: 'quick' | 'full';
+  /** every followed task's callback → client-knows-the-end latency (ms), per design (charts) */
+  latency_samples_ms?: Record<string, number[]>;
+  /** curves over time, each charted as it is (absent when no phase measured one) */
+  timelines?: TimelineChart[];
   machine: Machine;
   date: string;
   duration_s: number;
@@ -270,8 +296,15 @@ const perCall = (r: BenchResult, kind: string) => {
   return c ? `${c.reads} reads + ${c.writes} writes` : 'no';
 };
 
+/** Each chart as a Markdown image from the charts folder beside the report. */
+function pictures(charts: Chart[]): string {
+  return charts.map((c) => `![${c.alt}](${CHARTS_DIR}/${c.file})`).join('\n\n');
+}
+
 export function markdown(r: BenchResult): string {
   const m = r.machine;
+  const charts = benchCharts(r);
+  const overTime = charts.filter((c) => (r.timelines ?? []).some((t) => t.file === c.file));
   const missed = r.targets.filter((t) => !t.met);
   const mem = Object.entries(r.memory_mb)
     .map(([fn, mb]) => `${fn} ${mb} MB`)
@@ -305,11 +338,13 @@ charged to the task its last line names): ${r.cost_attribution.several_tasks}.
 
 ${mdTable(rows(r))}
 
+${pictures(charts.filter((c) => c.file === 'latency.svg' || c.file === 'cost.svg'))}
+
 The sweeper's timer belongs to no task and is counted apart: ${sweep.runs} runs in the phase, per run
 ${sweep.db_reads} reads, ${sweep.db_writes} writes, ${sweep.function_ms} ms, ${sweep.gb_s} GB-s
 (in the cloud it runs every minute, whatever the design).
 
-## The promises
+${overTime.length ? `## Over time\n\n${pictures(overTime)}\n\n` : ''}## The promises
 
 ${mdTable([['measure', 'measured', 'note'], ...kv(r)])}
 

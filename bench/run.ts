@@ -8,13 +8,14 @@
  * - verified callbacks per second and CPU per callback (every process that served them);
  * - per function: bundle size, cold require time, and one instance's peak memory under load.
  * Prints a table with the ratios and writes the JSON (`--out`) and a Markdown report (`--md`;
- * bench/RESULTS.md is `npm run bench -- --md bench/RESULTS.md`). `--run-ms N` sets how long a
+ * bench/RESULTS.md is `npm run bench -- --md bench/RESULTS.md`), each with its charts (SVG,
+ * bench/charts.ts) in `charts/` beside it. `--run-ms N` sets how long a
  * simulated Coze run lasts (quick 8 s, full 30 s: real runs take 30–60 s).
  */
 import { fork } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TaskStatus } from '../shared/status';
 import { callFunction, grantSubscriptions } from '../emulator/client';
 import { commandLineOrExit } from '../scripts/cli';
@@ -27,6 +28,7 @@ import { followWithPolling, followWithWatch, submit, type Followed } from './cli
 import { costReport, memorySizes, meter } from './cost';
 import { childCpuMs, childDelta, selfCpuMs } from './cpu';
 import { machine } from './machine';
+import { writeChartsBeside } from './charts';
 import { checkTargets, markdown, table, type BenchResult } from './report';
 import { bundleKb, coldRequireMs } from './static';
 import { mean, pcts, round } from './stats';
@@ -83,8 +85,8 @@ const log = (line: string) =>
 
 export const BENCH_USAGE = `usage: npm run bench [-- --quick] [--out FILE] [--md FILE] [--run-ms N]
   --quick     the short run (under a minute) instead of the full one
-  --out FILE  write the results as JSON
-  --md FILE   write the Markdown report (bench/RESULTS.md is --md bench/RESULTS.md)
+  --out FILE  write the results as JSON (and the charts, as SVG, into charts/ beside it)
+  --md FILE   write the Markdown report (bench/RESULTS.md is --md bench/RESULTS.md), charts beside it
   --run-ms N  how long a simulated Coze run lasts, in ms (quick 8000, full 30000)
   --build     rebuild the function bundles first (npm run bench passes it)
   -h, --help  this text`;
@@ -244,6 +246,10 @@ async function sideBySide(plan: Plan, dir: string) {
         notice_ms: pcts(noticeMs(`polling ${ms}`)),
         requests_per_task: round(requests(`polling ${ms}`), 2),
       })),
+      latency_samples_ms: Object.fromEntries([
+        ['watch', noticeMs('watch')],
+        ...POLL_INTERVALS.map((ms) => [`polling_${ms / 1000}s`, noticeMs(`polling ${ms}`)]),
+      ]) as Record<string, number[]>,
       cost,
       followed: followed.length,
       success_rate: round(completed / followed.length, 4),
@@ -453,18 +459,23 @@ async function main(): Promise<number> {
         submits_and_webhooks: plan.instances,
       },
       mode: plan.mode,
+      latency_samples_ms: flow.latency_samples_ms,
       machine: machine(),
       date: new Date().toISOString(),
       duration_s: round((Date.now() - t0) / 1000, 1),
     };
     console.log(table(result));
-    if (out) writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    if (out) {
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+    }
     if (md) {
       // Written as the repository's formatter would, so `prettier --check` stays green.
       const prettier = await import('prettier');
       const options = (await prettier.resolveConfig(md)) ?? {};
       writeFileSync(md, await prettier.format(markdown(result), { ...options, filepath: md }));
     }
+    for (const path of writeChartsBeside(result, [out, md])) log(`chart: ${path}`);
     const ok =
       result.webhook_statuses['200'] === hooks.webhooks_sent &&
       (hooks.webhooks_warm_up_statuses['200'] ?? 0) === hooks.webhooks_warm_up &&

@@ -1,7 +1,9 @@
 /**
  * The console in a real browser (playwright-core driving Debian's chromium): a task submitted through
- * the API appears and completes without a reload, its timeline opens, and a fault knob switched in
- * the page shows its effect on the next task. CONSOLE_SCREENSHOTS=DIR keeps a screenshot per view.
+ * the API appears and completes without a reload, its timeline opens, a fault knob switched in the
+ * page shows its effect on the next task (dropped callbacks and the sweeper's next look included),
+ * refusals read as refusals, and every view is laid out at 1280 and 1440 px without anything
+ * running out of its card. CONSOLE_SCREENSHOTS=DIR keeps a screenshot per view and width.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -40,6 +42,8 @@ let dataDir: string;
 let browser: Browser;
 let page: Page;
 const shots = process.env.CONSOLE_SCREENSHOTS;
+/** The widths every view is laid out at (a laptop and a desktop browser window). */
+const WIDTHS = [1280, 1440];
 
 async function shot(name: string): Promise<void> {
   if (!shots) return;
@@ -47,16 +51,46 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }
 
-async function submit(openid: string): Promise<string> {
+async function submit(openid: string, share = SHARE): Promise<string> {
   const answer = (await callFunction(
     product.url,
     'extractText',
-    { action: 'create', shareText: SHARE, subscribed: { success: true, failure: true } },
+    { action: 'create', shareText: share, subscribed: { success: true, failure: true } },
     openid,
   )) as { ok: boolean; task: { _id: string } };
   expect(answer.ok).toBe(true);
   return answer.task._id;
 }
+
+/**
+ * What runs out of its box: the page wider than the window, or any element whose right edge passes
+ * its card's (a table that scrolls inside its own wrapper is not counted; a clipped one is).
+ */
+/**
+ * What runs out of its box: the page wider than the window, or any element whose right edge passes
+ * its card's (a table that scrolls inside its own wrapper is not counted; a clipped one is).
+ * Runs in the page (written as text: this file is typed for Node, not the DOM).
+ */
+const OVERFLOWS = `(() => {
+  const out = [];
+  const doc = document.documentElement;
+  if (doc.scrollWidth > window.innerWidth) out.push('page ' + doc.scrollWidth + ' > ' + window.innerWidth);
+  for (const card of document.querySelectorAll('.panel, .wx')) {
+    const edge = card.getBoundingClientRect().right;
+    for (const el of card.querySelectorAll('*')) {
+      const wrap = el.parentElement && el.parentElement.closest('.table-wrap');
+      if (wrap && ['auto', 'scroll'].includes(getComputedStyle(wrap).overflowX)) continue;
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.right > edge + 1) {
+        out.push(el.tagName.toLowerCase() + ' "' + (el.textContent || '').slice(0, 40) + '" ends at ' +
+          Math.round(r.right) + ' > card ' + Math.round(edge));
+      }
+    }
+  }
+  return out;
+})()`;
+
+const overflows = () => page.evaluate<string[]>(OVERFLOWS);
 
 beforeAll(async () => {
   const executablePath = findChromium();
@@ -100,6 +134,9 @@ it('shows a task appear, complete and tell its story; a knob changes the next ta
   await timeline
     .locator('li[data-kind="callback"]', { hasText: 'callback completed: processed' })
     .waitFor(WAIT);
+  await timeline
+    .locator('li[data-kind="transition"]', { hasText: 'completed: status processing → completed' })
+    .waitFor(WAIT);
   expect(await timeline.locator('li').first().textContent()).toContain('created');
   expect(Number(await page.getByTestId('cost-invocations').textContent())).toBeGreaterThan(1);
   expect(Number(await page.getByTestId('cost-writes').textContent())).toBeGreaterThan(0);
@@ -118,12 +155,117 @@ it('shows a task appear, complete and tell its story; a knob changes the next ta
     .locator('li[data-kind="callback"]', { hasText: 'callback completed: duplicate' })
     .waitFor(WAIT);
   await page.locator('[data-testid="task-detail"][data-status="completed"]').waitFor(WAIT);
+});
 
-  for (const view of ['overview', 'requests', 'notices', 'logs', 'drive']) {
-    await page.goto(`${product.url}/#${view}`);
-    await page.getByTestId(view === 'notices' ? 'outbox' : view).waitFor(WAIT);
-    if (view === 'notices') await page.getByTestId('wx-message').first().waitFor(WAIT);
-    if (view === 'requests') await page.getByTestId('request-row').first().waitFor(WAIT);
-    await shot(view);
+it('shows the callbacks the stand-in dropped, and when the sweeper will look', async () => {
+  await page.goto(`${product.url}/#drive`);
+  await page.getByTestId('knob-callbacks').selectOption('drop');
+  await page.getByTestId('flash').filter({ hasText: 'callbacks drop' }).waitFor(WAIT);
+  // Submitted in the page: the page opens the new task's timeline.
+  await page.getByTestId('submit-user').fill('browser-drop');
+  await page.getByTestId('submit').click();
+  await page.locator('[data-testid="task-detail"][data-status="processing"]').waitFor(WAIT);
+  const timeline = page.getByTestId('timeline');
+  await timeline
+    .locator('li[data-kind="coze"]', { hasText: 'Coze stand-in dropped completed 100%' })
+    .waitFor(WAIT);
+  const next = page.getByTestId('next-look');
+  await next
+    .filter({ hasText: 'no callback will come: the sweeper reads the run history' })
+    .waitFor(WAIT);
+  expect(await next.textContent()).toMatch(/RECONCILE_AFTER_S \(60 s\).*due from .*timers are off/);
+  expect(await page.getByTestId('task-status').textContent()).toMatch(/processing\s+0%/);
+  await page.getByTestId('tab-drive').click();
+  await page.getByTestId('knob-callbacks').selectOption('normal');
+  await page.getByTestId('flash').filter({ hasText: 'callbacks normal' }).waitFor(WAIT);
+});
+
+it('shows a refusal as a refusal, with its code and message', async () => {
+  await page.goto(`${product.url}/#drive`);
+  await page.getByTestId('submit-user').fill('browser-user');
+  await page.getByTestId('submit-text').fill('看看这个视频，没有链接');
+  await page.getByTestId('submit').click();
+  const refused = page.locator('[data-testid="flash"][data-outcome="refused"]');
+  await refused.filter({ hasText: 'NO_LINK' }).waitFor(WAIT);
+  expect(await refused.textContent()).not.toContain('{');
+  expect(await page.getByTestId('flash-code').textContent()).toBe('NO_LINK');
+  await shot('drive-no-link');
+
+  await page.getByTestId('submit-user').fill('../etc');
+  await page.getByTestId('submit-text').fill(SHARE);
+  await page.getByTestId('submit').click();
+  await refused.filter({ hasText: 'only letters, digits, _ and -' }).waitFor(WAIT);
+  expect(await page.getByTestId('flash-code').textContent()).toBe('HTTP 400');
+  await shot('drive-refused');
+});
+
+it('shows a failed task without its last progress, and log lines as events with task links', async () => {
+  const failed = await submit('browser-user', SHARE.replace('iRNBho6u', 'failRun01'));
+  await page.goto(`${product.url}/#task/${failed}`);
+  await page.locator('[data-testid="task-detail"][data-status="failed"]').waitFor(WAIT);
+  expect((await page.getByTestId('task-status').textContent())?.trim()).toBe('failed');
+
+  await page.goto(`${product.url}/#logs`);
+  await page.getByTestId('log-task').fill(failed);
+  const line = page
+    .getByTestId('log-line')
+    .filter({ hasText: 'task_created' })
+    .filter({ hasText: failed.slice(0, 8) });
+  await line.waitFor(WAIT);
+  expect(await line.textContent()).not.toContain('{"');
+  await line.getByTestId('task-link').click();
+  await page.locator(`[data-testid="task-detail"][data-status="failed"]`).waitFor(WAIT);
+  expect(page.url()).toContain(`#task/${failed}`);
+});
+
+it('lays out every view at 1280 and 1440 px with nothing running out of its card', async () => {
+  const tasks = product.stack.data.find('tasks', {}, { sort: { created_at: 1 } });
+  const bilibili = await submit(
+    'browser-user',
+    '【超长标题的B站视频】 https://www.bilibili.com/video/BV1xx411c7mD?p=1&share_source=copy_web&vd_source=0123456789abcdef0123456789abcdef',
+  );
+  const views: [string, string, () => Promise<unknown>][] = [
+    ['overview', '#overview', () => page.getByTestId('overview').waitFor(WAIT)],
+    ['tasks', '#tasks', () => page.getByTestId('task-row').first().waitFor(WAIT)],
+    [
+      'task',
+      `#task/${tasks[0]!._id as string}`,
+      () => page.getByTestId('cost-table').waitFor(WAIT),
+    ],
+    [
+      'task-drop',
+      `#task/${tasks.find((t) => t._openid === 'browser-drop')!._id as string}`,
+      () => page.getByTestId('next-look').waitFor(WAIT),
+    ],
+    [
+      'task-bilibili',
+      `#task/${bilibili}`,
+      () => page.locator('[data-testid="task-detail"][data-status="completed"]').waitFor(WAIT),
+    ],
+    ['requests', '#requests', () => page.getByTestId('request-row').first().waitFor(WAIT)],
+    ['notices', '#notices', () => page.getByTestId('wx-message').first().waitFor(WAIT)],
+    ['logs', '#logs', () => page.getByTestId('log-line').first().waitFor(WAIT)],
+    ['drive', '#drive', () => page.getByTestId('callback-row').first().waitFor(WAIT)],
+  ];
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    for (const [name, hash, ready] of views) {
+      await page.goto(`${product.url}/${hash}`);
+      await ready();
+      expect({ view: name, width, overflows: await overflows() }).toEqual({
+        view: name,
+        width,
+        overflows: [],
+      });
+      await shot(`${name}-${width}`);
+    }
   }
+  // The cost table fits its card at the narrower width without scrolling.
+  await page.setViewportSize({ width: WIDTHS[0]!, height: 900 });
+  await page.goto(`${product.url}/#task/${tasks[0]!._id as string}`);
+  await page.getByTestId('cost-table').waitFor(WAIT);
+  const fits = await page
+    .getByTestId('cost-table')
+    .evaluate((t) => t.parentElement!.scrollWidth <= t.parentElement!.clientWidth);
+  expect(fits).toBe(true);
 });

@@ -100,6 +100,11 @@ it('serves the page at / and the front-end library from node_modules', async () 
   expect(await page.text()).toContain('/_console/app.js');
   const lib = await fetch(`${product.url}/_console/vendor/preact.mjs`);
   expect(lib.status).toBe(200);
+  // The icon browsers ask for on their own: no 404 in every page load.
+  const icon = await fetch(`${product.url}/favicon.ico`);
+  expect(icon.status).toBe(200);
+  expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/);
+  expect(await icon.text()).toMatch(/^<svg /);
   // The function's HTTP route is not shadowed by the console at '/'.
   const hook = await fetch(`${product.url}/webhook/coze`, { method: 'POST', body: '{}' });
   expect(hook.status).toBe(401);
@@ -117,11 +122,39 @@ it('tells a task from submit to notice, with its cost', async () => {
     return settled ? t : null;
   }, 'the task to complete, its notice to be sent and its final callback logged');
   const titles = done.entries.map((e) => `${e.kind}: ${e.title}`);
-  expect(titles[0]).toBe('create: created');
-  expect(titles).toContain('dispatch: run started → processing');
-  expect(titles).toContain('callback: callback completed: processed');
-  expect(titles).toContain('transition: completed → completed');
-  expect(titles).toContain('notice: notice claimed');
+  // Each step as what happened (the event, then what it changed)...
+  const completed = 'transition: completed: status processing → completed';
+  expect([...titles].sort()).toEqual(
+    [
+      'create: submitted: task created',
+      'dispatch: run started: status pending → processing',
+      'coze: Coze posted progress 30%',
+      'callback: callback progress 30 %: processed',
+      'transition: progress 30 % accepted',
+      'coze: Coze posted progress 70%',
+      'callback: callback progress 70 %: processed',
+      'transition: progress 70 % accepted',
+      'coze: Coze posted completed 100%',
+      'callback: callback completed: processed',
+      completed,
+      'notice: notice claimed',
+      'notice: notice sent (success)',
+    ].sort(),
+  );
+  // ...in the order it happened, whatever the machine's load: the submit first; each post, then
+  // its receipt, then the write it made; the notice claimed by the finishing write, then sent.
+  const at = (title: string) => titles.indexOf(title);
+  expect(at('create: submitted: task created')).toBe(0);
+  for (const p of ['progress 30', 'progress 70']) {
+    expect(at(`coze: Coze posted ${p}%`)).toBeLessThan(at(`callback: callback ${p} %: processed`));
+    expect(at(`callback: callback ${p} %: processed`)).toBeLessThan(
+      at(`transition: ${p} % accepted`),
+    );
+  }
+  expect(at('callback: callback completed: processed')).toBeLessThan(at(completed));
+  expect(at('notice: notice claimed')).toBe(at(completed) + 1);
+  expect(at('notice: notice sent (success)')).toBeGreaterThan(at('notice: notice claimed'));
+  expect(done).toMatchObject({ active: false, next: null });
   const dispatch = done.entries.find((e) => e.kind === 'dispatch')!;
   expect(dispatch.detail).toMatch(/execute_id 7\d{18}/);
   const callback = done.entries.find((e) => e.title === 'callback completed: processed')!;
@@ -157,6 +190,53 @@ it('tells a task from submit to notice, with its cost', async () => {
   const { data: logs } = await api<{ fields: { task?: string } }[]>(`/logs?task=${id}&level=info`);
   expect(logs.length).toBeGreaterThan(0);
   expect(logs.every((l) => l.fields.task === id || JSON.stringify(l).includes(id))).toBe(true);
+});
+
+it('subscribes the submitting user to both notices: a failed task sends the failure notice', async () => {
+  const id = await submit('console-fail', SHARE.replace('iRNBho6u', 'failRun01'));
+  const doc = product.stack.data.find('tasks', { _id: id })[0]!;
+  expect(doc.subscribed).toEqual({ success: true, failure: true });
+  const failureTemplate = product.env.SUBSCRIBE_TEMPLATE_FAILURE_ID!;
+  await until(
+    async () =>
+      product.stack
+        .outbox()
+        .some((m) => m.touser === 'console-fail' && m.templateId === failureTemplate),
+    'the failure notice to console-fail',
+  );
+});
+
+it('refuses user ids the local stack rules out, with a 400 naming the rule, before anything happens', async () => {
+  const before = product.stack.data.find('tasks').length;
+  const cases: [string, RegExp][] = [
+    ['<img src=x onerror=alert(1)>', /only letters, digits, _ and -/],
+    ['../../etc', /only letters, digits, _ and -/],
+    ['a'.repeat(5000), /5000 characters; a user id has at most 64/],
+    ['alice\nbob', /only letters, digits, _ and -/],
+    ['alice ', /only letters, digits, _ and -/],
+    ['', /expected a user id/],
+  ];
+  for (const [openid, message] of cases) {
+    const r = await api<{ ok: boolean; error: string }>('/submit', {
+      openid,
+      shareText: SHARE,
+      subscribe: true,
+    });
+    expect(r.status).toBe(400);
+    expect(r.data).toEqual({ ok: false, error: expect.stringMatching(message) });
+    expect(r.data.error).not.toContain(openid || '\u0000');
+    const g = await api<{ ok: boolean }>('/grants', { openid });
+    expect(g.status).toBe(400);
+  }
+  const missing = await api('/submit', { shareText: SHARE });
+  expect(missing.status).toBe(400);
+  // Nothing was created and nobody was granted anything.
+  expect(product.stack.data.find('tasks')).toHaveLength(before);
+  expect(Object.keys(product.stack.grants()).some((u) => !/^[A-Za-z0-9_-]{1,64}$/.test(u))).toBe(
+    false,
+  );
+  // The rule's own edge: 64 characters is a user id.
+  await submit('u'.repeat(64));
 });
 
 it('replays a recorded callback byte for byte and shows it answered as a duplicate', async () => {

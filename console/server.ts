@@ -3,29 +3,22 @@
  * stack's HTTP server. It reads the stack only through its interfaces (the monitor, the read-only
  * data view, the outbox and grants, the stand-in's knobs and recorded callbacks) and drives it only
  * as a client would (function calls, grants, the sweeper's timer). Never answers a secret.
+ *
+ * Its parts: the log book (logbook.ts), the live stream (live-events.ts), the API table (api.ts)
+ * over the read side (queries.ts), and this file, which serves the page and wires them together.
  */
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import type { LocalStack, MonitorEvent } from '../emulator';
-import { PLATFORMS } from '../shared/share-text';
-import { TASK_STATUSES } from '../shared/status';
-import { CALLBACK_MODES, type CozeStandin, type StandinSettings } from '../standin/coze-standin';
+import type { MonitorEvent } from '../emulator';
+import { answerApi } from './api';
+import { TASKS, type ConsoleContext, type ConsoleState } from './context';
+import { HttpError, sendFile, sendJson } from './http';
+import { createLiveEvents } from './live-events';
+import { createLogBook } from './logbook';
 import { Scrubber } from './safe';
-import { buildTimeline, type LogEntry, type PostedCallback } from './timeline';
 
 export const CONSOLE_PREFIX = '/_console';
-
-export interface ConsoleContext {
-  stack: LocalStack;
-  standin: CozeStandin | null;
-  /** The settings the functions run with: only the non-secret ones are ever shown. */
-  env: Record<string, string>;
-  usingRealCoze: boolean;
-  dataDir: string;
-  /** How the stack's templates read in WeChat: the title and the name printed before each keyword. */
-  templates: readonly { id: string; title: string; labels: Record<string, string> }[];
-}
+const FAVICON = '/favicon.ico';
 
 export interface ConsoleRoute {
   prefix: string;
@@ -40,8 +33,6 @@ export interface LocalConsole {
   close(): void;
 }
 
-const TASKS = 'tasks';
-const MAX_LOGS = 20_000;
 const PAGE_DIR = join(__dirname, 'page');
 const NODE_MODULES = join(__dirname, '..', 'node_modules');
 
@@ -61,6 +52,7 @@ const ASSETS: Record<string, { file: string; type: string }> = {
     PAGE_MODULES.map((f) => [`/${f}`, { file: join(PAGE_DIR, f), type: 'text/javascript' }]),
   ),
   '/style.css': { file: join(PAGE_DIR, 'style.css'), type: 'text/css' },
+  '/favicon.svg': { file: join(PAGE_DIR, 'favicon.svg'), type: 'image/svg+xml' },
   '/vendor/preact.mjs': {
     file: join(NODE_MODULES, 'preact', 'dist', 'preact.mjs'),
     type: 'text/javascript',
@@ -75,444 +67,104 @@ const ASSETS: Record<string, { file: string; type: string }> = {
   },
 };
 
-/** Settings shown on the overview; everything else (secrets included) stays on the server. */
-const SHOWN_SETTINGS = [
-  'WEBHOOK_URL',
-  'COZE_API_BASE',
-  'COZE_WORKFLOW_ID',
-  'SUBSCRIBE_TEMPLATE_SUCCESS_ID',
-  'SUBSCRIBE_TEMPLATE_FAILURE_ID',
-  'MINIPROGRAM_STATE',
-  'MAX_ACTIVE_TASKS_PER_USER',
-  'DAILY_QUOTA_PER_USER',
-  'RECONCILE_AFTER_S',
-  'TASK_TIMEOUT_S',
-];
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** Values of the settings named like a secret (`*_KEYS` are template key lists, not keys). */
+function secretsOf(env: Record<string, string>): string[] {
+  return Object.entries(env)
+    .filter(([k]) => /SECRET|TOKEN|KEY$/.test(k) && !/_KEYS$/.test(k))
+    .map(([, v]) => v);
 }
 
-function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size <= 64 * 1024) chunks.push(c);
+/** Every monitor event: a log line is kept for later reads; anything goes live to open pages. */
+function onMonitor(s: ConsoleState, e: MonitorEvent): void {
+  if (e.type === 'log') {
+    const raw = s.logs.add({
+      seq: e.seq,
+      at: e.at,
+      fn: e.fn,
+      invocationId: e.invocationId,
+      line: e.line,
     });
-    req.on('end', () => {
-      if (size > 64 * 1024) return reject(new HttpError(413, 'body over 64 KiB'));
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (!text) return resolve({});
-      try {
-        const v = JSON.parse(text) as unknown;
-        if (v && typeof v === 'object' && !Array.isArray(v)) resolve(v as Record<string, unknown>);
-        else reject(new HttpError(400, 'body must be a JSON object'));
-      } catch {
-        reject(new HttpError(400, 'body must be JSON'));
-      }
-    });
-    req.on('error', reject);
+    if (s.live.watching()) s.live.send('log', s.logs.entryOf(raw));
+    return;
+  }
+  // Nobody watching: nothing to scrub or send (the monitor keeps the record for later reads).
+  if (s.live.watching()) s.live.send('monitor', s.scrub.value(e));
+}
+
+/** A task write nudges open pages to refetch: one nudge per burst (a task has many writes). */
+function watchTasks(s: ConsoleState, c: ConsoleContext): () => void {
+  let pending: NodeJS.Timeout | null = null;
+  const stop = c.stack.data.onChange((change) => {
+    if (change.collection !== TASKS) return;
+    pending ??= setTimeout(() => {
+      pending = null;
+      s.live.send('tasks', { at: Date.now() });
+    }, 100);
   });
+  return () => {
+    stop();
+    if (pending) clearTimeout(pending);
+  };
 }
 
-const ms = (v: unknown): number | null => {
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'string' || typeof v === 'number') {
-    const t = new Date(v).getTime();
-    return Number.isNaN(t) ? null : t;
-  }
-  return null;
-};
-
-interface RawLog {
-  seq: number;
-  at: number;
-  fn: string;
-  invocationId: string | null;
-  line: string;
-  entry?: LogEntry;
-}
-
-function parseLine(line: string): {
-  level: string;
-  event: string;
-  fields: Record<string, unknown>;
-} {
-  if (line.startsWith('{')) {
-    try {
-      const v = JSON.parse(line) as Record<string, unknown>;
-      if (v && typeof v === 'object') {
-        const { level, event, fn: _fn, ...fields } = v;
-        return {
-          level: typeof level === 'string' ? level : 'info',
-          event: typeof event === 'string' ? event : '',
-          fields,
-        };
-      }
-    } catch {
-      // not a JSON line: kept as text
+/** One request: the page, an asset, the live stream or the API; errors answer JSON, scrubbed. */
+async function serve(s: ConsoleState, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const p = url.pathname;
+  const need = (): ConsoleContext => {
+    if (!s.ctx) throw new HttpError(503, 'console not attached yet');
+    return s.ctx;
+  };
+  try {
+    if (p === '/' || p === CONSOLE_PREFIX || p === `${CONSOLE_PREFIX}/`) {
+      return sendFile(res, join(PAGE_DIR, 'index.html'), 'text/html');
     }
+    // Browsers ask for it whatever the page says: the same icon, not a 404 in every log.
+    if (p === FAVICON) return sendFile(res, ASSETS['/favicon.svg']!.file, 'image/svg+xml');
+    const rest = p.slice(CONSOLE_PREFIX.length);
+    const asset = ASSETS[rest];
+    if (asset && req.method === 'GET') return sendFile(res, asset.file, asset.type);
+    if (rest === '/events') {
+      need();
+      return s.live.open(req, res);
+    }
+    if (rest.startsWith('/api/')) {
+      const answer = await answerApi(need(), s, req, rest.slice('/api'.length), url.searchParams);
+      return sendJson(res, 200, answer);
+    }
+    throw new HttpError(404, `not found: ${p}`);
+  } catch (e) {
+    const status = e instanceof HttpError ? e.status : 500;
+    const message = s.scrub.text(e instanceof Error ? e.message : String(e));
+    if (!res.headersSent) sendJson(res, status, { ok: false, error: message });
+    else res.end();
   }
-  return { level: /error|exception/i.test(line) ? 'error' : 'info', event: '', fields: {} };
 }
 
 export function createConsole(): LocalConsole {
-  let ctx: ConsoleContext | null = null;
-  let scrub = new Scrubber([]);
-  const logs: RawLog[] = [];
-  const clients = new Set<ServerResponse>();
+  const s: ConsoleState = {
+    ctx: null,
+    scrub: new Scrubber([]),
+    logs: createLogBook(() => s.scrub),
+    live: createLiveEvents(),
+  };
   const unsubscribe: (() => void)[] = [];
-  let tasksChanged: NodeJS.Timeout | null = null;
-
-  const send = (name: string, data: unknown) => {
-    const text = `event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
-    for (const c of clients) c.write(text);
-  };
-
-  /** A log line as it came; parsed and scrubbed the first time someone looks (most never are). */
-  const entryOf = (r: RawLog): LogEntry => {
-    if (r.entry) return r.entry;
-    const line = scrub.text(r.line);
-    const parsed = parseLine(line);
-    return (r.entry = {
-      seq: r.seq,
-      at: r.at,
-      fn: r.fn,
-      invocationId: r.invocationId,
-      level: parsed.level,
-      event: parsed.event,
-      fields: scrub.value(parsed.fields) as Record<string, unknown>,
-      line,
-    });
-  };
-  const allLogs = (): LogEntry[] => logs.map(entryOf);
-
-  function onMonitor(e: MonitorEvent): void {
-    if (e.type === 'log') {
-      const raw: RawLog = {
-        seq: e.seq,
-        at: e.at,
-        fn: e.fn,
-        invocationId: e.invocationId,
-        line: e.line,
-      };
-      logs.push(raw);
-      if (logs.length > MAX_LOGS) logs.splice(0, logs.length - MAX_LOGS);
-      if (clients.size) send('log', entryOf(raw));
-      return;
-    }
-    // Nobody watching: nothing to scrub or send (the monitor keeps the record for later reads).
-    if (clients.size) send('monitor', scrub.value(e));
-  }
-
-  function attach(c: ConsoleContext): void {
-    ctx = c;
-    scrub = new Scrubber(
-      Object.entries(c.env)
-        .filter(([k]) => /SECRET|TOKEN|KEY$/.test(k) && !/_KEYS$/.test(k))
-        .map(([, v]) => v),
-    );
-    unsubscribe.push(c.stack.monitor.on(onMonitor));
-    unsubscribe.push(
-      c.stack.data.onChange((change) => {
-        if (change.collection !== TASKS) return;
-        // Many writes per task: one nudge per burst is enough for the page to refetch.
-        tasksChanged ??= setTimeout(() => {
-          tasksChanged = null;
-          send('tasks', { at: Date.now() });
-        }, 100);
-      }),
-    );
-  }
-
-  function need(): ConsoleContext {
-    if (!ctx) throw new HttpError(503, 'console not attached yet');
-    return ctx;
-  }
-
-  /** Learns the callback tokens and hashes in play, so no text can carry one out. */
-  function learnSecrets(c: ConsoleContext, tasks: Record<string, unknown>[]): void {
-    for (const t of tasks) scrub.remember(t.callback_token_hash as string | undefined);
-    for (const r of c.standin?.runs() ?? []) scrub.remember(r.callbackToken);
-  }
-
-  function tasksOf(c: ConsoleContext, q: URLSearchParams): Record<string, unknown>[] {
-    const query: Record<string, unknown> = {};
-    for (const [param, field] of [
-      ['user', '_openid'],
-      ['status', 'status'],
-      ['platform', 'platform'],
-    ] as const) {
-      const v = q.get(param);
-      if (v) query[field] = v;
-    }
-    const docs = c.stack.data.find(TASKS, query, { sort: { created_at: -1 }, limit: 500 });
-    learnSecrets(c, docs);
-    return docs;
-  }
-
-  function callbacks(c: ConsoleContext): PostedCallback[] {
-    return c.standin?.recorded() ?? [];
-  }
-
-  function overview(c: ConsoleContext) {
-    const { stack, env } = c;
-    const stats = stack.stats();
-    const instances = stack.instances();
-    const invocations = stack.monitor.invocations();
-    const functions = Object.keys(instances).map((name) => ({
-      name,
-      ...instances[name],
-      invocations: stats.invocations[name] ?? 0,
-      peakRssMb: stats.peakRssMb[name] ?? null,
-      last: invocations
-        .filter((i) => i.fn === name)
-        .slice(-5)
-        .reverse(),
-    }));
-    const settings: Record<string, string> = {};
-    for (const k of SHOWN_SETTINGS) if (env[k] !== undefined) settings[k] = env[k];
-    return {
-      url: stack.url,
-      webhookUrl: env.WEBHOOK_URL ?? `${stack.url}/webhook/coze`,
-      dataDir: c.dataDir,
-      coze: c.usingRealCoze
-        ? { kind: 'real', baseUrl: env.COZE_API_BASE ?? '' }
-        : { kind: 'stand-in', baseUrl: env.COZE_API_BASE ?? `${stack.url}/coze` },
-      standin: c.standin?.settings() ?? null,
-      functions,
-      timers: stack.timers(),
-      collections: stack.data.collections(),
-      settings,
-      now: Date.now(),
-    };
-  }
-
-  function timeline(c: ConsoleContext, id: string) {
-    const task = c.stack.data.find(TASKS, { _id: id }, { limit: 1 })[0];
-    if (!task) throw new HttpError(404, `no task ${id}`);
-    learnSecrets(c, [task]);
-    const every = allLogs();
-    const mine = every.filter((l) => l.fields.task === id);
-    const posted = callbacks(c).filter((cb) => cb.taskId === id);
-    const createdAt = ms(task.created_at) ?? Date.now();
-    const built = buildTimeline({
-      taskId: id,
-      createdAt,
-      noticeClaimedAt: ms(task.notification_claimed_at),
-      noticeState: String(task.notification_state ?? ''),
-      logs: mine,
-      allLogs: every,
-      invocation: (inv) => c.stack.monitor.invocation(inv),
-      callbacks: posted,
-    });
-    return { task: scrub.value(task), createdAt, ...built };
-  }
-
-  function notices(c: ConsoleContext) {
-    const { stack } = c;
-    const shapes = new Map(c.templates.map((t) => [t.id, t]));
-    const outbox = stack
-      .outbox()
-      .map((m) => {
-        const shape = shapes.get(m.templateId);
-        return {
-          touser: m.touser,
-          templateId: m.templateId,
-          title: shape?.title ?? m.templateId,
-          page: m.page ?? null,
-          sentAt: m.sentAt,
-          miniprogramState: m.miniprogramState ?? null,
-          rows: Object.entries(m.data).map(([keyword, { value }]) => ({
-            keyword,
-            label: shape?.labels[keyword] ?? keyword,
-            value,
-          })),
-        };
-      })
-      .reverse();
-    return {
-      outbox: scrub.value(outbox),
-      grants: stack.grants(),
-      templates: stack.templates().map((t) => ({ ...t, title: shapes.get(t.id)?.title ?? t.id })),
-    };
-  }
-
-  async function api(c: ConsoleContext, req: IncomingMessage, path: string, q: URLSearchParams) {
-    const method = (req.method ?? 'GET').toUpperCase();
-    const route = `${method} ${path}`;
-    if (route === 'GET /overview') return overview(c);
-    // The values the page's filters and knobs offer, from the one place each is defined.
-    if (route === 'GET /vocab') {
-      return { statuses: TASK_STATUSES, platforms: PLATFORMS, callbackModes: CALLBACK_MODES };
-    }
-    if (route === 'GET /tasks') {
-      return tasksOf(c, q).map((t) => {
-        const safe = scrub.value(t) as Record<string, unknown>;
-        // The list does not need the long texts.
-        delete safe.share_text;
-        if (safe.result && typeof safe.result === 'object')
-          safe.result = { title: (safe.result as { title?: unknown }).title };
-        return safe;
-      });
-    }
-    const taskMatch = /^\/tasks\/([A-Za-z0-9_-]{1,64})$/.exec(path);
-    if (method === 'GET' && taskMatch) return timeline(c, taskMatch[1]!);
-    if (route === 'GET /requests') {
-      const after = Number(q.get('after') ?? 0) || 0;
-      return c.stack.monitor
-        .recent(after)
-        .filter((e) => e.type !== 'log')
-        .slice(-500)
-        .map((e) => scrub.value(e));
-    }
-    if (route === 'GET /notices') return notices(c);
-    if (route === 'GET /logs') {
-      const task = q.get('task');
-      const level = q.get('level');
-      return allLogs()
-        .filter(
-          (l) =>
-            (!task || l.fields.task === task || l.line.includes(task)) &&
-            (!level || l.level === level),
-        )
-        .slice(-1000);
-    }
-    if (route === 'GET /callbacks') return callbacks(c).slice().reverse();
-    if (route === 'POST /grants') {
-      const body = await readJson(req);
-      if (typeof body.openid !== 'string' || !body.openid)
-        throw new HttpError(400, 'expected {openid}');
-      c.stack.grant(body.openid);
-      return { ok: true, grants: c.stack.grants()[body.openid] ?? {} };
-    }
-    if (route === 'POST /submit') {
-      const body = await readJson(req);
-      const openid = typeof body.openid === 'string' ? body.openid.trim() : '';
-      if (!openid || typeof body.shareText !== 'string')
-        throw new HttpError(400, 'expected {openid, shareText, subscribe?}');
-      const subscribe = body.subscribe === true;
-      // As the page does: accepting the templates on the tap grants one message of each.
-      if (subscribe) c.stack.grant(openid);
-      const answer = await c.stack.invoke(
-        'extractText',
-        {
-          action: 'create',
-          shareText: body.shareText,
-          subscribed: { success: subscribe, failure: subscribe },
-        },
-        openid,
-      );
-      return scrub.value(answer);
-    }
-    if (route === 'GET /standin') {
-      if (!c.standin) throw new HttpError(409, 'the real Coze is configured: no stand-in');
-      return c.standin.settings();
-    }
-    if (route === 'POST /standin') {
-      if (!c.standin) throw new HttpError(409, 'the real Coze is configured: no stand-in');
-      const body = await readJson(req);
-      const patch: Partial<StandinSettings> = {};
-      if (body.callbackMode !== undefined) patch.callbackMode = body.callbackMode as never;
-      if (body.createErrorRate !== undefined) patch.createErrorRate = Number(body.createErrorRate);
-      if (body.delayMs !== undefined) patch.delayMs = Number(body.delayMs);
-      try {
-        const now = c.standin.configure(patch);
-        send('standin', now);
-        return now;
-      } catch (e) {
-        throw new HttpError(400, (e as Error).message);
-      }
-    }
-    const replayMatch = /^\/callbacks\/(\d+)\/replay$/.exec(path);
-    if (method === 'POST' && replayMatch) {
-      if (!c.standin) throw new HttpError(409, 'the real Coze is configured: no stand-in');
-      try {
-        return scrub.value(await c.standin.replay(Number(replayMatch[1])));
-      } catch (e) {
-        throw new HttpError(404, (e as Error).message);
-      }
-    }
-    if (route === 'POST /sweep') {
-      const report = await c.stack.runTimer('taskSweeper');
-      return { ok: true, report: scrub.value(report) };
-    }
-    throw new HttpError(404, `no console API ${route}`);
-  }
-
-  function json(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-      'cache-control': 'no-store',
-    });
-    res.end(text);
-  }
-
-  function file(res: ServerResponse, path: string, type: string): void {
-    const body = readFileSync(path);
-    res.writeHead(200, {
-      'content-type': `${type}; charset=utf-8`,
-      'content-length': body.length,
-      'cache-control': 'no-cache',
-    });
-    res.end(body);
-  }
-
-  async function handler(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const p = url.pathname;
-    try {
-      if (p === '/' || p === CONSOLE_PREFIX || p === `${CONSOLE_PREFIX}/`) {
-        return file(res, join(PAGE_DIR, 'index.html'), 'text/html');
-      }
-      const rest = p.slice(CONSOLE_PREFIX.length);
-      const asset = ASSETS[rest];
-      if (asset && req.method === 'GET') return file(res, asset.file, asset.type);
-      if (rest === '/events') {
-        need();
-        res.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-        });
-        res.write(`event: hello\ndata: ${JSON.stringify({ at: Date.now() })}\n\n`);
-        clients.add(res);
-        req.on('close', () => clients.delete(res));
-        return;
-      }
-      if (rest.startsWith('/api/')) {
-        const c = need();
-        return json(res, 200, await api(c, req, rest.slice('/api'.length), url.searchParams));
-      }
-      throw new HttpError(404, `not found: ${p}`);
-    } catch (e) {
-      const status = e instanceof HttpError ? e.status : 500;
-      const message = scrub.text(e instanceof Error ? e.message : String(e));
-      if (!res.headersSent) json(res, status, { ok: false, error: message });
-      else res.end();
-    }
-  }
-
+  const handler = (req: IncomingMessage, res: ServerResponse) => serve(s, req, res);
   return {
     routes: [
       { prefix: '/', exact: true, handler },
+      { prefix: FAVICON, exact: true, handler },
       { prefix: CONSOLE_PREFIX, handler },
     ],
-    attach,
+    attach(c) {
+      s.ctx = c;
+      s.scrub = new Scrubber(secretsOf(c.env));
+      unsubscribe.push(c.stack.monitor.on((e) => onMonitor(s, e)));
+      unsubscribe.push(watchTasks(s, c));
+    },
     close() {
       for (const u of unsubscribe.splice(0)) u();
-      if (tasksChanged) clearTimeout(tasksChanged);
-      for (const c of clients) c.end();
-      clients.clear();
+      s.live.close();
     },
   };
 }

@@ -14,7 +14,11 @@ async function call(path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await res.json();
-  if (!res.ok) throw new Error(data && data.error ? data.error : `HTTP ${res.status}`);
+  if (!res.ok) {
+    const err = new Error(data && data.error ? data.error : `HTTP ${res.status}`);
+    err.status = res.status;
+    throw err;
+  }
   return data;
 }
 
@@ -82,9 +86,18 @@ function useLive(topics) {
   return topics.map((t) => versions[t]).join('.');
 }
 
-/** Fetches `path` now and again whenever one of `topics` moves. */
-function useData(path, topics) {
+/**
+ * Fetches `path` now and again whenever one of `topics` moves, and every `everyMs` when given (for
+ * what changes with no event: a stand-in step that posted nothing, a countdown).
+ */
+function useData(path, topics, everyMs = 0) {
   const version = useLive(topics);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    if (!everyMs) return undefined;
+    const t = setInterval(() => setTick((n) => n + 1), everyMs);
+    return () => clearInterval(t);
+  }, [everyMs]);
   const [state, setState] = useState({ data: null, error: null });
   useEffect(() => {
     let stale = false;
@@ -95,7 +108,7 @@ function useData(path, topics) {
     return () => {
       stale = true;
     };
-  }, [path, version]);
+  }, [path, version, tick]);
   return state;
 }
 
@@ -106,9 +119,17 @@ const fmtTime = (v) => (v ? new Date(v).toLocaleTimeString() : '—');
 const fmtRel = (ms) => (ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`);
 const short = (id) => (id ? String(id).slice(0, 8) : '—');
 const Badge = ({ cls, children }) => html`<span class=${`badge ${cls || ''}`}>${children}</span>`;
+/** A task id as a link to its timeline (short, the full id on hover). */
+const TaskLink = ({ id }) =>
+  html`<a class="mono" href=${`#task/${id}`} title=${id} data-testid="task-link">${short(id)}</a>`;
+/** Seconds from now, for "in 12 s" / "12 s ago". */
+const fromNow = (at, now) => {
+  const s = Math.round((at - (now ?? Date.now())) / 1000);
+  return s >= 0 ? `in ${s} s` : `${-s} s ago`;
+};
 
 function Err({ error }) {
-  return error ? html`<div class="flash err">${error}</div>` : null;
+  return error ? html`<div class="flash error">${error}</div>` : null;
 }
 
 function useHash() {
@@ -136,7 +157,9 @@ export {
   fmtTime,
   fmtRel,
   short,
+  fromNow,
   Badge,
+  TaskLink,
   Err,
   useHash,
 };

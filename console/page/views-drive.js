@@ -1,8 +1,54 @@
 // Drive it: submit as a user, switch the stand-in's faults, replay a callback, run the sweeper.
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import { html, call, useData, useLive, fmtTime, short } from './live.js';
+import { html, call, useData, useLive, fmtTime, short, TaskLink } from './live.js';
 
 const SAMPLE = '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/';
+
+// What each action's answer says, in words: `ok` (green) or `refused` (red, with the code and the
+// message the product gave). A thrown error is a refusal when the console answered 4xx.
+const SAYS = {
+  submit: (r) =>
+    r.ok
+      ? { kind: 'ok', text: `task ${short(r.task._id)} created, ${r.task.status}` }
+      : {
+          kind: 'refused',
+          code: r.error.code,
+          text: `${r.error.message}${r.error.detail ? ` (${r.error.detail})` : ''}`,
+        },
+  standin: (r) => ({
+    kind: 'ok',
+    text: `callbacks ${r.callbackMode}, start error rate ${r.createErrorRate}, run delay ${r.delayMs} ms`,
+  }),
+  sweep: (r) => {
+    const counts = Object.entries(r.report || {})
+      .filter(([, v]) => typeof v === 'number' && v > 0)
+      .map(([k, v]) => `${k} ${v}`);
+    return { kind: 'ok', text: counts.length ? counts.join(', ') : 'nothing to do' };
+  },
+  replay: (r) => {
+    let outcome = r.answer;
+    try {
+      const a = JSON.parse(r.answer);
+      outcome = a.outcome || (a.error && (a.error.code || a.error)) || r.answer;
+    } catch {
+      // not JSON: shown as it came
+    }
+    return {
+      kind: r.httpStatus >= 200 && r.httpStatus < 300 ? 'ok' : 'refused',
+      code: r.httpStatus >= 300 ? `HTTP ${r.httpStatus}` : undefined,
+      text: `webhook answered HTTP ${r.httpStatus}: ${outcome}`,
+    };
+  },
+};
+
+function Flash({ flash }) {
+  const label = { ok: '', refused: 'Refused', error: 'Failed' }[flash.kind];
+  return html`<div class=${`flash ${flash.kind}`} data-testid="flash" data-outcome=${flash.kind}>
+    <b>${flash.what}</b>${label ? html` <span class="badge bad">${label}</span>` : ''}
+    ${flash.code ? html` <code data-testid="flash-code">${flash.code}</code>` : ''} ${flash.text}
+    ${flash.taskId ? html` <${TaskLink} id=${flash.taskId} />` : ''}
+  </div>`;
+}
 
 function Drive() {
   const version = useLive(['standin', 'monitor']);
@@ -22,14 +68,20 @@ function Drive() {
     call('/callbacks').then(setRecorded, () => undefined);
   }, [version]);
 
-  const run = useCallback(async (what, fn) => {
+  const run = useCallback(async (what, says, fn) => {
     setBusy(true);
     try {
       const r = await fn();
-      setFlash({ ok: true, text: `${what}: ${JSON.stringify(r)}` });
+      setFlash({ what, ...says(r) });
       return r;
     } catch (e) {
-      setFlash({ ok: false, text: `${what}: ${e.message}` });
+      const refused = e.status >= 400 && e.status < 500;
+      setFlash({
+        what,
+        kind: refused ? 'refused' : 'error',
+        code: e.status ? `HTTP ${e.status}` : undefined,
+        text: e.message,
+      });
       return null;
     } finally {
       setBusy(false);
@@ -37,7 +89,7 @@ function Drive() {
   }, []);
 
   const setKnob = (k, v) =>
-    run('stand-in', async () => {
+    run('stand-in', SAYS.standin, async () => {
       const now = await call('/standin', { [k]: v });
       setKnobs(now);
       return now;
@@ -77,8 +129,8 @@ function Drive() {
             disabled=${busy}
             data-testid="submit"
             onClick=${async () => {
-              const r = await run('submit', () =>
-                call('/submit', { openid: user, shareText: text, subscribe }),
+              const r = await run('submit', SAYS.submit, () =>
+                call('/submit', { openid: user.trim(), shareText: text, subscribe }),
               );
               if (r && r.ok && r.task) location.hash = `task/${r.task._id}`;
             }}
@@ -88,7 +140,7 @@ function Drive() {
           <button
             disabled=${busy}
             data-testid="sweep"
-            onClick=${() => run('sweeper', () => call('/sweep', {}))}
+            onClick=${() => run('sweeper', SAYS.sweep, () => call('/sweep', {}))}
           >
             Run the sweeper now
           </button>
@@ -96,7 +148,7 @@ function Drive() {
         <p class="note">
           A link whose path contains <code>fail</code> ends as a failure in the stand-in.
         </p>
-        ${flash && html`<div class=${`flash mono ${flash.ok ? '' : 'err'}`} data-testid="flash">${flash.text}</div>`}
+        ${flash && html`<${Flash} flash=${flash} />`}
       </div>
       <div class="panel">
         <h2>Coze stand-in (applies to runs started from now on)</h2>
@@ -144,39 +196,44 @@ function Drive() {
         <h2>
           Recorded callbacks <span class="muted">(replay re-posts the same bytes and headers)</span>
         </h2>
-        <table data-testid="callbacks">
-          <tr>
-            <th>#</th>
-            <th>posted</th>
-            <th>task</th>
-            <th>type</th>
-            <th>webhook-id</th>
-            <th>HTTP</th>
-            <th></th>
-          </tr>
-          ${recorded.slice(0, 50).map(
-            (c) =>
-              html`<tr data-testid="callback-row">
-                <td>
-                  ${c.seq}${c.replayOf ? html` <span class="muted">(replay of #${c.replayOf})</span>` : ''}
-                </td>
-                <td>${fmtTime(c.at)}</td>
-                <td class="mono"><a href=${`#task/${c.taskId}`}>${short(c.taskId)}</a></td>
-                <td>${c.type.replace('workflow.execution.', '')} ${c.progress}%</td>
-                <td class="mono">${c.webhookId}</td>
-                <td>${c.httpStatus ?? '—'}</td>
-                <td>
-                  <button
-                    disabled=${busy}
-                    data-testid="replay"
-                    onClick=${() => run(`replay #${c.seq}`, () => call(`/callbacks/${c.seq}/replay`, {}))}
-                  >
-                    Replay
-                  </button>
-                </td>
-              </tr>`,
-          )}
-        </table>
+        <div class="table-wrap">
+          <table data-testid="callbacks">
+            <tr>
+              <th>#</th>
+              <th>posted</th>
+              <th>task</th>
+              <th>type</th>
+              <th>webhook-id</th>
+              <th>HTTP</th>
+              <th></th>
+            </tr>
+            ${recorded.slice(0, 50).map(
+              (c) =>
+                html`<tr data-testid="callback-row">
+                  <td>
+                    ${c.seq}${c.replayOf ? html` <span class="muted">(replay of #${c.replayOf})</span>` : ''}
+                  </td>
+                  <td>${fmtTime(c.at)}</td>
+                  <td><${TaskLink} id=${c.taskId} /></td>
+                  <td>${c.type.replace('workflow.execution.', '')} ${c.progress}%</td>
+                  <td class="mono">${c.webhookId}</td>
+                  <td>${c.httpStatus ?? '—'}</td>
+                  <td>
+                    <button
+                      disabled=${busy}
+                      data-testid="replay"
+                      onClick=${() =>
+                        run(`replay #${c.seq}`, SAYS.replay, () =>
+                          call(`/callbacks/${c.seq}/replay`, {}),
+                        )}
+                    >
+                      Replay
+                    </button>
+                  </td>
+                </tr>`,
+            )}
+          </table>
+        </div>
       </div>
     </div>
   `;

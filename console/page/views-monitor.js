@@ -11,6 +11,7 @@ import {
   short,
   Badge,
   Err,
+  TaskLink,
 } from './live.js';
 
 function describeRequest(e) {
@@ -57,36 +58,38 @@ function Requests() {
           <option value="msg">subscription messages</option>
         </select>
       </div>
-      <table data-testid="requests">
-        <tr>
-          <th>time</th>
-          <th>action</th>
-          <th>target</th>
-          <th>kind</th>
-          <th>duration</th>
-          <th>result</th>
-          <th>invocation</th>
-        </tr>
-        ${shown.map((e) => {
-          const [action, target, op, result] = describeRequest(e);
-          const bad =
-            e.type === 'db' ? e.code !== 'OK' : e.type === 'message' ? e.errcode !== 0 : !e.ok;
-          return html`<tr data-testid="request-row" data-type=${e.type}>
-            <td>${fmtTime(e.at)}</td>
-            <td>${action}</td>
-            <td>${target}</td>
-            <td>${op}</td>
-            <td>${e.durationMs !== undefined ? `${e.durationMs} ms` : ''}</td>
-            <td>
-              <${Badge} cls=${bad ? 'bad' : 'ok'}>${result}<//
-              >${e.type === 'invocation.finished' ? html` <span class="muted">r${e.reads} w${e.writes}</span>` : ''}
-            </td>
-            <td class="mono">
-              ${e.fn && e.type !== 'invocation.finished' ? `${e.fn} ` : ''}${short(e.invocationId)}
-            </td>
-          </tr>`;
-        })}
-      </table>
+      <div class="table-wrap">
+        <table data-testid="requests">
+          <tr>
+            <th>time</th>
+            <th>action</th>
+            <th>target</th>
+            <th>kind</th>
+            <th>duration</th>
+            <th>result</th>
+            <th>invocation</th>
+          </tr>
+          ${shown.map((e) => {
+            const [action, target, op, result] = describeRequest(e);
+            const bad =
+              e.type === 'db' ? e.code !== 'OK' : e.type === 'message' ? e.errcode !== 0 : !e.ok;
+            return html`<tr data-testid="request-row" data-type=${e.type}>
+              <td>${fmtTime(e.at)}</td>
+              <td>${action}</td>
+              <td>${target}</td>
+              <td>${op}</td>
+              <td>${e.durationMs !== undefined ? `${e.durationMs} ms` : ''}</td>
+              <td>
+                <${Badge} cls=${bad ? 'bad' : 'ok'}>${result}<//
+                >${e.type === 'invocation.finished' ? html` <span class="muted">r${e.reads} w${e.writes}</span>` : ''}
+              </td>
+              <td class="mono">
+                ${e.fn && e.type !== 'invocation.finished' ? `${e.fn} ` : ''}${short(e.invocationId)}
+              </td>
+            </tr>`;
+          })}
+        </table>
+      </div>
     </div>
   `;
 }
@@ -101,10 +104,13 @@ function Notices() {
   const grant = async (who) => {
     try {
       const r = await call('/grants', { openid: who });
-      setFlash({ ok: true, text: `granted ${who}: ${JSON.stringify(r.grants)}` });
+      const left = Object.entries(r.grants)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(', ');
+      setFlash({ kind: 'ok', text: `granted ${who}: ${left}` });
       nudge('tasks');
     } catch (e) {
-      setFlash({ ok: false, text: e.message });
+      setFlash({ kind: 'refused', text: e.message });
     }
   };
   if (!data) return html`<${Err} error=${error} />`;
@@ -128,28 +134,30 @@ function Notices() {
           Grant one of each template
         </button>
       </div>
-      ${flash && html`<div class=${`flash ${flash.ok ? '' : 'err'}`}>${flash.text}</div>`}
-      <table data-testid="grants">
-        <tr>
-          <th>user</th>
-          ${data.templates.map(
-            (t) =>
-              html`<th>
-                ${t.title}
-                <div class="mono muted">${t.id}</div>
-              </th>`,
+      ${flash && html`<div class=${`flash ${flash.kind}`} data-testid="grant-flash">${flash.text}</div>`}
+      <div class="table-wrap">
+        <table data-testid="grants">
+          <tr>
+            <th>user</th>
+            ${data.templates.map(
+              (t) =>
+                html`<th>
+                  ${t.title}
+                  <div class="mono muted">${t.id}</div>
+                </th>`,
+            )}
+            <th></th>
+          </tr>
+          ${users.map(
+            (u) =>
+              html`<tr>
+                <td class="mono">${u}</td>
+                ${data.templates.map((t) => html`<td>${data.grants[u][t.id] ?? 0}</td>`)}
+                <td><button onClick=${() => grant(u)}>+1</button></td>
+              </tr>`,
           )}
-          <th></th>
-        </tr>
-        ${users.map(
-          (u) =>
-            html`<tr>
-              <td class="mono">${u}</td>
-              ${data.templates.map((t) => html`<td>${data.grants[u][t.id] ?? 0}</td>`)}
-              <td><button onClick=${() => grant(u)}>+1</button></td>
-            </tr>`,
-        )}
-      </table>
+        </table>
+      </div>
     </div>
     <div class="panel">
       <h2>Outbox <span class="muted">(${data.outbox.length} sent, newest first)</span></h2>
@@ -185,6 +193,32 @@ function Notices() {
 // ------------------------------------------------------------------------------------------------
 // Logs
 
+/** A field's value as text; a task id is a link to its timeline. */
+function FieldValue({ name, value }) {
+  if (name === 'task' && typeof value === 'string') return html`<${TaskLink} id=${value} />`;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** One log line: when, which function, the event in words and its fields; a plain line as it came. */
+function LogLine({ l }) {
+  const fields = Object.entries(l.fields);
+  return html`<div class=${`log ${l.level}`} data-testid="log-line">
+    <span class="when">${fmtTime(l.at)}</span>
+    <span class="fn">${l.fn}</span>
+    ${l.level !== 'info' && html`<${Badge} cls=${l.level === 'error' ? 'bad' : 'warnb'}>${l.level}<//>`}
+    ${
+      l.event
+        ? html`<b class="event">${l.event}</b> ${fields.map(
+              ([k, v]) =>
+                html` <span class="field"
+                  ><span class="k">${k}</span> <${FieldValue} name=${k} value=${v}
+                /></span>`,
+            )}`
+        : html`<span class="plain">${l.line}</span>`
+    }
+  </div>`;
+}
+
 function Logs() {
   const [task, setTask] = useState('');
   const [level, setLevel] = useState('');
@@ -192,7 +226,7 @@ function Logs() {
   const { data } = useData(`/logs${qs ? `?${qs}` : ''}`, ['log']);
   return html`
     <div class="panel">
-      <h2>Function logs <span class="muted">(JSON lines, secrets removed)</span></h2>
+      <h2>Function logs <span class="muted">(newest first, secrets removed)</span></h2>
       <div class="filters">
         <input
           placeholder="task id"
@@ -211,12 +245,7 @@ function Logs() {
         ${(data || [])
           .slice()
           .reverse()
-          .map(
-            (l) =>
-              html`<div class=${l.level}>
-                <span class="muted">${fmtTime(l.at)} ${l.fn}</span> ${l.line}
-              </div>`,
-          )}
+          .map((l) => html`<${LogLine} l=${l} />`)}
       </div>
     </div>
   `;

@@ -29,25 +29,27 @@ function Overview() {
       </div>
       <div class="panel">
         <h2>Timers</h2>
-        <table>
-          <tr>
-            <th>function</th>
-            <th>trigger</th>
-            <th>cron</th>
-            <th>next run</th>
-          </tr>
-          ${data.timers.map(
-            (t) =>
-              html`<tr>
-                <td>${t.fn}</td>
-                <td>${t.trigger}</td>
-                <td class="mono">${t.cron}</td>
-                <td>
-                  ${t.nextAt ? `${fmtTime(t.nextAt)} (in ${Math.max(0, Math.round((t.nextAt - data.now) / 1000))} s)` : 'off (timers disabled)'}
-                </td>
-              </tr>`,
-          )}
-        </table>
+        <div class="table-wrap">
+          <table>
+            <tr>
+              <th>function</th>
+              <th>trigger</th>
+              <th>cron</th>
+              <th>next run</th>
+            </tr>
+            ${data.timers.map(
+              (t) =>
+                html`<tr>
+                  <td>${t.fn}</td>
+                  <td>${t.trigger}</td>
+                  <td class="mono nowrap">${t.cron}</td>
+                  <td>
+                    ${t.nextAt ? `${fmtTime(t.nextAt)} (in ${Math.max(0, Math.round((t.nextAt - data.now) / 1000))} s)` : 'off (timers disabled)'}
+                  </td>
+                </tr>`,
+            )}
+          </table>
+        </div>
         ${
           data.standin &&
           html`<h2 style="margin-top:14px">Stand-in knobs</h2>
@@ -63,37 +65,39 @@ function Overview() {
       </div>
       <div class="panel" style="grid-column: 1 / -1">
         <h2>Functions</h2>
-        <table>
-          <tr>
-            <th>function</th>
-            <th>instances (busy / running / max)</th>
-            <th>invocations</th>
-            <th>peak RSS</th>
-            <th>last invocations</th>
-          </tr>
-          ${data.functions.map(
-            (f) =>
-              html`<tr>
-                <td><b>${f.name}</b></td>
-                <td>${f.busy} / ${f.running} / ${f.max}</td>
-                <td>${f.invocations}</td>
-                <td>${f.peakRssMb ? `${f.peakRssMb} MB` : '—'}</td>
-                <td>
-                  ${f.last.length === 0 && html`<span class="muted">none yet</span>`}
-                  ${f.last.map(
-                    (i) =>
-                      html`<div class="mono">
-                        ${fmtTime(i.startedAt)} ${i.source} ${i.durationMs ?? '…'} ms
-                        <${Badge} cls=${i.ok === false ? 'bad' : i.ok ? 'ok' : ''}
-                          >${i.ok === null ? 'running' : i.ok ? 'ok' : i.code}<//
-                        >
-                        <span class="muted"> r${i.reads} w${i.writes}</span>
-                      </div>`,
-                  )}
-                </td>
-              </tr>`,
-          )}
-        </table>
+        <div class="table-wrap">
+          <table>
+            <tr>
+              <th>function</th>
+              <th>instances (busy / running / max)</th>
+              <th>invocations</th>
+              <th>peak RSS</th>
+              <th>last invocations</th>
+            </tr>
+            ${data.functions.map(
+              (f) =>
+                html`<tr>
+                  <td><b>${f.name}</b></td>
+                  <td>${f.busy} / ${f.running} / ${f.max}</td>
+                  <td>${f.invocations}</td>
+                  <td>${f.peakRssMb ? `${f.peakRssMb} MB` : '—'}</td>
+                  <td>
+                    ${f.last.length === 0 && html`<span class="muted">none yet</span>`}
+                    ${f.last.map(
+                      (i) =>
+                        html`<div class="mono">
+                          ${fmtTime(i.startedAt)} ${i.source} ${i.durationMs ?? '…'} ms
+                          <${Badge} cls=${i.ok === false ? 'bad' : i.ok ? 'ok' : ''}
+                            >${i.ok === null ? 'running' : i.ok ? 'ok' : i.code}<//
+                          >
+                          <span class="muted"> r${i.reads} w${i.writes}</span>
+                        </div>`,
+                    )}
+                  </td>
+                </tr>`,
+            )}
+          </table>
+        </div>
       </div>
     </div>
   `;
