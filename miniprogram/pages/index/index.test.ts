@@ -33,6 +33,19 @@ async function submit(text = DOUYIN_TEXT): Promise<string> {
   return card.id;
 }
 
+/** Opens the page, submits, and has the task complete with RESULT (changed by `result`). */
+async function completed(result: Partial<typeof RESULT> = {}): Promise<string> {
+  open();
+  const id = await submit();
+  server.update(id, {
+    status: TaskStatus.Completed,
+    progress: 100,
+    result: { ...RESULT, ...result },
+    completed_at: new Date(),
+  });
+  return id;
+}
+
 beforeEach(() => {
   jest.useFakeTimers({ now: new Date('2024-05-20T06:00:00.000Z') });
   ({ server, wx } = wire({ success: 'accept', failure: 'reject' }));
@@ -283,14 +296,7 @@ describe('following a task', () => {
   });
 
   it('completed: the result card with title, cover, word count, text, copy, video link and share', async () => {
-    open();
-    const id = await submit();
-    server.update(id, {
-      status: TaskStatus.Completed,
-      progress: 100,
-      result: RESULT,
-      completed_at: new Date(),
-    });
+    await completed();
     expect(page.text('#headline')).toBe('提取完成');
     expect(page.text('#result-title')).toBe(RESULT.title);
     expect(page.exists('#cover')).toBe(true);
@@ -665,18 +671,6 @@ describe('several tasks at once', () => {
 });
 
 describe('the result bar and editing', () => {
-  async function completed(): Promise<string> {
-    open();
-    const id = await submit();
-    server.update(id, {
-      status: TaskStatus.Completed,
-      progress: 100,
-      result: RESULT,
-      completed_at: new Date(),
-    });
-    return id;
-  }
-
   it('the fixed bar holds 再提取一个, 分享 and 复制全文; 再提取一个 goes back to an empty form', async () => {
     await completed();
     const bar = page.find('#actionbar');
@@ -752,18 +746,6 @@ describe('the result bar and editing', () => {
 });
 
 describe('saving the video and the cover', () => {
-  async function completed(result: Partial<typeof RESULT> = {}): Promise<string> {
-    open();
-    const id = await submit();
-    server.update(id, {
-      status: TaskStatus.Completed,
-      progress: 100,
-      result: { ...RESULT, ...result },
-      completed_at: new Date(),
-    });
-    return id;
-  }
-
   it('保存视频: asks for the album from the tap, downloads with progress, saves the MP4, cleans up', async () => {
     await completed();
     page.call('onSaveVideo');

@@ -226,15 +226,7 @@ class IndexPage {
     if (TASK_ID.test(taskId)) this.open(taskId);
     // The first history page: the typical wait, and the tasks still running since last time.
     void loadTypicalWait().then(() => {
-      const now = new Date();
-      for (const s of recentTasks()) {
-        if (
-          !isTerminal(s.status) &&
-          !isSilentPastExpiry({ status: s.status, expires_at: s.expiresAt }, now)
-        )
-          this.follow(s.taskId, { summary: s });
-      }
-      this.refreshRows();
+      this.followRunning(recentTasks());
       const focused = this.current();
       if (focused?.tracker.task && !isTerminal(focused.tracker.task.status))
         this.present(focused.tracker.task);
@@ -382,17 +374,8 @@ class IndexPage {
    */
   private async explainTooMany(): Promise<void> {
     const out = await listTasks(null);
-    if (out.ok) {
-      const now = new Date();
-      for (const s of out.tasks) {
-        if (
-          !isTerminal(s.status) &&
-          !isSilentPastExpiry({ status: s.status, expires_at: s.expiresAt }, now)
-        )
-          this.follow(s.taskId, { summary: s });
-      }
-    }
-    this.refreshRows();
+    if (out.ok) this.followRunning(out.tasks);
+    else this.refreshRows();
     const running = this.view.data.runningCount;
     if (running > 0) {
       this.view.setData({
@@ -444,6 +427,16 @@ class IndexPage {
     this.trim();
     if (this.visible) tracker.start();
     return entry;
+  }
+
+  /** Follows the listed tasks that still run (a task silent past its expiry does not). */
+  private followRunning(tasks: readonly TaskSummary[]): void {
+    const now = new Date();
+    for (const t of tasks) {
+      const silent = isSilentPastExpiry({ status: t.status, expires_at: t.expiresAt }, now);
+      if (!isTerminal(t.status) && !silent) this.follow(t.taskId, { summary: t });
+    }
+    this.refreshRows();
   }
 
   /** Keeps at most MAX_ROWS tasks: ended and seen ones go first, then the oldest ended. */
