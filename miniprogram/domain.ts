@@ -24,6 +24,7 @@ export {
   SUPPORTED_PLATFORMS_TEXT,
   VIDEO_LINK_NOTE,
   answerErrorMessage,
+  countWords,
   isSilentPastExpiry,
   presentSummary,
   presentTask,

@@ -4,17 +4,19 @@
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { LOCAL_DEFAULTS, localTemplates } from './local-stack';
-import { noticeLines } from './demo';
+import { LOCAL_DEFAULTS, freePort, localTemplates } from './local-stack';
+import { demoPort, noticeLines } from './demo';
 
 const root = join(__dirname, '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
-function demo(text: string) {
+function demo(text: string, extra: NodeJS.ProcessEnv = {}) {
   const env: NodeJS.ProcessEnv = { ...process.env, COZE_STANDIN_DELAY_MS: '200' };
-  // Never the real Coze from a test.
+  // Never the real Coze from a test, and any free port unless the test names one.
   delete env.COZE_API_TOKEN;
   delete env.COZE_WORKFLOW_ID;
+  delete env.PORT;
+  Object.assign(env, extra);
   return spawnSync(tsx, [join(root, 'scripts', 'demo.ts'), text], {
     cwd: root,
     env,
@@ -28,11 +30,14 @@ const progressLines = (stdout: string) =>
   stdout.split(/[\r\n]/).filter((l) => /^\[[█░]+\] +\d+% /.test(l));
 
 describe('npm run demo', () => {
-  it('submits, shows live progress, the result and the notice, and exits 0', () => {
+  it('submits, shows live progress, the result and the notice, and exits 0 (on PORT when set)', async () => {
+    const port = await freePort();
     const run = demo(
       '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/ :9pm',
+      { PORT: String(port) },
     );
     expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`本地栈已启动 http://127.0.0.1:${port}（`);
     expect(run.stdout).toContain('已受理');
     expect(run.stdout).toContain('100%');
     expect(run.stdout).toContain('标题：【模拟】');
@@ -63,6 +68,21 @@ describe('npm run demo', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('没有找到视频链接');
     expect(run.stderr).toContain('NO_LINK');
+  });
+});
+
+describe('demoPort', () => {
+  it('PORT when set, any free port when not, and a bad PORT is refused (not ignored)', () => {
+    expect(demoPort({ PORT: '4123' })).toBe(4123);
+    expect(demoPort({ PORT: ' ' })).toBeUndefined();
+    expect(demoPort({})).toBeUndefined();
+    expect(demoPort({ PORT: 'eighty' })).toBe(-1);
+  });
+
+  it('a bad PORT stops the demo before anything starts, naming the setting', () => {
+    const run = demo('https://v.douyin.com/iRNBho6u/', { PORT: 'eighty' });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('PORT must be a port number');
   });
 });
 

@@ -16,7 +16,7 @@ import { viewFromRaw, type TaskView } from '../shared/task';
 import { callFunction, watch } from '../emulator/client';
 import { commandLineOrExit } from './cli';
 import { localTemplates, startProductStack, type LocalTemplate } from './local-stack';
-import { refuseInvalidSettings } from './local-settings';
+import { portSetting, refuseInvalidSettings } from './local-settings';
 
 const USER = 'demo-user';
 const SAMPLE =
@@ -27,6 +27,8 @@ export const DEMO_USAGE = `usage: npm run demo [-- "<share text>"]
   draws the live progress, prints the result and the notice the user would receive
   --build     rebuild the function bundles first (npm run demo passes it)
   -h, --help  this text
+  settings: PORT (any free port when unset, so it never clashes with npm start), and every key
+  of .env.example from the environment, as npm start reads them
   exit 0 extracted; 1 nothing started (text refused, bad flag or setting); 2 the task failed or timed out
   a link whose path contains "fail" makes the Coze stand-in fail the run`;
 
@@ -67,14 +69,25 @@ export function noticeLines(sent: SentNotice, templates: LocalTemplate[]): strin
   ];
 }
 
+/**
+ * The port the demo's stack listens on: PORT when set (validated like npm start's), else any free
+ * one, so a demo beside a running `npm start` on 3000 never collides with it.
+ */
+export function demoPort(env: NodeJS.ProcessEnv): number | undefined {
+  if (!env.PORT?.trim()) return undefined;
+  return portSetting(env) ?? -1; // -1: refused by refuseInvalidSettings, naming PORT
+}
+
 async function main(): Promise<number> {
   const { values, positionals } = commandLineOrExit(DEMO_COMMAND);
   const shareText = positionals.join(' ').trim() || SAMPLE;
-  refuseInvalidSettings(DEMO_COMMAND.name, process.env, { port: false });
+  const port = demoPort(process.env);
+  refuseInvalidSettings(DEMO_COMMAND.name, process.env, { port: port !== undefined });
   const dataDir = mkdtempSync(join(tmpdir(), 'svt-demo-'));
   const product = await startProductStack({
     dataDir,
     inheritEnv: true,
+    ...(port ? { port } : {}),
     ...(values.build ? { build: true } : {}),
   });
   try {

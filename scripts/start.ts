@@ -27,6 +27,40 @@ export const START_COMMAND = {
   allowPositionals: false,
 } as const;
 
+/** What `npm start` prints once the stack is up: the console first, then every door. */
+export function startBanner(o: {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** the local secret to print, or null when it comes from WEBHOOK_SECRET (never printed) */
+  webhookSecret: string | null | undefined;
+  /** the real Coze's API base, or null for the stand-in */
+  realCoze: string | null | undefined;
+}): string {
+  const { url } = o;
+  return [
+    '',
+    '  短视频文案提取 · local stack',
+    `  console        ${url}/   (open it in a browser: tasks, requests, outbox, logs, drive it)`,
+    `  functions      POST ${url}/functions/<name>   (header x-wx-openid: <user>)`,
+    `  webhook        POST ${url}/webhook/coze`,
+    `  admin (SDK)    ${url}/admin`,
+    `  watch          ws://127.0.0.1:${o.port}/_watch?openid=<user>`,
+    `  outbox         GET  ${url}/_outbox      grants  POST ${url}/_grants`,
+    `  health         GET  ${url}/health`,
+    `  data dir       ${o.dataDir}`,
+    o.webhookSecret
+      ? `  webhook secret ${o.webhookSecret}   (local only; set WEBHOOK_SECRET to change)`
+      : '  webhook secret from WEBHOOK_SECRET (not printed)',
+    o.realCoze
+      ? `  Coze           REAL Coze at ${o.realCoze} (callbacks cannot reach 127.0.0.1: the sweeper finishes tasks from run history)`
+      : `  Coze           stand-in at ${url}/coze (results are simulated; set COZE_API_TOKEN and COZE_WORKFLOW_ID for the real one)`,
+    '',
+    '  Ctrl-C to stop.',
+    '',
+  ].join('\n');
+}
+
 async function main(): Promise<void> {
   const { values } = commandLineOrExit(START_COMMAND);
   if (values.project !== undefined) {
@@ -48,29 +82,14 @@ async function main(): Promise<void> {
     inheritEnv: true,
     log: (line) => console.log(line),
   });
-  const { url, env } = product;
-  const secretFromEnv = Boolean(process.env.WEBHOOK_SECRET);
   console.log(
-    [
-      '',
-      '  短视频文案提取 · local stack',
-      `  functions      POST ${url}/functions/<name>   (header x-wx-openid: <user>)`,
-      `  webhook        POST ${url}/webhook/coze`,
-      `  admin (SDK)    ${url}/admin`,
-      `  watch          ws://127.0.0.1:${product.port}/_watch?openid=<user>`,
-      `  outbox         GET  ${url}/_outbox      grants  POST ${url}/_grants`,
-      `  health         GET  ${url}/health`,
-      `  data dir       ${dataDir}`,
-      secretFromEnv
-        ? '  webhook secret from WEBHOOK_SECRET (not printed)'
-        : `  webhook secret ${env.WEBHOOK_SECRET}   (local only; set WEBHOOK_SECRET to change)`,
-      product.usingRealCoze
-        ? `  Coze           REAL Coze at ${env.COZE_API_BASE} (callbacks cannot reach 127.0.0.1: the sweeper finishes tasks from run history)`
-        : `  Coze           stand-in at ${url}/coze (results are simulated; set COZE_API_TOKEN and COZE_WORKFLOW_ID for the real one)`,
-      '',
-      '  Ctrl-C to stop.',
-      '',
-    ].join('\n'),
+    startBanner({
+      url: product.url,
+      port: product.port,
+      dataDir,
+      webhookSecret: process.env.WEBHOOK_SECRET ? null : product.env.WEBHOOK_SECRET,
+      realCoze: product.usingRealCoze ? product.env.COZE_API_BASE : null,
+    }),
   );
   let stopping = false;
   const stop = async () => {

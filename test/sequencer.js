@@ -24,7 +24,7 @@ const KNOWN_SECONDS = {
   'scripts/cli.test.ts': 8,
   'emulator/project.test.ts': 7,
   'miniprogram/test/e2e.test.ts': 6,
-  'miniprogram/test/screenshots/screenshots.test.ts': 6,
+  'miniprogram/test/screenshots/screenshots.test.ts': 8,
   'cloudfunctions/taskSweeper/sweep.test.ts': 6,
 };
 

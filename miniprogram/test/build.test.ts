@@ -22,6 +22,7 @@ it('builds a complete main package well under 2 MB with no eval', () => {
   const files = Object.keys(built.sizes);
   const appJson = JSON.parse(readText(`${built.outDir}/app.json`)) as {
     pages: string[];
+    tabBar: { list: { pagePath: string; iconPath: string; selectedIconPath: string }[] };
     __usePrivacyCheck__?: boolean;
   };
   expect(appJson.__usePrivacyCheck__).toBe(true);
@@ -29,8 +30,17 @@ it('builds a complete main package well under 2 MB with no eval', () => {
     ...appJson.pages,
     'components/status-badge/status-badge',
     'components/privacy-popup/privacy-popup',
+    'components/task-rows/task-rows',
   ]) {
     for (const ext of ['js', 'json', 'wxml', 'wxss']) expect(files).toContain(`${page}.${ext}`);
+  }
+  // Both pages are tabs, each with its two icons (WeChat asks for at most 40 KB each).
+  expect(appJson.tabBar.list.map((t) => t.pagePath)).toEqual(appJson.pages);
+  for (const tab of appJson.tabBar.list) {
+    for (const icon of [tab.iconPath, tab.selectedIconPath]) {
+      expect(files).toContain(icon);
+      expect(built.sizes[icon]).toBeLessThan(40 * 1024);
+    }
   }
   expect(files.some((f) => f.endsWith('.ts') || f.includes('test'))).toBe(false);
   const total = Object.values(built.sizes).reduce((a, b) => a + b, 0);

@@ -50,6 +50,8 @@ export class FakeServer {
   watchDown = false;
   /** when each watch was opened (Date.now()), to check the backoff */
   readonly watchOpenedAt: number[] = [];
+  /** tasks a user may have pending or processing at once (MAX_ACTIVE_TASKS_PER_USER) */
+  maxActive = 3;
   /** answers the next call of an action instead of the fake logic */
   readonly overrides = new Map<string, (req: FakeRequest) => FakeAnswer>();
   private seq = 0;
@@ -154,6 +156,10 @@ export class FakeServer {
         const id = req.requestId ? `req-${req.requestId}` : `task-${++this.seq}`;
         const existing = this.tasks.get(id);
         if (existing) return { ok: true, task: toTaskView(existing) };
+        const active = [...this.tasks.values()].filter(
+          (t) => t._openid === OPENID && !isTerminal(t.status),
+        );
+        if (active.length >= this.maxActive) return err('RATE_LIMITED');
         const doc = this.seed(
           {
             _id: id,

@@ -27,6 +27,7 @@ export interface WxMocks {
   showToast: jest.Mock;
   showModal: jest.Mock;
   navigateTo: jest.Mock;
+  switchTab: jest.Mock;
   stopPullDownRefresh: jest.Mock;
   openPrivacyContract: jest.Mock;
   onNeedPrivacyAuthorization: jest.Mock;
@@ -34,8 +35,58 @@ export interface WxMocks {
   showActionSheet: jest.Mock;
   getStorageSync: jest.Mock;
   setStorageSync: jest.Mock;
+  removeStorageSync: jest.Mock;
   /** what setStorageSync stored */
   storage: Map<string, unknown>;
+  getSetting: jest.Mock;
+  authorize: jest.Mock;
+  downloadFile: jest.Mock;
+  saveVideoToPhotosAlbum: jest.Mock;
+  saveImageToPhotosAlbum: jest.Mock;
+  previewImage: jest.Mock;
+  getFileSystemManager: jest.Mock;
+  /** the album: what saveVideoToPhotosAlbum / saveImageToPhotosAlbum received */
+  album: string[];
+  /** files the page removed from its user folder */
+  unlinked: string[];
+}
+
+/** A download that answers `statusCode` after reporting progress 50 and 100. */
+export function downloadAnswering(statusCode = 200, totalBytes = 1024) {
+  return (o: {
+    url: string;
+    filePath?: string;
+    success?: (r: object) => void;
+    fail?: (e: object) => void;
+  }) => {
+    const listeners: ((p: object) => void)[] = [];
+    let aborted = false;
+    setTimeout(() => {
+      for (const progress of [50, 100]) {
+        if (aborted) break;
+        for (const l of listeners)
+          l({
+            progress,
+            totalBytesWritten: (totalBytes * progress) / 100,
+            totalBytesExpectedToWrite: totalBytes,
+          });
+      }
+      if (aborted) o.fail?.({ errMsg: 'downloadFile:fail abort' });
+      else
+        o.success?.({
+          statusCode,
+          tempFilePath: 'wxfile://tmp/download.jpg',
+          filePath: o.filePath,
+          errMsg: 'downloadFile:ok',
+        });
+    }, 5);
+    return {
+      onProgressUpdate: (l: (p: object) => void) => listeners.push(l),
+      abort: () => {
+        aborted = true;
+      },
+    };
+  };
 }
 
 const wxGlobal = (globalThis as unknown as { wx: Record<string, unknown> }).wx;
@@ -43,6 +94,8 @@ const wxGlobal = (globalThis as unknown as { wx: Record<string, unknown> }).wx;
 /** Fresh mocks for the APIs the pages call; each test may replace any of them. */
 export function installWxMocks(): WxMocks {
   const storage = new Map<string, unknown>();
+  const album: string[] = [];
+  const unlinked: string[] = [];
   const mocks: WxMocks = {
     requestSubscribeMessage: jest.fn((o: Callbacks) =>
       respond(o, { errMsg: 'requestSubscribeMessage:ok' }),
@@ -54,6 +107,7 @@ export function installWxMocks(): WxMocks {
     showToast: jest.fn(),
     showModal: jest.fn((o: Callbacks) => respond(o, { confirm: true, cancel: false })),
     navigateTo: jest.fn(),
+    switchTab: jest.fn(),
     stopPullDownRefresh: jest.fn(),
     openPrivacyContract: jest.fn(),
     onNeedPrivacyAuthorization: jest.fn(),
@@ -67,9 +121,30 @@ export function installWxMocks(): WxMocks {
     setStorageSync: jest.fn((key: string, value: unknown) => {
       storage.set(key, value);
     }),
+    removeStorageSync: jest.fn((key: string) => {
+      storage.delete(key);
+    }),
     storage,
+    // The album permission was never asked: wx.authorize prompts, and the user allows.
+    getSetting: jest.fn((o: Callbacks) => respond(o, { authSetting: {} })),
+    authorize: jest.fn((o: Callbacks) => respond(o, { errMsg: 'authorize:ok' })),
+    downloadFile: jest.fn(downloadAnswering(200)),
+    saveVideoToPhotosAlbum: jest.fn((o: Callbacks & { filePath: string }) => {
+      album.push(o.filePath);
+      respond(o, { errMsg: 'saveVideoToPhotosAlbum:ok' });
+    }),
+    saveImageToPhotosAlbum: jest.fn((o: Callbacks & { filePath: string }) => {
+      album.push(o.filePath);
+      respond(o, { errMsg: 'saveImageToPhotosAlbum:ok' });
+    }),
+    previewImage: jest.fn(),
+    getFileSystemManager: jest.fn(() => ({
+      unlink: (o: { filePath: string }) => unlinked.push(o.filePath),
+    })),
+    album,
+    unlinked,
   };
-  Object.assign(wxGlobal, mocks);
+  Object.assign(wxGlobal, mocks, { env: { USER_DATA_PATH: 'wxfile://usr' } });
   // The services log recoverable failures with console.warn; tests provoke plenty of them.
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
   return mocks;

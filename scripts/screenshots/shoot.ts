@@ -8,11 +8,22 @@
  * components (button, textarea, progress, image, icon) in WeUI 2 metrics, and the status bar and
  * navigation bar (title from the page's .json, colours from theme.json, the capsule).
  *
+ * A tab page is drawn as WeChat lays it out: the page's own window between the navigation bar and
+ * the tab bar (from app.json `tabBar`, icons from its PNGs), so a `position: fixed` bar at the
+ * bottom sits on top of the tab bar, not under it.
+ *
  *   tsx scripts/screenshots/shoot.ts [--html DIR] [--out DIR] [--only a,b] [--light-only] [--layout]
+ *   tsx scripts/screenshots/shoot.ts --html DIR --check DIR
  *
  * --layout also writes <name>.layout.json: the box of every element with an id, for tests.
+ * A full run also writes manifest.json beside the pictures: for every picture, a digest of what
+ * it was drawn from (the whole page document: rendered WXML, compiled WXSS, frame, theme,
+ * icons, plus this file) and of the PNG itself. --check draws nothing: it recomputes the inputs
+ * from freshly rendered HTML and says which committed pictures are stale (their input changed,
+ * their PNG is missing or not the one recorded, or their state is gone). Exit 1 when any is.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   accessSync,
   constants,
@@ -33,6 +44,10 @@ const wxss = require('miniprogram-simulate/src/wxss.js') as {
 };
 
 export const VIEWPORT = { width: 375, height: 812 };
+/** The status bar and the navigation bar above the page. */
+const TOP_BARS = 88;
+/** The tab bar below a tab page: 50 px of tabs and 34 px over the home indicator. */
+const TAB_BAR = 84;
 export type Scheme = 'light' | 'dark';
 
 export interface ShotOptions {
@@ -43,6 +58,8 @@ export interface ShotOptions {
   schemes?: Scheme[];
   /** write <name>.layout.json beside the pictures */
   layout?: boolean;
+  /** write manifest.json (the digests the staleness check compares) */
+  record?: boolean;
 }
 
 interface ManifestEntry {
@@ -105,8 +122,12 @@ function styles(page: ManifestEntry['page']): string {
   // app.wxss is global and unprefixed; its `page` is the document.
   const app = rpx(read('app.wxss')).replace(/(^|[\s}])page(\s*\{)/g, '$1body$2');
   const own = compileWxss(`pages/${page}/${page}.wxss`, 'main');
-  const components = ['status-badge', 'privacy-popup']
-    .map((c) => compileWxss(`components/${c}/${c}.wxss`, c))
+  // Each component the page uses, prefixed with its tag as simulate renders it.
+  const using =
+    (JSON.parse(read(`pages/${page}/${page}.json`)) as { usingComponents?: Record<string, string> })
+      .usingComponents ?? {};
+  const components = Object.entries(using)
+    .map(([tag, rel]) => compileWxss(`${path.posix.join(`pages/${page}`, rel)}.wxss`, tag))
     .join('\n');
   return `${BUILTINS}\n${app}\n${components}\n${own}`;
 }
@@ -134,6 +155,9 @@ body{font-family:-apple-system,'PingFang SC','Noto Sans CJK SC','Noto Sans SC',s
 .wx-textarea{display:block;box-sizing:border-box;width:300px;height:150px;padding:0;border:0;outline:0;resize:none;
   background:transparent;font:inherit;color:inherit}
 .wx-textarea::placeholder{color:var(--fg-3)}
+.wx-input{display:block;box-sizing:border-box;min-width:0;padding:0;border:0;outline:0;background:transparent;
+  font:inherit;color:inherit}
+.wx-input::placeholder{color:var(--fg-3)}
 .wx-progress{display:flex;align-items:center}
 .wx-progress__bar{flex:1;overflow:hidden}
 .wx-progress__inner{height:100%}
@@ -143,7 +167,11 @@ body{font-family:-apple-system,'PingFang SC','Noto Sans CJK SC','Noto Sans SC',s
   .wx-btn{background:rgba(255,255,255,.08);color:#06ad56}
   .wx-btn--primary{background:#06ad56;color:#fff}
 }
-.frame{position:sticky;top:0;z-index:50}
+.frame{position:relative;z-index:50}
+.frame-page{position:relative;transform:translateZ(0);overflow:hidden}
+.frame-tabs{position:fixed;left:0;right:0;bottom:0;z-index:50;height:84px;box-sizing:border-box;display:flex;align-items:flex-start}
+.frame-tabs .tab{flex:1;height:50px;display:flex;flex-direction:column;align-items:center;justify-content:center;font-size:10px;line-height:1.2}
+.frame-tabs .tab img{width:27px;height:27px;margin-bottom:2px}
 .frame-status{height:44px;display:flex;align-items:center;justify-content:space-between;padding:0 26px 0 32px;
   font:600 15px -apple-system,'Liberation Sans',sans-serif}
 .frame-status .bat{display:inline-block;width:22px;height:10px;border:1.5px solid currentColor;border-radius:3px;
@@ -157,14 +185,56 @@ body{font-family:-apple-system,'PingFang SC','Noto Sans CJK SC','Noto Sans SC',s
 .frame-nav .capsule i{width:.5px;height:18px}
 `;
 
-interface Theme {
-  navBg: string;
-  navText: 'black' | 'white';
-}
+type Theme = Record<string, string> & { navBg: string; navText: string };
 
 function theme(scheme: Scheme): Theme {
   const t = JSON.parse(read('theme.json')) as Record<Scheme, Theme>;
   return t[scheme];
+}
+
+/** A value of app.json: `@name` is a variable of theme.json. */
+function themed(value: string | undefined, t: Theme): string {
+  return value?.startsWith('@') ? (t[value.slice(1)] ?? '') : (value ?? '');
+}
+
+interface TabBar {
+  color?: string;
+  selectedColor?: string;
+  backgroundColor?: string;
+  borderStyle?: string;
+  list: { pagePath: string; text: string; iconPath?: string; selectedIconPath?: string }[];
+}
+
+function tabBar(): TabBar | null {
+  const app = JSON.parse(read('app.json')) as { tabBar?: TabBar };
+  return app.tabBar ?? null;
+}
+
+const isTabPage = (page: ManifestEntry['page']) =>
+  tabBar()?.list.some((t) => t.pagePath === `pages/${page}/${page}`) ?? false;
+
+const pngData = (rel: string) =>
+  `data:image/png;base64,${readFileSync(path.join(MP, rel)).toString('base64')}`;
+
+/** The tab bar as WeChat draws it, the page's own tab selected. */
+function tabBarHtml(page: ManifestEntry['page'], t: Theme): string {
+  const bar = tabBar();
+  if (!bar) return '';
+  const border = themed(bar.borderStyle, t) === 'white' ? 'rgba(255,255,255,.1)' : 'rgba(0,0,0,.1)';
+  const tabs = bar.list
+    .map((tab) => {
+      const on = tab.pagePath === `pages/${page}/${page}`;
+      const icon = on ? (tab.selectedIconPath ?? tab.iconPath) : tab.iconPath;
+      const color = themed(on ? bar.selectedColor : bar.color, t);
+      return `<div class="tab" style="color:${color}">${icon ? `<img src="${pngData(icon)}" alt="">` : ''}<span>${tab.text}</span></div>`;
+    })
+    .join('');
+  return `<div class="frame-tabs" style="background:${themed(bar.backgroundColor, t)};border-top:.5px solid ${border}">${tabs}</div>`;
+}
+
+/** The height of the page's own window: the screen less the bars WeChat draws. */
+function pageArea(page: ManifestEntry['page']): number {
+  return VIEWPORT.height - TOP_BARS - (isTabPage(page) ? TAB_BAR : 0);
 }
 
 function navTitle(page: ManifestEntry['page']): string {
@@ -192,7 +262,8 @@ function coverFor(url: string): string {
   return `data:image/svg+xml;utf8,${encodeURIComponent(svg)}`;
 }
 
-function pageHtml(entry: ManifestEntry, body: string, scheme: Scheme): string {
+/** The whole document a picture is drawn from (its digest is the picture's input). */
+export function pageHtml(entry: ManifestEntry, body: string, scheme: Scheme): string {
   const t = theme(scheme);
   const fg = t.navText === 'white' ? '#fff' : '#000';
   const capsuleBg = scheme === 'dark' ? 'rgba(0,0,0,.15)' : 'rgba(255,255,255,.6)';
@@ -201,15 +272,76 @@ function pageHtml(entry: ManifestEntry, body: string, scheme: Scheme): string {
     /src="(https?:\/\/[^"]+)"/g,
     (_, url: string) => `src="${coverFor(url)}"`,
   );
-  const back = entry.page === 'history' ? '<span class="back">‹</span>' : '';
+  // A tab page is a root: no way back.
+  const back = isTabPage(entry.page) ? '' : '<span class="back">‹</span>';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=375">
 <style>${styles(entry.page)}</style>
 <style>.frame{background:${t.navBg};color:${fg}}.frame-nav .capsule{background:${capsuleBg};border:.5px solid ${capsuleLine}}
-.frame-nav .capsule i{background:${capsuleLine}}</style></head>
+.frame-nav .capsule i{background:${capsuleLine}}.frame-page{height:${pageArea(entry.page)}px}
+${isTabPage(entry.page) ? `body{padding-bottom:${TAB_BAR}px}` : ''}</style></head>
 <body><div class="frame"><div class="frame-status"><span>14:00</span><span>••• <i class="bat"></i></span></div>
 <div class="frame-nav">${back}${navTitle(entry.page)}<div class="capsule"><span>···</span><i></i><span>◉</span></div></div></div>
-${withCovers}
+<div class="frame-page">${withCovers}</div>
+${isTabPage(entry.page) ? tabBarHtml(entry.page, t) : ''}
 </body></html>`;
+}
+
+const sha256 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** What decides a picture besides its document: how this file draws it. */
+const SHOOTER_DIGEST = sha256(readFileSync(__filename));
+
+/** The input digest of one picture: its document, the drawing code, and which shot it is. */
+export function inputDigest(document: string, shot: 'screen' | 'full'): string {
+  return sha256(`${SHOOTER_DIGEST}\n${shot}\n${VIEWPORT.width}x${VIEWPORT.height}@2\n${document}`);
+}
+
+/** docs/screenshots/manifest.json: per picture file, its input digest and the PNG's digest. */
+export interface ShotManifest {
+  note: string;
+  pictures: Record<string, { input: string; png: string }>;
+}
+
+const MANIFEST_NOTE =
+  'Written by npm run screenshots: per picture, a digest of what it was drawn from and of the PNG. ' +
+  'The test miniprogram/test/screenshots/screenshots.test.ts fails when a picture is stale.';
+
+function readShotManifest(dir: string): ShotManifest {
+  const file = path.join(dir, 'manifest.json');
+  if (!existsSync(file)) return { note: MANIFEST_NOTE, pictures: {} };
+  return JSON.parse(readFileSync(file, 'utf8')) as ShotManifest;
+}
+
+function writeShotManifest(dir: string, pictures: ShotManifest['pictures']): void {
+  const sorted = Object.fromEntries(
+    Object.entries(pictures).sort(([a], [b]) => a.localeCompare(b)),
+  );
+  writeFileSync(
+    path.join(dir, 'manifest.json'),
+    JSON.stringify({ note: MANIFEST_NOTE, pictures: sorted }, null, 2) + '\n',
+  );
+}
+
+/** The pictures one state makes, with the document and the kind of shot of each. */
+function picturesOf(
+  entry: ManifestEntry,
+  body: string,
+  schemes: Scheme[],
+): { file: string; scheme: Scheme; shot: 'screen' | 'full'; document: string }[] {
+  const out: { file: string; scheme: Scheme; shot: 'screen' | 'full'; document: string }[] = [];
+  for (const scheme of schemes) {
+    const document = pageHtml(entry, body, scheme);
+    out.push({
+      file: `${entry.name}${scheme === 'dark' ? '-dark' : ''}.png`,
+      scheme,
+      shot: 'screen',
+      document,
+    });
+    if (entry.fullPage && scheme === 'light') {
+      out.push({ file: `${entry.name}-full.png`, scheme, shot: 'full', document });
+    }
+  }
+  return out;
 }
 
 function readManifest(htmlDir: string): ManifestEntry[] {
@@ -245,12 +377,12 @@ export async function shoot(options: ShotOptions): Promise<string[]> {
   const executablePath = findChromium();
   checkChineseFont();
   const schemes = options.schemes ?? ['light', 'dark'];
-  const entries = readManifest(options.htmlDir).filter(
-    (e) => !options.only || options.only.includes(e.name),
-  );
+  const all = readManifest(options.htmlDir);
+  const entries = all.filter((e) => !options.only || options.only.includes(e.name));
   if (entries.length === 0) throw new Error(`no rendered states in ${options.htmlDir}`);
   mkdirSync(options.outDir, { recursive: true });
   const written: string[] = [];
+  const recorded: ShotManifest['pictures'] = {};
   const browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
   try {
     for (const scheme of schemes) {
@@ -270,30 +402,41 @@ export async function shoot(options: ShotOptions): Promise<string[]> {
       const tab = await ctx.newPage();
       for (const entry of entries) {
         const body = readFileSync(path.join(options.htmlDir, `${entry.name}.body.html`), 'utf8');
-        await tab.setViewportSize(VIEWPORT);
-        await tab.setContent(pageHtml(entry, body, scheme), { waitUntil: 'load' });
-        // (Browser-side code as text: this file is typed for Node, without the DOM.)
-        await tab.evaluate('document.fonts.ready.then(() => true)');
-        const suffix = scheme === 'dark' ? '-dark' : '';
-        const file = path.join(options.outDir, `${entry.name}${suffix}.png`);
-        await tab.screenshot({ path: file, animations: 'disabled' });
-        written.push(file);
-        if (options.layout) {
-          const layoutFile = path.join(options.outDir, `${entry.name}${suffix}.layout.json`);
-          writeFileSync(layoutFile, JSON.stringify(await layoutOf(tab), null, 1));
-          written.push(layoutFile);
-        }
-        if (entry.fullPage && scheme === 'light') {
-          // A screen as tall as the page, so fixed parts (the action bar) sit where they would
-          // at the end of the scroll, not in the middle of the picture.
-          const height = Number(await tab.evaluate('document.documentElement.scrollHeight'));
-          await tab.setViewportSize({
-            width: VIEWPORT.width,
-            height: Math.max(VIEWPORT.height, height),
-          });
-          const full = path.join(options.outDir, `${entry.name}-full.png`);
-          await tab.screenshot({ path: full, animations: 'disabled' });
-          written.push(full);
+        for (const pic of picturesOf(entry, body, [scheme])) {
+          const file = path.join(options.outDir, pic.file);
+          await tab.setViewportSize(VIEWPORT);
+          await tab.setContent(pic.document, { waitUntil: 'load' });
+          // (Browser-side code as text: this file is typed for Node, without the DOM.)
+          await tab.evaluate('document.fonts.ready.then(() => true)');
+          if (pic.shot === 'full') {
+            // The page's window as tall as the page, so fixed parts (the action bar) sit where
+            // they would at the end of the scroll, not in the middle of the picture.
+            const area = pageArea(entry.page);
+            const height = Number(
+              await tab.evaluate(`(() => {
+                const page = document.querySelector('.frame-page');
+                page.style.height = 'auto';
+                page.style.minHeight = '${area}px';
+                return document.documentElement.scrollHeight;
+              })()`),
+            );
+            await tab.setViewportSize({
+              width: VIEWPORT.width,
+              height: Math.max(VIEWPORT.height, height),
+            });
+          }
+          await tab.screenshot({ path: file, animations: 'disabled' });
+          written.push(file);
+          recorded[pic.file] = {
+            input: inputDigest(pic.document, pic.shot),
+            png: sha256(readFileSync(file)),
+          };
+          if (options.layout && pic.shot === 'screen') {
+            const suffix = scheme === 'dark' ? '-dark' : '';
+            const layoutFile = path.join(options.outDir, `${entry.name}${suffix}.layout.json`);
+            writeFileSync(layoutFile, JSON.stringify(await layoutOf(tab), null, 1));
+            written.push(layoutFile);
+          }
         }
       }
       await ctx.close();
@@ -301,7 +444,46 @@ export async function shoot(options: ShotOptions): Promise<string[]> {
   } finally {
     await browser.close();
   }
+  if (options.record) {
+    // A run of every state in both schemes replaces the record; a partial one updates it.
+    const complete = !options.only && schemes.length === 2;
+    const before = complete ? {} : readShotManifest(options.outDir).pictures;
+    writeShotManifest(options.outDir, { ...before, ...recorded });
+    written.push(path.join(options.outDir, 'manifest.json'));
+  }
   return written;
+}
+
+/**
+ * The committed pictures that no longer match what the states render, each with why. Reads the
+ * rendered HTML in `htmlDir` and the pictures and manifest in `picturesDir`; draws nothing.
+ */
+export function stalePictures(htmlDir: string, picturesDir: string): string[] {
+  const recorded = readShotManifest(picturesDir).pictures;
+  const problems: string[] = [];
+  const expected = new Set<string>();
+  for (const entry of readManifest(htmlDir)) {
+    const body = readFileSync(path.join(htmlDir, `${entry.name}.body.html`), 'utf8');
+    for (const pic of picturesOf(entry, body, ['light', 'dark'])) {
+      expected.add(pic.file);
+      const record = recorded[pic.file];
+      const file = path.join(picturesDir, pic.file);
+      if (!record) problems.push(`${pic.file}: not drawn yet`);
+      else if (record.input !== inputDigest(pic.document, pic.shot))
+        problems.push(`${pic.file}: the page changed since it was drawn`);
+      else if (!existsSync(file)) problems.push(`${pic.file}: missing`);
+      else if (sha256(readFileSync(file)) !== record.png)
+        problems.push(`${pic.file}: not the picture npm run screenshots drew`);
+    }
+  }
+  for (const name of Object.keys(recorded)) {
+    if (!expected.has(name)) problems.push(`${name}: no state draws it any more`);
+  }
+  for (const name of readdirSync(picturesDir)) {
+    if (name.endsWith('.png') && !expected.has(name) && !recorded[name])
+      problems.push(`${name}: no state draws it`);
+  }
+  return problems;
 }
 
 function arg(name: string): string | undefined {
@@ -310,13 +492,30 @@ function arg(name: string): string | undefined {
 }
 
 async function main(): Promise<void> {
+  const htmlDir = path.resolve(arg('--html') ?? path.join(ROOT, '.data', 'screenshots', 'html'));
+  const check = arg('--check');
+  if (check !== undefined) {
+    const stale = stalePictures(htmlDir, path.resolve(check));
+    if (stale.length === 0) {
+      console.log(`screenshots are up to date (${path.relative(ROOT, path.resolve(check))})`);
+      return;
+    }
+    console.error(
+      `${stale.length} committed screenshot${stale.length > 1 ? 's are' : ' is'} stale; run \`npm run screenshots\` and commit docs/screenshots/:`,
+    );
+    for (const line of stale) console.error(`  - ${line}`);
+    process.exit(1);
+  }
   const only = arg('--only');
+  const outDir = path.resolve(arg('--out') ?? path.join(ROOT, 'docs', 'screenshots'));
   const written = await shoot({
-    htmlDir: path.resolve(arg('--html') ?? path.join(ROOT, '.data', 'screenshots', 'html')),
-    outDir: path.resolve(arg('--out') ?? path.join(ROOT, 'docs', 'screenshots')),
+    htmlDir,
+    outDir,
     ...(only ? { only: only.split(',') } : {}),
     schemes: process.argv.includes('--light-only') ? ['light'] : ['light', 'dark'],
     layout: process.argv.includes('--layout'),
+    // The record belongs to the committed pictures; a test drawing into a temp dir skips it.
+    record: !process.argv.includes('--layout'),
   });
   for (const f of written) console.log(path.relative(ROOT, f));
 }

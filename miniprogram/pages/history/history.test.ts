@@ -5,6 +5,7 @@ import { DOUYIN_TEXT, RESULT, wire } from '../../test/fixtures';
 import { FAILURE_MESSAGES } from '../../../shared/errors';
 import { loadPage, type PageDriver } from '../../test/harness';
 import type { WxMocks } from '../../test/setup';
+import { miniprogramRoot } from '../../test/node-bridge';
 import { LIST_DEFAULT_LIMIT } from '../../../shared/api';
 // Types only: loading the page module outside simulate would call Component() unbound.
 import type { HistoryData } from './history';
@@ -38,13 +39,17 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-it('empty: says so and leads back to the form', async () => {
+it('empty: says so with a blank page (not a warning) and leads to the 提取 tab', async () => {
   page = loadPage<HistoryData>('history');
   page.call('onLoad', {});
   expect(page.exists('#loading')).toBe(true);
   await settle();
   expect(page.text('#empty')).toContain('还没有提取记录');
-  expect(page.exists('#new')).toBe(true);
+  expect(page.exists('#empty-art')).toBe(true);
+  expect(page.all('#empty icon')).toHaveLength(0);
+  expect(page.exists('#search')).toBe(false); // nothing to search in
+  await page.tap('#new');
+  expect(wx.switchTab).toHaveBeenCalledWith({ url: '/pages/index/index' });
 });
 
 it('pages through the list newest first with the cursor', async () => {
@@ -119,7 +124,7 @@ it('rows say what each task is: title, else caption; a line of text, else the re
   expect(page.data.items[0]?.initial).toBe('哔');
 });
 
-it('tap to open; copy again fetches the whole text', async () => {
+it('tap to open on the 提取 tab; copy again fetches the whole text', async () => {
   server.seed({ _id: 'done', status: TaskStatus.Completed, progress: 100, result: RESULT });
   await open();
   expect(page.exists('#copy-0')).toBe(true);
@@ -129,9 +134,84 @@ it('tap to open; copy again fetches the whole text', async () => {
   expect(wx.setClipboardData).toHaveBeenCalledWith(
     expect.objectContaining({ data: RESULT.content }),
   );
-  expect(wx.navigateTo).not.toHaveBeenCalled(); // catchtap: copying does not open the task
+  expect(wx.switchTab).not.toHaveBeenCalled(); // catchtap: copying does not open the task
   await page.tap('#item-0');
-  expect(wx.navigateTo).toHaveBeenCalledWith({ url: '/pages/index/index?taskId=done' });
+  // A tab page takes no query: the task is handed over, then the tab switched to.
+  expect(wx.switchTab).toHaveBeenCalledWith({ url: '/pages/index/index' });
+  const nav = jest.requireActual<typeof import('../../utils/nav')>(`${miniprogramRoot}/utils/nav`);
+  expect(nav.takeTaskToOpen()).toBe('done');
+});
+
+it('copy and search use the corrected text; deleting the task forgets the correction', async () => {
+  server.seed({ _id: 'done', status: TaskStatus.Completed, progress: 100, result: RESULT });
+  wx.storage.set('edits.done', '大家好，今天教大家做糖醋排骨。');
+  wx.storage.set('edits.index', [{ id: 'done', at: Date.now() }]);
+  await open();
+  await page.tap('#copy-0');
+  await settle();
+  expect(server.calls('get')).toHaveLength(0);
+  expect(wx.setClipboardData).toHaveBeenCalledWith(
+    expect.objectContaining({ data: '大家好，今天教大家做糖醋排骨。' }),
+  );
+  await page.input('#search', '糖醋');
+  expect(page.data.items.map((i) => i.id)).toEqual(['done']);
+  await page.tap('#menu-0');
+  await settle(); // the sheet's first item is 复制全文; the second deletes
+  wx.showActionSheet.mockImplementationOnce((o: { success(r: object): void }) =>
+    setTimeout(() => o.success({ tapIndex: 1 }), 0),
+  );
+  await page.tap('#menu-0');
+  await settle();
+  expect(server.calls('remove')).toHaveLength(1);
+  expect(wx.storage.has('edits.done')).toBe(false);
+  expect(wx.storage.get('edits.index')).toEqual([]);
+});
+
+it('search: filters as you type over title, caption, text and platform, and looks in older pages too', async () => {
+  seedMany(230); // t000 (oldest) … t229, a minute apart
+  server.seed(
+    { _id: 'cat', created_at: new Date(Date.now() - 150.5 * 60_000), status: TaskStatus.Failed },
+    DOUYIN_TEXT,
+  );
+  server.seed(
+    { _id: 'far', created_at: new Date(Date.now() - 500 * 60_000), platform: 'bilibili' },
+    '【10分钟看懂城市地铁是怎么修的-哔哩哔哩】 https://b23.tv/AbCdEf1',
+  );
+  server.seed({
+    _id: 'pork',
+    status: TaskStatus.Completed,
+    progress: 100,
+    result: RESULT,
+    created_at: new Date(Date.now() + 60_000),
+  });
+  await open();
+  expect(page.data.items).toHaveLength(20);
+  // The title, then words of the text's opening, on what is loaded: at once.
+  await page.input('#search', '红烧');
+  expect(page.data.items.map((i) => i.id)).toEqual(['pork']);
+  await page.input('#search', '五花肉 焯水');
+  expect(page.data.items.map((i) => i.id)).toEqual(['pork']);
+  // Meanwhile the older pages load, 50 at a time, up to 200 tasks.
+  expect(page.text('#more')).toBe('正在加载…');
+  await settle();
+  const lists = server.calls('list').slice(1);
+  expect(lists.map((r) => ('limit' in r ? r.limit : 0))).toEqual([50, 50, 50, 50]);
+  // A task about 150 places down, found by its caption.
+  await page.input('#search', '好可爱');
+  expect(page.data.items.map((i) => i.id)).toEqual(['cat']);
+  // One past the 200 searched is not found, and the page says it searched the newest 200.
+  await page.input('#search', '地铁');
+  expect(page.text('#no-match')).toBe('没有找到含「地铁」的记录');
+  expect(page.text('#more')).toBe('只搜索了最近 200 条记录');
+  // By platform; and clearing the search shows everything loaded again.
+  await page.input('#search', '抖音');
+  expect(page.data.items).toHaveLength(
+    page.data.items.filter((i) => i.platform === 'douyin').length,
+  );
+  await page.tap('#search-clear');
+  expect(page.data.query).toBe('');
+  expect(page.data.items.length).toBeGreaterThanOrEqual(200);
+  expect(page.exists('#no-match')).toBe(false);
 });
 
 it('a long press or ⋯ deletes one task (remove), and the row goes', async () => {
@@ -166,7 +246,7 @@ it('a long press or ⋯ deletes one task (remove), and the row goes', async () =
   await settle();
   expect(offered).toEqual(['复制全文', '删除这条记录']);
   expect(page.data.items.map((i) => i.id)).toEqual(['t002']);
-  expect(wx.navigateTo).not.toHaveBeenCalled();
+  expect(wx.switchTab).not.toHaveBeenCalled();
 });
 
 it('a task deleted elsewhere is dropped too; other failures keep the row', async () => {
@@ -183,7 +263,9 @@ it('a task deleted elsewhere is dropped too; other failures keep the row', async
   expect(wx.showToast).toHaveBeenLastCalledWith(expect.objectContaining({ icon: 'none' }));
 });
 
-it('清空 removes the finished tasks after a confirmation; running ones stay', async () => {
+it('清空 removes the finished tasks after a confirmation; running ones stay; corrections go', async () => {
+  wx.storage.set('edits.old', '改过的文案');
+  wx.storage.set('edits.index', [{ id: 'old', at: Date.now() }]);
   server.seed({ _id: 'run', status: TaskStatus.Processing, created_at: new Date() });
   server.seed({
     _id: 'old',
@@ -207,6 +289,8 @@ it('清空 removes the finished tasks after a confirmation; running ones stay', 
   expect(wx.showToast).toHaveBeenLastCalledWith(
     expect.objectContaining({ title: '已删除 2 条记录，进行中的 1 条已保留' }),
   );
+  expect(wx.storage.has('edits.old')).toBe(false);
+  expect(wx.storage.has('edits.index')).toBe(false);
 });
 
 it('清空 does nothing when the confirmation is refused', async () => {

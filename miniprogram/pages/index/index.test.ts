@@ -1,4 +1,4 @@
-import { settle } from '../../test/setup';
+import { downloadAnswering, settle } from '../../test/setup';
 import { ERROR_MESSAGES, FAILURE_MESSAGES } from '../../../shared/errors';
 import {
   CANCELLED_TEXT,
@@ -9,6 +9,7 @@ import { TaskStatus } from '../../../shared/status';
 import type { FakeServer } from '../../test/fake-server';
 import { DOUYIN_TEXT, RESULT, wire } from '../../test/fixtures';
 import { TEMPLATES, loadPage, type PageDriver } from '../../test/harness';
+import { miniprogramRoot } from '../../test/node-bridge';
 import type { WxMocks } from '../../test/setup';
 import type { IndexData } from './index';
 
@@ -30,6 +31,19 @@ async function submit(text = DOUYIN_TEXT): Promise<string> {
   const card = page.data.card;
   if (!card) throw new Error('no task card after submit');
   return card.id;
+}
+
+/** Opens the page, submits, and has the task complete with RESULT (changed by `result`). */
+async function completed(result: Partial<typeof RESULT> = {}): Promise<string> {
+  open();
+  const id = await submit();
+  server.update(id, {
+    status: TaskStatus.Completed,
+    progress: 100,
+    result: { ...RESULT, ...result },
+    completed_at: new Date(),
+  });
+  return id;
 }
 
 beforeEach(() => {
@@ -206,7 +220,7 @@ describe('submitting', () => {
     expect(server.calls('create')[0]).toMatchObject({
       subscribed: { success: false, failure: false },
     });
-    expect(page.text('#notify-note')).toContain('历史记录');
+    expect(page.text('#notify-note')).toContain('「历史」');
   });
 
   it('a failed create shows its reason; a resend after a network error reuses the request id', async () => {
@@ -244,7 +258,11 @@ describe('following a task', () => {
     expect(page.text('#headline')).toBe('排队中');
     expect(page.text('#progress-text')).toBe('马上开始');
     expect(page.text('#wait')).toBe('通常约 1 分钟'); // no finished task to go by
+    // The video's words from the share text head the card (as the history names the task);
+    // the link is the small print.
+    expect(page.text('#subject')).toBe('好可爱');
     expect(page.text('#source')).toBe('抖音好可爱');
+    expect(page.text('#source-link')).toBe('v.douyin.com/iRNBho6u');
     server.update(id, { status: TaskStatus.Processing, progress: 40, started_at: new Date() });
     expect(page.text('#headline')).toBe('正在提取文案');
     expect(page.text('#progress-text')).toBe('40%');
@@ -278,14 +296,7 @@ describe('following a task', () => {
   });
 
   it('completed: the result card with title, cover, word count, text, copy, video link and share', async () => {
-    open();
-    const id = await submit();
-    server.update(id, {
-      status: TaskStatus.Completed,
-      progress: 100,
-      result: RESULT,
-      completed_at: new Date(),
-    });
+    await completed();
     expect(page.text('#headline')).toBe('提取完成');
     expect(page.text('#result-title')).toBe(RESULT.title);
     expect(page.exists('#cover')).toBe(true);
@@ -537,5 +548,307 @@ describe('deep link from a notice', () => {
     await settle();
     expect(page.text('#lost-message')).toBe(ERROR_MESSAGES.NOT_FOUND);
     expect(server.openWatches()).toHaveLength(0);
+  });
+});
+
+describe('several tasks at once', () => {
+  const XHS =
+    '周末去哪儿 | 杭州小众咖啡店合集 http://xhslink.com/a/AbCdEfG 复制本条信息，打开【小红书】App查看精彩内容！';
+
+  it('paste the next link while one runs: the running ones are listed, each opens, and an end shows once', async () => {
+    open();
+    const first = await submit();
+    // The task goes on; the form is back, empty, with the task listed under it.
+    await page.tap('#next');
+    expect(page.data.view).toBe('form');
+    expect(page.data.text).toBe('');
+    expect(page.text('#rows >>> #row-0')).toContain('好可爱');
+    expect(page.text('#rows >>> #row-0')).toContain('排队中');
+    expect(page.text('#rows >>> #running-count')).toBe('1 个进行中');
+    expect(server.openWatches(first)).toHaveLength(1);
+
+    const second = await submit(XHS);
+    expect(page.text('#subject')).toBe('周末去哪儿 | 杭州小众咖啡店合集');
+    // On the second card, the first one is listed as another task; a tap opens it.
+    expect(page.all('#rows >>> .row')).toHaveLength(1);
+    server.update(first, { status: TaskStatus.Processing, progress: 40, started_at: new Date() });
+    expect(page.text('#rows >>> #row-0')).toContain('正在提取文案 · 40%');
+    await page.tap('#rows >>> #row-0');
+    expect(page.data.card?.id).toBe(first);
+    expect(page.text('#progress-text')).toBe('40%');
+    expect(page.text('#rows >>> #row-0')).toContain('周末去哪儿');
+
+    // Back to the form: both run; the first ends while nobody looks at it.
+    await page.tap('#next');
+    expect(page.text('#rows >>> #running-count')).toBe('2 个进行中');
+    server.update(first, {
+      status: TaskStatus.Completed,
+      progress: 100,
+      result: RESULT,
+      completed_at: new Date(),
+    });
+    expect(page.text('#rows >>> #running-count')).toBe('1 个进行中');
+    const done = page
+      .all('#rows >>> .row')
+      .find((r) => String(r.dom?.textContent).includes('提取完成'));
+    expect(String(done?.dom?.textContent)).toContain(`共 25 字，点开查看`);
+    // Opened, it is seen: back on the form it is no longer listed; the other still is.
+    await page.tap(`#rows >>> #row-${page.data.rows.findIndex((r) => r.id === first)}`);
+    expect(page.text('#result-title')).toBe(RESULT.title);
+    await page.tap('#again');
+    expect(page.data.rows.map((r) => r.id)).toEqual([second]);
+    expect(server.openWatches(first)).toHaveLength(0);
+  });
+
+  it('the tasks still running since last time are listed under the form at load', async () => {
+    server.seed(
+      { _id: 'earlier', status: TaskStatus.Processing, progress: 60, started_at: new Date() },
+      DOUYIN_TEXT,
+    );
+    server.seed({ _id: 'finished', status: TaskStatus.Completed, progress: 100, result: RESULT });
+    open();
+    await settle();
+    expect(page.data.rows.map((r) => r.id)).toEqual(['earlier']);
+    expect(page.text('#rows >>> #row-0')).toContain('正在提取文案 · 60%');
+    expect(server.calls('list')).toHaveLength(1); // the one list call the wait estimate makes
+    await page.tap('#rows >>> #row-0');
+    expect(page.text('#headline')).toBe('正在提取文案');
+  });
+
+  it('too many running: says how many and lists them instead of offering a resend that fails the same way', async () => {
+    // Three tasks run already, started on another device.
+    for (const i of [1, 2, 3]) {
+      server.seed(
+        {
+          _id: `busy-${i}`,
+          status: TaskStatus.Processing,
+          progress: 10 * i,
+          created_at: new Date(Date.now() - i * 1000),
+        },
+        DOUYIN_TEXT,
+      );
+    }
+    server.seed({}, DOUYIN_TEXT); // (not running: finished below)
+    server.update('task-1', { status: TaskStatus.Failed, error_code: 'PROVIDER_ERROR' });
+    open();
+    await page.input('#share-text', XHS);
+    await page.tap('#submit');
+    await settle();
+    expect(server.calls('create')).toHaveLength(1);
+    expect(page.text('#submit-error')).toContain('已有 3 个任务正在提取，等其中一个完成再提交');
+    expect(page.text('#submit')).toBe('提取文案'); // not 重新提交
+    expect(page.all('#rows >>> .row')).toHaveLength(3);
+    expect(page.text('#rows >>> #running-count')).toBe('3 个进行中');
+    await page.tap('#rows >>> #row-0');
+    expect(page.data.card?.id).toBe('busy-1');
+    await page.tap('#next');
+
+    // One ends: the error goes, and the same text goes through.
+    server.update('busy-2', { status: TaskStatus.Completed, progress: 100, result: RESULT });
+    expect(page.exists('#submit-error')).toBe(false);
+    expect(page.data.text).toBe(XHS);
+    await page.tap('#submit');
+    await settle();
+    expect(page.text('#subject')).toBe('周末去哪儿 | 杭州小众咖啡店合集');
+  });
+
+  it('a task tapped in the history opens on this tab (switchTab carries no query)', async () => {
+    const doc = server.seed({ status: TaskStatus.Completed, progress: 100, result: RESULT });
+    open();
+    await settle();
+    expect(page.data.view).toBe('form');
+    const nav = jest.requireActual<typeof import('../../utils/nav')>(
+      `${miniprogramRoot}/utils/nav`,
+    );
+    page.call('onHide');
+    nav.openTask(doc._id);
+    expect(wx.switchTab).toHaveBeenCalledWith({ url: '/pages/index/index' });
+    page.call('onShow');
+    await settle();
+    expect(page.text('#result-title')).toBe(RESULT.title);
+    expect(nav.takeTaskToOpen()).toBeNull(); // taken once
+  });
+});
+
+describe('the result bar and editing', () => {
+  it('the fixed bar holds 再提取一个, 分享 and 复制全文; 再提取一个 goes back to an empty form', async () => {
+    await completed();
+    const bar = page.find('#actionbar');
+    expect(bar).toBeDefined();
+    expect(['#again', '#share', '#copy-content'].map((id) => page.text(id))).toEqual([
+      '再提取一个',
+      '分享',
+      '复制全文',
+    ]);
+    await page.tap('#again');
+    expect(page.data.view).toBe('form');
+    expect(page.exists('#rows')).toBe(false); // the finished task was seen: not listed
+  });
+
+  it('correct the text, copy the corrected version, keep the original; the edit survives a reload', async () => {
+    const id = await completed();
+    await page.tap('#edit');
+    expect(page.data.editing).toBe(true);
+    expect(page.data.draft).toBe(RESULT.content);
+    expect(['#edit-cancel', '#edit-save'].map((id) => page.text(id))).toEqual(['取消', '保存修改']);
+    expect(page.exists('#again')).toBe(false);
+    const fixed = RESULT.content.replace('红烧肉', '红烧排骨');
+    await page.input('#edit-text', fixed);
+    await page.tap('#edit-save');
+    expect(page.data.editing).toBe(false);
+    expect(page.text('#content')).toBe(fixed);
+    expect(page.text('#edited-mark')).toBe('已修改');
+    expect(page.text('#word-count')).toBe('共 26 字');
+    await page.tap('#copy-content');
+    await settle();
+    expect(wx.setClipboardData).toHaveBeenLastCalledWith(expect.objectContaining({ data: fixed }));
+    expect(wx.showToast).toHaveBeenLastCalledWith(
+      expect.objectContaining({ title: '已复制修改后的文案' }),
+    );
+    // The original on the server is untouched; the edit is on this phone, keyed by the task.
+    expect(server.tasks.get(id)?.result?.content).toBe(RESULT.content);
+    expect(wx.storage.get(`edits.${id}`)).toBe(fixed);
+
+    // Another visit (a notice, the history) shows the corrected text too.
+    page.call('onUnload');
+    open({ taskId: id });
+    await settle();
+    expect(page.text('#content')).toBe(fixed);
+
+    // 恢复原文: confirmed, the original is back and the edit is gone.
+    await page.tap('#restore');
+    await settle();
+    expect(wx.showModal).toHaveBeenLastCalledWith(expect.objectContaining({ title: '恢复原文？' }));
+    expect(page.text('#content')).toBe(RESULT.content);
+    expect(page.exists('#edited-mark')).toBe(false);
+    expect(wx.storage.has(`edits.${id}`)).toBe(false);
+  });
+
+  it('cancel keeps the text; an empty text is refused; the same text as the original keeps no edit', async () => {
+    const id = await completed();
+    await page.tap('#edit');
+    await page.input('#edit-text', '随便改改');
+    await page.tap('#edit-cancel');
+    expect(page.text('#content')).toBe(RESULT.content);
+    await page.tap('#edit');
+    await page.input('#edit-text', '   ');
+    await page.tap('#edit-save');
+    expect(page.data.editing).toBe(true);
+    expect(wx.showToast).toHaveBeenLastCalledWith(
+      expect.objectContaining({ title: '文案不能是空的' }),
+    );
+    await page.input('#edit-text', RESULT.content);
+    await page.tap('#edit-save');
+    expect(page.data.editing).toBe(false);
+    expect(page.exists('#edited-mark')).toBe(false);
+    expect(wx.storage.has(`edits.${id}`)).toBe(false);
+  });
+});
+
+describe('saving the video and the cover', () => {
+  it('保存视频: asks for the album from the tap, downloads with progress, saves the MP4, cleans up', async () => {
+    await completed();
+    page.call('onSaveVideo');
+    // The permission comes first, before any download.
+    expect(page.text('#save-video')).toBe('下载中 0%');
+    await settle(2);
+    expect(wx.authorize).toHaveBeenCalledWith(
+      expect.objectContaining({ scope: 'scope.writePhotosAlbum' }),
+    );
+    await settle();
+    expect(wx.downloadFile).toHaveBeenCalledWith(
+      expect.objectContaining({ url: RESULT.video_url, filePath: 'wxfile://usr/save-video.mp4' }),
+    );
+    expect(wx.album).toEqual(['wxfile://usr/save-video.mp4']);
+    expect(wx.unlinked).toEqual(['wxfile://usr/save-video.mp4']);
+    expect(page.text('#save-message')).toBe('视频已保存到相册');
+    expect(page.text('#save-video')).toBe('保存视频');
+  });
+
+  it('保存封面: an http cover is fetched over https and saved as the image it is; a tap opens it full size', async () => {
+    await completed({ cover: 'http://i0.hdslb.com/bfs/archive/cover.jpg' });
+    await page.tap('#cover');
+    expect(wx.previewImage).toHaveBeenCalledWith({
+      urls: ['https://i0.hdslb.com/bfs/archive/cover.jpg'],
+      current: 'https://i0.hdslb.com/bfs/archive/cover.jpg',
+    });
+    await page.tap('#save-cover');
+    await settle();
+    expect(wx.downloadFile.mock.calls[0]?.[0]).toMatchObject({
+      url: 'https://i0.hdslb.com/bfs/archive/cover.jpg',
+    });
+    expect(wx.downloadFile.mock.calls[0]?.[0].filePath).toBeUndefined();
+    expect(wx.album).toEqual(['wxfile://tmp/download.jpg']);
+    expect(page.text('#save-message')).toBe('封面已保存到相册');
+  });
+
+  it('album refused before: says so with 去设置; granted there, the save goes on by itself', async () => {
+    wx.getSetting.mockImplementation((o: { success(r: object): void }) =>
+      setTimeout(() => o.success({ authSetting: { 'scope.writePhotosAlbum': false } }), 0),
+    );
+    await completed();
+    await page.tap('#save-video');
+    await settle();
+    expect(wx.authorize).not.toHaveBeenCalled(); // WeChat would refuse without asking
+    expect(wx.downloadFile).not.toHaveBeenCalled();
+    expect(page.text('#save-message')).toContain('没有相册权限');
+    expect(page.text('#open-setting')).toBe('去设置');
+    expect(page.find('#open-setting')?.dom?.getAttribute('class') ?? '').toContain(
+      'save-note__btn',
+    );
+
+    // Back from the settings page without switching it on: still not saved, still offered.
+    page.call('onSettingDone', { detail: { authSetting: { 'scope.writePhotosAlbum': false } } });
+    expect(page.text('#save-message')).toContain('还没有打开');
+    // Switched on: the save continues without another tap.
+    wx.getSetting.mockImplementation((o: { success(r: object): void }) =>
+      setTimeout(() => o.success({ authSetting: { 'scope.writePhotosAlbum': true } }), 0),
+    );
+    page.call('onSettingDone', { detail: { authSetting: { 'scope.writePhotosAlbum': true } } });
+    await settle();
+    expect(wx.album).toHaveLength(1);
+    expect(page.text('#save-message')).toBe('视频已保存到相册');
+  });
+
+  it('album refused at the prompt: nothing is downloaded and the message says how to allow it', async () => {
+    wx.authorize.mockImplementation((o: { fail(e: object): void }) =>
+      setTimeout(() => o.fail({ errMsg: 'authorize:fail auth deny' }), 0),
+    );
+    await completed();
+    await page.tap('#save-cover');
+    await settle();
+    expect(wx.downloadFile).not.toHaveBeenCalled();
+    expect(page.text('#save-message')).toContain('点「去设置」打开「添加到相册」');
+  });
+
+  it('a host that is not a download domain: names it and says the way around, per kind', async () => {
+    wx.downloadFile.mockImplementation((o: { fail(e: object): void }) => {
+      setTimeout(() => o.fail({ errMsg: 'downloadFile:fail url not in domain list' }), 0);
+      return { onProgressUpdate: jest.fn(), abort: jest.fn() };
+    });
+    await completed();
+    await page.tap('#save-video');
+    await settle();
+    expect(page.text('#save-message')).toBe(
+      '视频所在的网站（v3.example.com）还没加入小程序的下载名单，暂时存不了；可以先复制链接，到浏览器里下载',
+    );
+    expect(page.exists('#open-setting')).toBe(false);
+    await page.tap('#save-cover');
+    await settle();
+    expect(page.text('#save-message')).toContain('可以点开封面，长按图片保存');
+    expect(wx.album).toHaveLength(0);
+  });
+
+  it('an expired link and a file over 200 MB are said as such', async () => {
+    wx.downloadFile.mockImplementationOnce(downloadAnswering(403));
+    await completed();
+    await page.tap('#save-video');
+    await settle();
+    expect(page.text('#save-message')).toContain('链接已失效');
+    wx.downloadFile.mockImplementationOnce(downloadAnswering(200, 300 * 1024 * 1024));
+    await page.tap('#save-video');
+    await settle();
+    expect(page.text('#save-message')).toContain('视频超过 200MB');
+    expect(wx.album).toHaveLength(0);
   });
 });

@@ -5,9 +5,9 @@
  */
 import '../setup';
 import { htmlDir, writeText } from './files';
-import { STATES, renderState } from './states';
+import { STATES, manifestEntry, renderState } from './states';
 
-const manifest: { name: string; page: string; caption: string; fullPage: boolean }[] = [];
+const manifest: ReturnType<typeof manifestEntry>[] = [];
 
 afterAll(() => {
   writeText(`${htmlDir}/manifest.json`, JSON.stringify(manifest, null, 2) + '\n');
@@ -18,12 +18,7 @@ for (const state of STATES) {
     state.name,
     async () => {
       writeText(`${htmlDir}/${state.name}.body.html`, await renderState(state));
-      manifest.push({
-        name: state.name,
-        page: state.page,
-        caption: state.caption,
-        fullPage: state.fullPage === true,
-      });
+      manifest.push(manifestEntry(state));
     },
     30_000,
   );

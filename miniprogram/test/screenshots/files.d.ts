@@ -9,4 +9,5 @@ export function runShooter(
   timeoutMs: number,
 ): { status: number | null; stdout: string; stderr: string };
 export function readJson(file: string): unknown;
+export function readText(file: string): string;
 export function pngSize(file: string): { width: number; height: number; bytes: number } | null;

@@ -44,6 +44,10 @@ function readJson(file) {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
+function readText(file) {
+  return fs.readFileSync(file, 'utf8');
+}
+
 /** Width and height of a PNG, from its IHDR chunk; null when the file is not a PNG. */
 function pngSize(file) {
   const b = fs.readFileSync(file);
@@ -59,5 +63,6 @@ module.exports = {
   removeDir,
   runShooter,
   readJson,
+  readText,
   pngSize,
 };

@@ -3,7 +3,7 @@
  * in miniprogram-simulate, the fake cloud, taps and task updates. `renderState` returns the
  * state's DOM as HTML (to-html.ts); scripts/screenshots/shoot.ts draws it with the WXSS.
  */
-import { settle } from '../setup';
+import { downloadAnswering, settle } from '../setup';
 import { TaskStatus } from '../../../shared/status';
 import type { TaskDoc } from '../../../shared/task';
 import type { FakeServer } from '../fake-server';
@@ -87,6 +87,101 @@ function seedRecent(server: FakeServer): void {
   });
 }
 
+/** The history of the pictures: every state a row can be in, over nine days. */
+function seedHistory(server: FakeServer): void {
+  const at = (m: number) => new Date(NOW.getTime() - m * MIN);
+  const seed = (p: Partial<TaskDoc>, text?: string) => server.seed(p, text);
+  seed({ _id: 'a', status: TaskStatus.Processing, progress: 40, created_at: at(0.5) }, DOUYIN_TEXT);
+  seed({
+    _id: 'b',
+    status: TaskStatus.Completed,
+    progress: 100,
+    result: LONG_RESULT,
+    created_at: at(3),
+    completed_at: at(2.2),
+  });
+  seed(
+    {
+      _id: 'c',
+      status: TaskStatus.Failed,
+      error_code: 'PHOTO_NOTE',
+      platform: 'xiaohongshu',
+      created_at: at(25),
+    },
+    XHS_TEXT,
+  );
+  seed({
+    _id: 'd',
+    status: TaskStatus.Completed,
+    progress: 100,
+    result: { ...RESULT, cover: 'https://p3.example.com/cover-2.jpg' },
+    platform: 'kuaishou',
+    created_at: at(120),
+    completed_at: at(119),
+  });
+  seed(
+    {
+      _id: 'e',
+      status: TaskStatus.Cancelled,
+      error_code: 'CANCELLED',
+      platform: 'bilibili',
+      created_at: at(26 * 60),
+    },
+    BILIBILI_TEXT,
+  );
+  seed({
+    _id: 'f',
+    status: TaskStatus.Timeout,
+    error_code: 'TIMEOUT',
+    created_at: at(3 * 24 * 60),
+  });
+  seed({
+    _id: 'g',
+    status: TaskStatus.Completed,
+    progress: 100,
+    result: {
+      ...RESULT,
+      title: '【干货】三个技巧让你的短视频完播率翻倍，新手也能马上用起来',
+      cover: 'https://p3.example.com/cover-3.jpg',
+    },
+    created_at: at(9 * 24 * 60),
+  });
+}
+
+/** A completed task on the index page. */
+async function completedPage(
+  server: FakeServer,
+  result: typeof RESULT = RESULT,
+): Promise<PageDriver<unknown>> {
+  const page = await openIndex();
+  const id = await submitted(page);
+  server.update(id, {
+    status: TaskStatus.Completed,
+    progress: 100,
+    result,
+    completed_at: new Date(),
+  });
+  return page;
+}
+
+/** Three tasks running already, started elsewhere, a minute apart. */
+function seedRunning(server: FakeServer, n = 3): void {
+  const texts = [DOUYIN_TEXT, XHS_TEXT, BILIBILI_TEXT];
+  const platforms = ['douyin', 'xiaohongshu', 'bilibili'] as const;
+  for (let i = 0; i < n; i++) {
+    server.seed(
+      {
+        _id: `running-${i}`,
+        platform: platforms[i % 3],
+        status: i === 2 ? TaskStatus.Pending : TaskStatus.Processing,
+        progress: i === 2 ? 0 : 70 - i * 30,
+        created_at: new Date(NOW.getTime() - (i + 1) * MIN),
+      },
+      texts[i % 3],
+    );
+  }
+}
+
 function failedState(name: string, code: string, caption: string, text = DOUYIN_TEXT): ShotState {
   return {
     name,
@@ -163,16 +258,52 @@ export const STATES: readonly ShotState[] = [
   {
     name: 'index-error-submit',
     page: 'index',
-    caption: 'A create that failed (too many running): the button becomes 重新提交',
+    caption: 'A create that did not get through: the reason, and the button becomes 重新提交',
     async drive({ server }) {
       const page = await openIndex();
-      server.overrides.set('create', () => ({
-        ok: false,
-        error: { code: 'RATE_LIMITED', message: '' },
-      }));
       await page.input('#share-text', DOUYIN_TEXT);
+      server.offline = true;
       await page.tap('#submit');
       await settle();
+      return page;
+    },
+  },
+  {
+    name: 'index-too-many',
+    page: 'index',
+    caption: 'Too many running: how many, and each of them (a tap opens it); no 重新提交',
+    async drive({ server }) {
+      seedRunning(server);
+      const page = await openIndex();
+      await page.input('#share-text', XHS_TEXT);
+      await page.tap('#submit');
+      await settle();
+      return page;
+    },
+  },
+  {
+    name: 'index-running-list',
+    page: 'index',
+    caption: 'The form while tasks run: each listed with its progress; one ended unseen',
+    async drive({ server }) {
+      const page = await openIndex();
+      const first = await submitted(page);
+      await page.tap('#next');
+      const second = await submitted(page, XHS_TEXT);
+      await page.tap('#next');
+      await submitted(page, BILIBILI_TEXT);
+      await page.tap('#next');
+      server.update(first, {
+        status: TaskStatus.Completed,
+        progress: 100,
+        result: LONG_RESULT,
+        completed_at: new Date(),
+      });
+      server.update(second, {
+        status: TaskStatus.Processing,
+        progress: 40,
+        started_at: new Date(),
+      });
       return page;
     },
   },
@@ -200,45 +331,115 @@ export const STATES: readonly ShotState[] = [
   {
     name: 'index-processing',
     page: 'index',
-    caption: 'Processing: the wait estimated from recent tasks',
+    caption: 'Processing: the wait estimated from recent tasks; the other tasks under the card',
     async drive({ server }) {
       seedRecent(server);
       const page = await openIndex();
+      const other = await submitted(page, XHS_TEXT);
+      await page.tap('#next');
       const id = await submitted(page);
       server.update(id, { status: TaskStatus.Processing, progress: 40, started_at: new Date() });
+      server.update(other, { status: TaskStatus.Processing, progress: 70, started_at: new Date() });
       return page;
     },
   },
   {
     name: 'index-completed',
     page: 'index',
-    caption: 'Completed, short text',
-    async drive({ server }) {
-      const page = await openIndex();
-      const id = await submitted(page);
-      server.update(id, {
-        status: TaskStatus.Completed,
-        progress: 100,
-        result: RESULT,
-        completed_at: new Date(),
-      });
-      return page;
-    },
+    caption: 'Completed, short text: 编辑, 保存视频, 保存封面, 复制链接; the cover opens full size',
+    drive: ({ server }) => completedPage(server),
   },
   {
     name: 'index-completed-long',
     page: 'index',
-    caption: 'Completed, long text: 复制全文 and 分享 stay in the bottom bar',
+    caption:
+      'Completed, long text: 再提取一个, 分享 and 复制全文 stay in the bar above the tab bar',
     fullPage: true,
+    drive: ({ server }) => completedPage(server, LONG_RESULT),
+  },
+  {
+    name: 'index-editing',
+    page: 'index',
+    caption: 'Correcting the text: the bar becomes 取消 / 保存修改',
     async drive({ server }) {
-      const page = await openIndex();
-      const id = await submitted(page);
-      server.update(id, {
-        status: TaskStatus.Completed,
-        progress: 100,
-        result: LONG_RESULT,
-        completed_at: new Date(),
+      const page = await completedPage(server);
+      await page.tap('#edit');
+      await page.input('#edit-text', RESULT.content.replace('红烧肉', '红烧排骨'));
+      return page;
+    },
+  },
+  {
+    name: 'index-edited',
+    page: 'index',
+    caption: 'Corrected: marked 已修改, copied as corrected, 恢复原文 brings the original back',
+    async drive({ server }) {
+      const page = await completedPage(server);
+      await page.tap('#edit');
+      await page.input('#edit-text', RESULT.content.replace('红烧肉', '红烧排骨'));
+      await page.tap('#edit-save');
+      return page;
+    },
+  },
+  {
+    name: 'index-saving-video',
+    page: 'index',
+    caption: '保存视频: the download’s progress on the button',
+    async drive({ server, wx }) {
+      wx.downloadFile.mockImplementation(() => {
+        const listeners: ((p: object) => void)[] = [];
+        setTimeout(() => {
+          for (const l of listeners)
+            l({ progress: 45, totalBytesWritten: 45, totalBytesExpectedToWrite: 100 });
+        }, 5);
+        return {
+          onProgressUpdate: (l: (p: object) => void) => listeners.push(l),
+          abort: jest.fn(),
+        };
       });
+      const page = await completedPage(server);
+      await page.tap('#save-video');
+      await settle();
+      return page;
+    },
+  },
+  {
+    name: 'index-saved',
+    page: 'index',
+    caption: 'Saved to the album',
+    async drive({ server, wx }) {
+      wx.downloadFile.mockImplementation(downloadAnswering(200));
+      const page = await completedPage(server);
+      await page.tap('#save-video');
+      await settle();
+      return page;
+    },
+  },
+  {
+    name: 'index-save-denied',
+    page: 'index',
+    caption: 'The album permission refused: why, and 去设置 (the save goes on once allowed)',
+    async drive({ server, wx }) {
+      wx.getSetting.mockImplementation((o: { success(r: object): void }) =>
+        setTimeout(() => o.success({ authSetting: { 'scope.writePhotosAlbum': false } }), 0),
+      );
+      const page = await completedPage(server);
+      await page.tap('#save-video');
+      await settle();
+      return page;
+    },
+  },
+  {
+    name: 'index-save-domain',
+    page: 'index',
+    caption: 'The video’s host is not a download domain: named, with the way around',
+    async drive({ server, wx }) {
+      wx.downloadFile.mockImplementation((o: { fail(e: object): void }) => {
+        setTimeout(() => o.fail({ errMsg: 'downloadFile:fail url not in domain list' }), 0);
+        return { onProgressUpdate: jest.fn(), abort: jest.fn() };
+      });
+      const page = await completedPage(server, { ...RESULT, video_url: LONG_RESULT.video_url });
+      await page.tap('#save-video');
+      await settle();
       return page;
     },
   },
@@ -313,67 +514,20 @@ export const STATES: readonly ShotState[] = [
     caption: 'History: title or caption, a line of text or the reason, the cover',
     fullPage: true,
     async drive({ server }) {
-      const at = (m: number) => new Date(NOW.getTime() - m * MIN);
-      const seed = (p: Partial<TaskDoc>, text?: string) => server.seed(p, text);
-      seed(
-        { _id: 'a', status: TaskStatus.Processing, progress: 40, created_at: at(0.5) },
-        DOUYIN_TEXT,
-      );
-      seed({
-        _id: 'b',
-        status: TaskStatus.Completed,
-        progress: 100,
-        result: LONG_RESULT,
-        created_at: at(3),
-        completed_at: at(2.2),
-      });
-      seed(
-        {
-          _id: 'c',
-          status: TaskStatus.Failed,
-          error_code: 'PHOTO_NOTE',
-          platform: 'xiaohongshu',
-          created_at: at(25),
-        },
-        XHS_TEXT,
-      );
-      seed({
-        _id: 'd',
-        status: TaskStatus.Completed,
-        progress: 100,
-        result: { ...RESULT, cover: 'https://p3.example.com/cover-2.jpg' },
-        platform: 'kuaishou',
-        created_at: at(120),
-        completed_at: at(119),
-      });
-      seed(
-        {
-          _id: 'e',
-          status: TaskStatus.Cancelled,
-          error_code: 'CANCELLED',
-          platform: 'bilibili',
-          created_at: at(26 * 60),
-        },
-        BILIBILI_TEXT,
-      );
-      seed({
-        _id: 'f',
-        status: TaskStatus.Timeout,
-        error_code: 'TIMEOUT',
-        created_at: at(3 * 24 * 60),
-      });
-      seed({
-        _id: 'g',
-        status: TaskStatus.Completed,
-        progress: 100,
-        result: {
-          ...RESULT,
-          title: '【干货】三个技巧让你的短视频完播率翻倍，新手也能马上用起来',
-          cover: 'https://p3.example.com/cover-3.jpg',
-        },
-        created_at: at(9 * 24 * 60),
-      });
+      seedHistory(server);
       return openHistory();
+    },
+  },
+  {
+    name: 'history-search',
+    page: 'history',
+    caption: 'History, searched as you type (title, caption, text, platform)',
+    async drive({ server }) {
+      seedHistory(server);
+      const page = await openHistory();
+      await page.input('#search', '红烧肉');
+      await settle();
+      return page;
     },
   },
   {
@@ -392,6 +546,16 @@ export const STATES: readonly ShotState[] = [
     },
   },
 ];
+
+/** What the shooter reads of a state (its manifest.json entry). */
+export function manifestEntry(state: ShotState) {
+  return {
+    name: state.name,
+    page: state.page,
+    caption: state.caption,
+    fullPage: state.fullPage === true,
+  };
+}
 
 /** Drives one state from a fresh page and fake cloud; its DOM as HTML. */
 export async function renderState(state: ShotState): Promise<string> {

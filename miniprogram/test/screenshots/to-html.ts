@@ -36,8 +36,14 @@ const ICON_COLORS: Record<string, string> = {
   waiting: '#10aeff',
 };
 
-/** WeUI's icons, drawn: a filled circle with a glyph. */
+/** WeUI's icons, drawn: a filled circle with a glyph (search: a grey magnifier). */
 function icon(type: string, size: number): string {
+  if (type === 'search') {
+    return (
+      `<svg width="${size}" height="${size}" viewBox="0 0 24 24"><circle cx="10.5" cy="10.5" r="7" fill="none" stroke="#b2b2b2" stroke-width="2.4"/>` +
+      `<path d="M15.8 15.8L21 21" stroke="#b2b2b2" stroke-width="2.4" stroke-linecap="round"/></svg>`
+    );
+  }
   const color = ICON_COLORS[type] ?? '#10aeff';
   const glyph =
     type === 'success'
