@@ -303,9 +303,11 @@ describe('renderLikeTcb (JSON valid after templating)', () => {
       functions: { envVariables: Record<string, string> }[];
     };
     expect(value.envId).toBe(real.ENV_ID);
+    const webhook = value.functions.find((f) => 'WEBHOOK_SECRET' in f.envVariables);
+    expect(webhook?.envVariables.WEBHOOK_SECRET).toBe(real.WEBHOOK_SECRET);
+    expect(webhook?.envVariables.WEBHOOK_SECRET_PREVIOUS).toBe('');
     for (const f of value.functions) {
-      expect(f.envVariables.WEBHOOK_SECRET).toBe(real.WEBHOOK_SECRET);
-      expect(f.envVariables.WEBHOOK_SECRET_PREVIOUS).toBe('');
+      expect(f.envVariables.SUBSCRIBE_SUCCESS_KEYS).toBe(real.SUBSCRIBE_SUCCESS_KEYS);
     }
   });
 

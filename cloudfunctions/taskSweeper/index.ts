@@ -1,10 +1,11 @@
+import { cozeForSweep } from '../_adapters/coze-clients';
 import { callerContext } from '../_lib/cloud';
 import { coldStart } from '../_lib/deps';
 import { createLogger } from '../_lib/log';
 import { SWEEP_TRIGGER, TIMER_ONLY_ANSWER, timerRefusal } from '../_lib/trigger';
 import { sweep } from './sweep';
 
-const deps = coldStart({ fn: 'taskSweeper', coze: 'background' });
+const deps = coldStart({ fn: 'taskSweeper', coze: cozeForSweep });
 const log = createLogger('taskSweeper');
 
 // Only the timer sweeps: a sweep reads Coze's run history, whose rate limit real users' starts share.

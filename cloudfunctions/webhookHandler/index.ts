@@ -2,7 +2,7 @@ import { coldStart } from '../_lib/deps';
 import { unavailable, type HttpEvent } from '../_lib/http';
 import { handleCallback } from './handle';
 
-const deps = coldStart({ fn: 'webhookHandler', coze: 'background' });
+const deps = coldStart({ fn: 'webhookHandler' });
 
 export const main = async (event: HttpEvent) => {
   const d = deps();

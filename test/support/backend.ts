@@ -13,6 +13,7 @@ import type { RunOutcome, StartRunInput } from '../../shared/coze-workflow';
 import { CozeError } from '../../cloudfunctions/_adapters/coze';
 import { initCloud, type CloudInitOverrides } from '../../cloudfunctions/_lib/cloud';
 import type { FunctionDeps } from '../../cloudfunctions/_lib/deps';
+import type { CozeApi } from '../../cloudfunctions/_lib/pipeline';
 import { createLogger } from '../../cloudfunctions/_lib/log';
 import { COLLECTIONS, LedgerStore, TaskStore } from '../../cloudfunctions/_lib/store';
 import { startLocalStack, type LocalStack } from '../../emulator';
@@ -83,13 +84,14 @@ export interface Backend {
   stack: LocalStack;
   clock: Clock;
   coze: ScriptedCoze;
-  deps: FunctionDeps;
+  deps: FunctionDeps & { coze: CozeApi };
   logs: string[];
   close(): Promise<void>;
 }
 
 export const TEST_ENV: Record<string, string> = {
   COZE_API_BASE: 'http://127.0.0.1:9/coze',
+  COZE_API_BASE_CUSTOM: 'true',
   COZE_API_TOKEN: LOCAL_DEFAULTS.COZE_API_TOKEN,
   COZE_WORKFLOW_ID: LOCAL_DEFAULTS.COZE_WORKFLOW_ID,
   WEBHOOK_URL: 'http://127.0.0.1:9/webhook/coze',
@@ -123,12 +125,12 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
   const clock = new Clock();
   const coze = new ScriptedCoze();
   const logs: string[] = [];
-  const deps: FunctionDeps = {
+  const deps: FunctionDeps & { coze: CozeApi } = {
     config: loadConfig({ ...TEST_ENV, ...env }),
     log: createLogger('test', (line) => logs.push(line)),
     store: new TaskStore(cloud.db, cloud._),
     ledger: new LedgerStore(cloud.db, cloud._),
-    coze: coze as unknown as FunctionDeps['coze'],
+    coze,
     send: cloud.sendSubscribeMessage,
     openid: () => undefined,
     now: clock.now,
