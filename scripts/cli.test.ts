@@ -203,6 +203,28 @@ describe.each(ENTRIES)('$entry', ({ read, usage, unknownExit }) => {
   });
 });
 
+describe('npm run build (plain node, so read in a child)', () => {
+  const build = (args: string[]) => run(process.execPath, ['scripts/build.mjs', ...args]);
+
+  it('--help prints the usage and exits 0 without building', async () => {
+    const r = await build(['--help']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.startsWith('usage: npm run build')).toBe(true);
+  });
+
+  it.each([
+    [['--no-such-flag'], 'unknown option --no-such-flag'],
+    [['bogus'], 'unexpected argument bogus'],
+    [['functions', 'extra'], 'unexpected argument extra'],
+  ])('%j is refused by name with the usage, exit 2, nothing built', async (args, problem) => {
+    const r = await build(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`npm run build: ${problem}`);
+    expect(r.stderr).toContain('usage: npm run build');
+    expect(r.stdout).not.toContain('built ');
+  });
+});
+
 describe('a child process, as a user runs it', () => {
   it('an unknown flag: refused by name with the usage, exit 2, nothing started', async () => {
     const r = await run(tsx, ['emulator/main.ts', '--no-such-flag']);
