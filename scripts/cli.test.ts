@@ -15,6 +15,7 @@ import { commandLineOrExit, readCommandLine } from './cli';
 import { main as dbInitMain } from './db-init';
 import { DEMO_COMMAND } from './demo';
 import { main as deployMain } from './deploy/main';
+import { main as smokeMain } from './smoke/main';
 import { START_COMMAND } from './start';
 
 const ROOT = path.join(__dirname, '..');
@@ -171,6 +172,12 @@ const ENTRIES: { entry: string; read: Entry; usage: string; unknownExit: number 
     entry: 'scripts/deploy.ts',
     read: viaMain(deployMain),
     usage: 'usage: npm run deploy',
+    unknownExit: 2,
+  },
+  {
+    entry: 'scripts/smoke.ts',
+    read: viaMain(smokeMain),
+    usage: 'usage: npm run smoke',
     unknownExit: 2,
   },
   {
