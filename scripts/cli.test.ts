@@ -259,12 +259,17 @@ describe('npm start', () => {
       MAX_ACTIVE_TASKS_PER_USER: 'lots',
       WEBHOOK_SECRET: secret,
       PORT: '70000',
+      // A list the send would refuse (no time): refused here, before anything starts.
+      SUBSCRIBE_SUCCESS_KEYS: 'title:thing1,status:phrase2',
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('npm start: not started, invalid settings:');
     expect(r.stderr).toContain('  - MAX_ACTIVE_TASKS_PER_USER must be a whole number');
     expect(r.stderr).toContain('  - WEBHOOK_SECRET ');
     expect(r.stderr).toContain('  - PORT must be a port number');
+    expect(r.stderr).toContain(
+      '  - SUBSCRIBE_SUCCESS_KEYS is not a valid keyword list: field "time" is missing',
+    );
     expect(r.stdout + r.stderr).not.toContain('has a space');
     expect(r.stdout + r.stderr).not.toContain('lots');
     expect(r.stdout).not.toContain('Ctrl-C');

@@ -190,7 +190,7 @@ const CROSS_RULES: {
       c.COZE_API_BASE_CUSTOM ||
       (COZE_API_HOSTS as readonly string[]).includes(c.COZE_API_BASE.replace(/\/+$/, ''))
         ? null
-        : `must be ${COZE_API_HOSTS.join(' or ')} (Coze's API host, not its website); for a self-hosted or local Coze set COZE_API_BASE_CUSTOM=true`,
+        : `must be ${COZE_API_HOSTS.join(' or ')}, Coze's API host, not its website (a self-hosted or local Coze: set COZE_API_BASE_CUSTOM=true)`,
   },
 ];
 
