@@ -12,7 +12,9 @@ import { TASKS_COLLECTION } from '../shared/task';
 import { initCloud, type CloudInitOverrides } from '../cloudfunctions/_lib/cloud';
 import { sdkInitOptions } from '../emulator/client';
 import { startProductStack, type ProductStack } from './local-stack';
-import { HopFailure, SMOKE_OWNER, checkSecret } from './smoke/hops';
+import { TaskStatus } from '../shared/status';
+import { newTask, type TaskDoc } from '../shared/task';
+import { HopFailure, SMOKE_OWNER, awaitCallback, checkSecret } from './smoke/hops';
 import { main, type SmokeOptions } from './smoke/main';
 import { localTarget } from './smoke/target';
 
@@ -172,5 +174,63 @@ describe('npm run smoke (flags)', () => {
       'smoke: not started: TCB_API_KEY_ID / TCB_API_KEY are not set',
     );
     expect(lines.join('\n')).toContain('fix: set a Tencent Cloud API key');
+  });
+});
+
+describe('the callback hop tells a callback from the sweeper', () => {
+  const task = newTask({
+    taskId: 'smoke-t1',
+    openid: SMOKE_OWNER,
+    platform: 'douyin',
+    url: 'https://v.douyin.com/iRNBho6u/',
+    shareText: 'https://v.douyin.com/iRNBho6u/',
+    requestId: null,
+    callbackTokenHash: 'h',
+    subscribed: { success: false, failure: false },
+    now: new Date(),
+    timeoutS: 300,
+  });
+  const result = { title: '标题', content: '文案', cover: '', video_url: '' };
+  const processing = {
+    ...task,
+    status: TaskStatus.Processing,
+    progress: 30,
+    callback_ids: ['msg_p30'],
+  };
+  /** A document that reads as each of `docs` in turn, then stays at the last. */
+  const watching = (docs: TaskDoc[]) => ({
+    local: true,
+    store: { get: async () => docs.shift() ?? null },
+    coze: { getRun: async () => ({ kind: 'running' as const }) },
+  });
+  const watch = (docs: TaskDoc[]) =>
+    awaitCallback(
+      watching([...docs, docs[docs.length - 1]!]),
+      { task, token: 't' },
+      {
+        waitS: 5,
+        pollMs: 1,
+        onChange: () => undefined,
+      },
+    );
+
+  it('a finish that brought its own delivery id came by callback', async () => {
+    const done = {
+      ...processing,
+      status: TaskStatus.Completed,
+      result,
+      callback_ids: ['msg_p30', 'msg_final'],
+    };
+    await expect(watch([processing, done])).resolves.toMatchObject({
+      value: { status: 'completed' },
+    });
+  });
+
+  it('a finish with no new delivery id came from the run history: the callback is the thing to fix', async () => {
+    const swept = { ...processing, status: TaskStatus.Completed, result };
+    const failure = await watch([processing, swept]).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(HopFailure);
+    expect((failure as HopFailure).message).toContain('from the run history, not by a callback');
+    expect((failure as HopFailure).fix).toContain('post_callback must POST to {{callback_url}}');
   });
 });

@@ -289,6 +289,13 @@ export interface WatchOptions {
   onChange(line: string): void;
 }
 
+/** What the watch reads: the task, and the run's history when no callback came. */
+export interface Watched {
+  local: boolean;
+  store: Pick<SmokeTarget['store'], 'get'>;
+  coze: Pick<CozeApi, 'getRun'>;
+}
+
 /** The task as the watch last saw it, with the callbacks that moved it. */
 interface Seen {
   task: TaskDoc;
@@ -303,7 +310,7 @@ interface Seen {
  * silence, so a new delivery id at the finish tells the two apart.
  */
 export async function awaitCallback(
-  target: SmokeTarget,
+  target: Watched,
   t: SmokeTask,
   opts: WatchOptions,
 ): Promise<HopResult<TaskDoc>> {
@@ -338,7 +345,7 @@ export async function awaitCallback(
   throw await noCallback(target, seen.task, opts.waitS);
 }
 
-async function exists(target: SmokeTarget, t: SmokeTask): Promise<boolean> {
+async function exists(target: Watched, t: SmokeTask): Promise<boolean> {
   try {
     return (await target.store.get(t.task._id)) !== null;
   } catch {
@@ -347,7 +354,7 @@ async function exists(target: SmokeTarget, t: SmokeTask): Promise<boolean> {
 }
 
 function finished(
-  target: SmokeTarget,
+  target: Watched,
   doc: TaskDoc,
   byCallback: boolean,
   at: string,
@@ -373,7 +380,7 @@ function finished(
   );
 }
 
-async function noCallback(target: SmokeTarget, task: TaskDoc, waitS: number): Promise<HopFailure> {
+async function noCallback(target: Watched, task: TaskDoc, waitS: number): Promise<HopFailure> {
   const executeId = task.coze_execute_id;
   let run = 'unknown';
   if (executeId) {
