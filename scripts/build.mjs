@@ -13,6 +13,7 @@ import {
 } from 'node:fs';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rootPkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -134,11 +135,56 @@ export async function buildFunctions({
   return sizes;
 }
 
+export const BUILD_USAGE = `usage: npm run build [-- functions]
+  (no argument)  the function bundles into dist/functions/ and the mini-program into dist/miniprogram/
+  functions      the function bundles only
+  -h, --help     this text`;
+
+/**
+ * The command line, read with node:util's parseArgs (strict, as scripts/cli.ts reads every other
+ * entry's; that helper is TypeScript and this file runs under plain node): what to build, or the
+ * usage problem in words.
+ */
+export function readBuildArgs(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (e) {
+    const flag = /'(-[^' ]*)/.exec(String(e?.message))?.[1];
+    return {
+      error:
+        e?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag
+          ? `unknown option ${flag}`
+          : String(e?.message ?? e),
+    };
+  }
+  if (parsed.values.help) return { help: true };
+  const [what = 'all', ...extra] = parsed.positionals;
+  if (extra.length || !['all', 'functions'].includes(what)) {
+    return { error: `unexpected argument ${extra[0] ?? what} (expected "functions" or nothing)` };
+  }
+  return { what };
+}
+
 const isMain = process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1];
 if (isMain) {
-  const what = process.argv[2] ?? 'all';
+  const args = readBuildArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(BUILD_USAGE);
+    process.exit(0);
+  }
+  if (args.error) {
+    console.error(`npm run build: ${args.error}`);
+    console.error(BUILD_USAGE);
+    process.exit(2);
+  }
   await buildFunctions();
-  if (what === 'all' && existsSync(join(root, 'scripts', 'build-miniprogram.mjs'))) {
+  if (args.what === 'all' && existsSync(join(root, 'scripts', 'build-miniprogram.mjs'))) {
     const { buildMiniprogram } = await import('./build-miniprogram.mjs');
     await buildMiniprogram();
   }

@@ -41,6 +41,40 @@ describe.each(FUNCTIONS)('bundle %s', (name) => {
   });
 });
 
+describe('the public webhook', () => {
+  // Strings only the Coze client carries: its two endpoints and its HTTP library.
+  const COZE_CLIENT = ['/v1/workflow/run', '/run_histories/', 'axios'];
+  const bundle = (name: string) =>
+    readFileSync(join(root, 'dist', 'functions', name, 'index.js'), 'utf8');
+
+  it('bundles no Coze client, which the functions that call Coze do', () => {
+    for (const marker of COZE_CLIENT) {
+      expect({ marker, inWebhook: bundle('webhookHandler').includes(marker) }).toEqual({
+        marker,
+        inWebhook: false,
+      });
+      for (const name of ['extractText', 'taskSweeper']) {
+        expect({ name, marker, found: bundle(name).includes(marker) }).toEqual({
+          name,
+          marker,
+          found: true,
+        });
+      }
+    }
+  });
+
+  it('is given no Coze setting in cloudbaserc.json, the token least of all', () => {
+    const rc = JSON.parse(readFileSync(join(root, 'cloudbaserc.json'), 'utf8')) as {
+      functions: { name: string; envVariables: Record<string, string> }[];
+    };
+    const vars = (name: string) =>
+      Object.keys(rc.functions.find((f) => f.name === name)?.envVariables ?? {});
+    expect(vars('webhookHandler').filter((k) => k.startsWith('COZE_'))).toEqual([]);
+    expect(vars('webhookHandler')).toContain('WEBHOOK_SECRET');
+    expect(vars('extractText')).toContain('COZE_API_TOKEN');
+  });
+});
+
 it('the build prints the same budget', () => {
   const src = readFileSync(join(root, 'scripts', 'build.mjs'), 'utf8');
   const m = /FUNCTION_BUNDLE_BUDGET_BYTES = (\d+) \* 1024;/.exec(src);

@@ -15,6 +15,7 @@ import { commandLineOrExit, readCommandLine } from './cli';
 import { main as dbInitMain } from './db-init';
 import { DEMO_COMMAND } from './demo';
 import { main as deployMain } from './deploy/main';
+import { main as smokeMain } from './smoke/main';
 import { START_COMMAND } from './start';
 
 const ROOT = path.join(__dirname, '..');
@@ -174,6 +175,12 @@ const ENTRIES: { entry: string; read: Entry; usage: string; unknownExit: number 
     unknownExit: 2,
   },
   {
+    entry: 'scripts/smoke.ts',
+    read: viaMain(smokeMain),
+    usage: 'usage: npm run smoke',
+    unknownExit: 2,
+  },
+  {
     entry: 'scripts/db-init.ts',
     read: viaMain(dbInitMain),
     usage: 'usage: npm run db:init',
@@ -200,6 +207,28 @@ describe.each(ENTRIES)('$entry', ({ read, usage, unknownExit }) => {
     expect(r.stderr).toMatch(/[Uu]nknown option '?--no-such-flag/);
     expect(r.stderr).toContain(usage);
     expect(r.stdout).not.toMatch(/Ctrl-C|本地栈已启动|deploy --dry-run|Database plan/);
+  });
+});
+
+describe('npm run build (plain node, so read in a child)', () => {
+  const build = (args: string[]) => run(process.execPath, ['scripts/build.mjs', ...args]);
+
+  it('--help prints the usage and exits 0 without building', async () => {
+    const r = await build(['--help']);
+    expect(r).toMatchObject({ code: 0, stderr: '' });
+    expect(r.stdout.startsWith('usage: npm run build')).toBe(true);
+  });
+
+  it.each([
+    [['--no-such-flag'], 'unknown option --no-such-flag'],
+    [['bogus'], 'unexpected argument bogus'],
+    [['functions', 'extra'], 'unexpected argument extra'],
+  ])('%j is refused by name with the usage, exit 2, nothing built', async (args, problem) => {
+    const r = await build(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`npm run build: ${problem}`);
+    expect(r.stderr).toContain('usage: npm run build');
+    expect(r.stdout).not.toContain('built ');
   });
 });
 
@@ -230,12 +259,17 @@ describe('npm start', () => {
       MAX_ACTIVE_TASKS_PER_USER: 'lots',
       WEBHOOK_SECRET: secret,
       PORT: '70000',
+      // A list the send would refuse (no time): refused here, before anything starts.
+      SUBSCRIBE_SUCCESS_KEYS: 'title:thing1,status:phrase2',
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('npm start: not started, invalid settings:');
     expect(r.stderr).toContain('  - MAX_ACTIVE_TASKS_PER_USER must be a whole number');
     expect(r.stderr).toContain('  - WEBHOOK_SECRET ');
     expect(r.stderr).toContain('  - PORT must be a port number');
+    expect(r.stderr).toContain(
+      '  - SUBSCRIBE_SUCCESS_KEYS is not a valid keyword list: field "time" is missing',
+    );
     expect(r.stdout + r.stderr).not.toContain('has a space');
     expect(r.stdout + r.stderr).not.toContain('lots');
     expect(r.stdout).not.toContain('Ctrl-C');

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CONFIG_KEYS, SECRET_KEYS, loadConfig } from '../shared/config';
+import { CONFIG_KEYS, DEFAULT_TEMPLATE_KEYS, SECRET_KEYS, loadConfig } from '../shared/config';
 import { parseArgs } from './deploy/args';
 import { checkEnvironment } from './deploy/env-check';
 import { checkProject } from './deploy/cross-checks';
@@ -52,13 +52,19 @@ describe('.env.example', () => {
     }
   });
 
-  it('has valid sample values and no inline comments', () => {
+  it('has well-formed sample values and no inline comments', () => {
     expect(parseEnvFile(fs.readFileSync(path.join(ROOT, '.env.example'), 'utf8')).notes).toEqual(
       [],
     );
     expect(() => loadConfig(example)).not.toThrow();
-    const r = checkEnvironment(example, { forDeploy: false, samples: example });
-    expect(errorsOf(r.issues)).toEqual([]);
+    // The only problem with the samples is that they are samples.
+    const r = checkEnvironment(example, { samples: example });
+    for (const e of errorsOf(r.issues)) expect(e.message).toContain('.env.example sample value');
+  });
+
+  it('shows the schema defaults of the template keyword lists', () => {
+    expect(example.SUBSCRIBE_SUCCESS_KEYS).toBe(DEFAULT_TEMPLATE_KEYS.success);
+    expect(example.SUBSCRIBE_FAILURE_KEYS).toBe(DEFAULT_TEMPLATE_KEYS.failure);
   });
 
   it('.env is ignored by git', () => {
@@ -68,25 +74,25 @@ describe('.env.example', () => {
 });
 
 describe('checkEnvironment', () => {
-  it('a dry run only warns about sample values; a deploy refuses them, by name', () => {
-    const dry = checkEnvironment(example, { forDeploy: false, samples: example });
-    expect(
-      dry.issues.filter((i) => i.message.includes('sample')).map((i) => i.level),
-    ).not.toContain('error');
-    const deploy = checkEnvironment(example, { forDeploy: true, samples: example });
-    expect(keysOf(deploy.issues)).toEqual(
-      expect.arrayContaining(['COZE_API_TOKEN', 'ENV_ID', 'WEBHOOK_SECRET', 'WEBHOOK_URL']),
-    );
-    expect(errorsOf(checkEnvironment(real, { forDeploy: true, samples: example }).issues)).toEqual(
-      [],
-    );
+  it('refuses every sample value, by name', () => {
+    const r = checkEnvironment(example, { samples: example });
+    expect(keysOf(r.issues)).toEqual([
+      'COZE_API_TOKEN',
+      'COZE_WORKFLOW_ID',
+      'ENV_ID',
+      'SUBSCRIBE_TEMPLATE_FAILURE_ID',
+      'SUBSCRIBE_TEMPLATE_SUCCESS_ID',
+      'WEBHOOK_SECRET',
+      'WEBHOOK_URL',
+    ]);
+    expect(errorsOf(checkEnvironment(real, { samples: example }).issues)).toEqual([]);
   });
 
   it.each(['COZE_API_TOKEN', 'WEBHOOK_SECRET', 'COZE_WORKFLOW_ID', 'WEBHOOK_URL', 'ENV_ID'])(
     'a missing %s is an error naming it',
     (key) => {
       for (const value of [undefined, '', '   ']) {
-        const r = checkEnvironment({ ...real, [key]: value }, { forDeploy: true });
+        const r = checkEnvironment({ ...real, [key]: value }, {});
         expect(keysOf(r.issues)).toEqual([key]);
         expect(text(errorsOf(r.issues))).toContain(`${key} is required`);
       }
@@ -104,7 +110,7 @@ describe('checkEnvironment', () => {
     ]) {
       minimal[k] = real[k] ?? '';
     }
-    const r = checkEnvironment(minimal, { forDeploy: true });
+    const r = checkEnvironment(minimal, {});
     expect(errorsOf(r.issues)).toEqual([]);
     expect(r.config?.SWEEP_BUDGET_MS).toBe(58_000);
     expect(text(r.issues)).toContain('SUBSCRIBE_TEMPLATE_SUCCESS_ID is not set');
@@ -119,7 +125,7 @@ describe('checkEnvironment', () => {
         ENV_ID: 'bad env',
         TCB_REGION: 'mars',
       },
-      { forDeploy: true },
+      {},
     );
     expect(keysOf(r.issues)).toEqual([
       'ENV_ID',
@@ -136,7 +142,7 @@ describe('checkEnvironment', () => {
     ['a newline', 'tmpl\nx'],
   ])('a value with %s is refused: tcb would insert it unescaped into the JSON', (_what, value) => {
     for (const key of ['SUBSCRIBE_TEMPLATE_SUCCESS_ID', 'COZE_API_TOKEN', 'ENV_ID']) {
-      const r = checkEnvironment({ ...real, [key]: value }, { forDeploy: true });
+      const r = checkEnvironment({ ...real, [key]: value }, {});
       expect(keysOf(r.issues)).toEqual([key]);
       expect(text(r.issues)).toContain('unescaped');
       expect(text(r.issues)).not.toContain(value);
@@ -144,38 +150,29 @@ describe('checkEnvironment', () => {
   });
 
   it('a value that parses as JSON null/object is refused (tcb revives it)', () => {
-    const r = checkEnvironment(
-      { ...real, SUBSCRIBE_TEMPLATE_SUCCESS_ID: 'null' },
-      { forDeploy: true },
-    );
+    const r = checkEnvironment({ ...real, SUBSCRIBE_TEMPLATE_SUCCESS_ID: 'null' }, {});
     expect(keysOf(r.issues)).toEqual(['SUBSCRIBE_TEMPLATE_SUCCESS_ID']);
   });
 
   it('needs both halves of the API key', () => {
-    const r = checkEnvironment(
-      { ...real, TCB_API_KEY_ID: 'AKIDabcdefgh12345678' },
-      { forDeploy: true },
-    );
+    const r = checkEnvironment({ ...real, TCB_API_KEY_ID: 'AKIDabcdefgh12345678' }, {});
     expect(keysOf(r.issues)).toEqual(['TCB_API_KEY']);
     const both = checkEnvironment(
       { ...real, TCB_API_KEY_ID: 'AKIDabcdefgh12345678', TCB_API_KEY: 'k3yValue0123456789abcdef' },
-      { forDeploy: true },
+      {},
     );
     expect(errorsOf(both.issues)).toEqual([]);
   });
 
   it('refuses a Coze base the cloud cannot reach', () => {
-    const r = checkEnvironment(
-      { ...real, COZE_API_BASE: 'http://127.0.0.1:3000/coze' },
-      { forDeploy: false },
-    );
+    const r = checkEnvironment({ ...real, COZE_API_BASE: 'http://127.0.0.1:3000/coze' }, {});
     expect(keysOf(r.issues)).toEqual(['COZE_API_BASE']);
   });
 
   it('says where an overriding value came from', () => {
     const r = checkEnvironment(
       { ...real, WEBHOOK_SECRET: '' },
-      { forDeploy: true, source: { WEBHOOK_SECRET: 'environment' } },
+      { source: { WEBHOOK_SECRET: 'environment' } },
     );
     expect(text(r.issues)).toContain('process environment');
   });
@@ -303,9 +300,11 @@ describe('renderLikeTcb (JSON valid after templating)', () => {
       functions: { envVariables: Record<string, string> }[];
     };
     expect(value.envId).toBe(real.ENV_ID);
+    const webhook = value.functions.find((f) => 'WEBHOOK_SECRET' in f.envVariables);
+    expect(webhook?.envVariables.WEBHOOK_SECRET).toBe(real.WEBHOOK_SECRET);
+    expect(webhook?.envVariables.WEBHOOK_SECRET_PREVIOUS).toBe('');
     for (const f of value.functions) {
-      expect(f.envVariables.WEBHOOK_SECRET).toBe(real.WEBHOOK_SECRET);
-      expect(f.envVariables.WEBHOOK_SECRET_PREVIOUS).toBe('');
+      expect(f.envVariables.SUBSCRIBE_SUCCESS_KEYS).toBe(real.SUBSCRIBE_SUCCESS_KEYS);
     }
   });
 
@@ -555,11 +554,19 @@ describe('main (in process, fake tcb)', () => {
     return { code, out: lines.join('\n') };
   };
 
-  it('dry run with the .env.example keys: exit 0, the plan, no tcb call', async () => {
-    fs.copyFileSync(path.join(ROOT, '.env.example'), path.join(root, '.env'));
-    const tcb = fakeTcb(() => {
-      throw new Error('tcb must not run in a dry run');
+  const neverTcb = () =>
+    fakeTcb(() => {
+      throw new Error('tcb must not run before every check passed');
     });
+
+  it('dry run with a real configuration: exit 0, the plan, no tcb call', async () => {
+    fs.writeFileSync(
+      path.join(root, '.env'),
+      Object.entries(real)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
+    const tcb = neverTcb();
     const { code, out } = await run(['--dry-run'], {}, tcb.runner);
     expect(code).toBe(0);
     expect(tcb.calls).toEqual([]);
@@ -567,26 +574,223 @@ describe('main (in process, fake tcb)', () => {
     expect(out).toContain('HTTP route: /webhook/coze -> webhookHandler');
     expect(out).toContain('Timer trigger: "sweep" -> taskSweeper, cron 0 * * * * * *');
     for (const key of CONFIG_KEYS) expect(out).toContain(key);
+    expect(out).toMatch(/COZE_API_TOKEN +secret set \(\.env\) +-> extractText, taskSweeper\n/);
+    for (const v of SECRET_VALUES) expect(out).not.toContain(v);
+    expect(out).toContain('Dry run OK');
+  });
+
+  it('dry run of a copied .env.example: exit 1, every sample named (the deploy refuses them)', async () => {
+    fs.copyFileSync(path.join(ROOT, '.env.example'), path.join(root, '.env'));
+    const tcb = neverTcb();
+    const { code, out } = await run(['--dry-run'], {}, tcb.runner);
+    expect(code).toBe(1);
+    expect(tcb.calls).toEqual([]);
+    expect(out).toContain('Errors (7):');
+    expect(out).not.toContain('Dry run OK');
     for (const key of SECRET_KEYS) {
       const v = example[key];
       if (v) expect(out).not.toContain(v);
     }
-    expect(out).toContain('Dry run OK');
+  });
+
+  it('names every problem in one pass, the checks between settings included', async () => {
+    const { code, out } = await run(['--dry-run'], {
+      ...real,
+      WEBHOOK_SECRET: 'plain',
+      MAX_ACTIVE_TASKS_PER_USER: 'many',
+      TCB_REGION: 'mars',
+      COZE_API_BASE: 'https://www.coze.cn',
+      SUBSCRIBE_SUCCESS_KEYS: 'title:thing1,status:phrase2',
+      WEBHOOK_URL: 'http://prod-7g2k9x.service.tcloudbase.com/hook',
+      SWEEP_BUDGET_MS: '65000',
+      TASK_TIMEOUT_S: '5',
+      TCB_API_KEY_ID: 'AKIDabcdefgh12345678',
+    });
+    expect(code).toBe(1);
+    const keys = /\(keys: ([^)]*)\)/.exec(out)?.[1]?.split(', ').sort();
+    expect(keys).toEqual([
+      'COZE_API_BASE',
+      'MAX_ACTIVE_TASKS_PER_USER',
+      'SUBSCRIBE_SUCCESS_KEYS',
+      'SWEEP_BUDGET_MS',
+      'TASK_TIMEOUT_S',
+      'TCB_API_KEY',
+      'TCB_REGION',
+      'WEBHOOK_SECRET',
+      'WEBHOOK_URL',
+    ]);
+    // Both of WEBHOOK_URL's problems, not one now and the other after a fix.
+    expect(out).toContain('WEBHOOK_URL must be https');
+    expect(out).toContain('WEBHOOK_URL must end with the route path /webhook/coze');
+  });
+
+  /**
+   * Every rule the deploy enforces, each shown to stop the dry run exactly as it stops the deploy:
+   * the same exit code, the same message, and tcb never called.
+   */
+  const rcWith = (change: (rc: { functions: Record<string, unknown>[] }) => void) => () => {
+    const file = path.join(root, 'cloudbaserc.json');
+    const rc = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      functions: Record<string, unknown>[];
+    };
+    change(rc);
+    fs.writeFileSync(file, JSON.stringify(rc));
+  };
+  const vars = (rc: { functions: Record<string, unknown>[] }, fn: string) =>
+    rc.functions.find((f) => f.name === fn)?.envVariables as Record<string, string>;
+  const RULES: [
+    string,
+    { env?: Record<string, string | undefined>; setup?: () => void; argv?: string[] },
+    string,
+  ][] = [
+    ['a required key missing', { env: { WEBHOOK_SECRET: '' } }, 'WEBHOOK_SECRET is required'],
+    [
+      'a malformed number',
+      { env: { MAX_ACTIVE_TASKS_PER_USER: 'many' } },
+      'MAX_ACTIVE_TASKS_PER_USER must be a whole number',
+    ],
+    [
+      'a malformed secret',
+      { env: { WEBHOOK_SECRET: 'plain' } },
+      'WEBHOOK_SECRET has the wrong format',
+    ],
+    [
+      'a sample value left in',
+      { env: { ENV_ID: example.ENV_ID } },
+      'ENV_ID is still the .env.example sample value',
+    ],
+    [
+      'a value tcb would insert unescaped',
+      { env: { SUBSCRIBE_TEMPLATE_SUCCESS_ID: 'a"b' } },
+      'SUBSCRIBE_TEMPLATE_SUCCESS_ID contains " or \\',
+    ],
+    [
+      'a value tcb would revive as JSON',
+      { env: { SUBSCRIBE_TEMPLATE_FAILURE_ID: 'null' } },
+      'SUBSCRIBE_TEMPLATE_FAILURE_ID parses as JSON',
+    ],
+    [
+      'half an API key',
+      { env: { TCB_API_KEY_ID: 'AKIDabcdefgh12345678' } },
+      'TCB_API_KEY is required when the other half',
+    ],
+    ['an unknown region', { env: { TCB_REGION: 'mars' } }, 'TCB_REGION must be one of'],
+    [
+      "Coze's website as the API base",
+      { env: { COZE_API_BASE: 'https://www.coze.cn' } },
+      'COZE_API_BASE must be https://api.coze.cn or https://api.coze.com',
+    ],
+    [
+      'a custom Coze base on this machine',
+      { env: { COZE_API_BASE: 'https://127.0.0.1:3000/coze', COZE_API_BASE_CUSTOM: 'true' } },
+      'COZE_API_BASE points at this machine',
+    ],
+    [
+      'a custom Coze base over http',
+      { env: { COZE_API_BASE: 'http://coze.example.com', COZE_API_BASE_CUSTOM: 'true' } },
+      'COZE_API_BASE must be https in the cloud',
+    ],
+    [
+      'a keyword list the send refuses',
+      { env: { SUBSCRIBE_FAILURE_KEYS: 'title:thing1,status:phrase2' } },
+      'SUBSCRIBE_FAILURE_KEYS is not a valid keyword list: field "time" is missing',
+    ],
+    [
+      'a notice claim a live sender outlasts',
+      { env: { NOTICE_CLAIM_STALE_S: '10' } },
+      'NOTICE_CLAIM_STALE_S must be more than 10',
+    ],
+    [
+      'a webhook URL over http',
+      { env: { WEBHOOK_URL: 'http://prod-7g2k9x.service.tcloudbase.com/webhook/coze' } },
+      'WEBHOOK_URL must be https',
+    ],
+    [
+      'a webhook URL off the route',
+      { env: { WEBHOOK_URL: 'https://prod-7g2k9x.service.tcloudbase.com/hook' } },
+      'WEBHOOK_URL must end with the route path',
+    ],
+    [
+      'a sweep budget over the timeout',
+      { env: { SWEEP_BUDGET_MS: '65000' } },
+      "SWEEP_BUDGET_MS plus COZE_TIMEOUT_MS and 2000 ms must stay within taskSweeper's 70 s timeout",
+    ],
+    [
+      'a start bound over the timeout',
+      { env: { COZE_START_TIMEOUT_MS: '9000' } },
+      "COZE_START_TIMEOUT_MS + 2 s of database work must fit extractText's timeout",
+    ],
+    [
+      'the Coze token given to the webhook',
+      {
+        setup: rcWith(
+          (rc) => (vars(rc, 'webhookHandler').COZE_API_TOKEN = '{{env.COZE_API_TOKEN}}'),
+        ),
+      },
+      "webhookHandler envVariables.COZE_API_TOKEN is not one of webhookHandler's settings",
+    ],
+    [
+      'a setting a function needs left out',
+      { setup: rcWith((rc) => delete vars(rc, 'taskSweeper').SWEEP_BUDGET_MS) },
+      'taskSweeper envVariables lacks SWEEP_BUDGET_MS',
+    ],
+    [
+      'a literal secret',
+      { setup: rcWith((rc) => (vars(rc, 'webhookHandler').WEBHOOK_SECRET = 'whsec_AAAA')) },
+      'webhookHandler envVariables.WEBHOOK_SECRET is a literal',
+    ],
+    [
+      'the route missing',
+      { setup: rcWith((rc) => delete rc.functions.find((f) => f.name === 'webhookHandler')?.path) },
+      'webhookHandler needs "path": "/webhook/coze"',
+    ],
+    [
+      'no bundles to deploy',
+      { argv: ['--skip-build'] },
+      'dist/functions does not exist: build first',
+    ],
+  ];
+
+  it.each(RULES)('%s: the dry run fails as the deploy does', async (_rule, c, message) => {
+    c.setup?.();
+    const results = [];
+    for (const argv of [['--dry-run'], []]) {
+      const tcb = neverTcb();
+      const r = await run([...argv, ...(c.argv ?? [])], { ...real, ...c.env }, tcb.runner);
+      expect(tcb.calls).toEqual([]);
+      results.push({ code: r.code, named: r.out.includes(message) });
+    }
+    expect(results).toEqual([
+      { code: 1, named: true },
+      { code: 1, named: true },
+    ]);
+  });
+
+  it('--only naming no declared function is a usage error (exit 2), dry run or not', async () => {
+    for (const argv of [
+      ['--dry-run', '--only', 'bogus'],
+      ['--only', 'bogus'],
+    ]) {
+      const errors: string[] = [];
+      const code = await main({
+        root,
+        argv,
+        processEnv: real,
+        out: () => undefined,
+        errOut: (l) => errors.push(l),
+        build: writeBundles,
+        runner: neverTcb().runner,
+      });
+      expect(code).toBe(2);
+      expect(errors[0]).toContain('--only bogus: no such function');
+    }
   });
 
   it('dry run without one secret: exit 1 naming it', async () => {
-    const { code, out } = await run(['--dry-run'], { ...example, WEBHOOK_SECRET: '' });
+    const { code, out } = await run(['--dry-run'], { ...real, WEBHOOK_SECRET: '' });
     expect(code).toBe(1);
     expect(out).toMatch(/Errors \(1\):\n {2}- WEBHOOK_SECRET is required/);
     expect(out).toContain('keys: WEBHOOK_SECRET');
-  });
-
-  it('a real deploy refuses sample values before calling tcb', async () => {
-    const tcb = fakeTcb(() => ok(''));
-    const { code, out } = await run([], example, tcb.runner);
-    expect(code).toBe(1);
-    expect(tcb.calls).toEqual([]);
-    expect(out).toContain('WEBHOOK_SECRET is still the .env.example sample value');
   });
 
   it('not logged in and no API key: stops after the login check', async () => {
@@ -687,11 +891,11 @@ describe('the CLI entry (child process, offline)', () => {
       );
     });
 
-  it('exits 0 with the sample keys and non-zero without a secret, naming it', async () => {
-    const good = await runCli(example);
+  it('exits 0 with a real configuration and 1 without a secret, naming it', async () => {
+    const good = await runCli(real);
     expect(good.out).toContain('Dry run OK');
     expect(good.code).toBe(0);
-    const bad = await runCli({ ...example, COZE_API_TOKEN: '' });
+    const bad = await runCli({ ...real, COZE_API_TOKEN: '' });
     expect(bad.code).toBe(1);
     expect(bad.out).toContain('COZE_API_TOKEN is required');
   }, 60_000);

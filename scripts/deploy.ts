@@ -3,7 +3,7 @@
  * scripts/deploy/, one module per job: facts.ts (what the design and the platform fix), env-check.ts
  * and keys.ts (the settings), rc.ts and render.ts (cloudbaserc.json, and as tcb renders it),
  * cross-checks.ts, bundles.ts, plan.ts, tcb.ts (running tcb and reading its output), args.ts,
- * main.ts (the steps).
+ * main.ts (the named steps).
  */
 import { main } from './deploy/main';
 

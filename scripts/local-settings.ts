@@ -32,8 +32,8 @@ export function localSettingsProblems(
     loadConfig(env);
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    // loadConfig words each problem as `KEY problem`, never with the value.
-    problems.push(...e.message.replace(/^Invalid configuration:\s*/, '').split('; '));
+    // Each problem is worded `KEY problem`, never with the value.
+    problems.push(...e.problems.map((p) => `${p.key} ${p.problem}`));
   }
   return problems;
 }

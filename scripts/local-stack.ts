@@ -16,21 +16,25 @@ import {
 } from '../standin/coze-standin';
 import { COLLECTIONS } from '../cloudfunctions/_adapters/database';
 import { createConsole } from '../console/server';
+import { getConfig as miniprogramConfig } from '../miniprogram/config';
+import { DEFAULT_TEMPLATE_KEYS } from '../shared/config';
+import { parseTemplateKeys } from '../shared/notice';
 
 export const REPO_ROOT = join(__dirname, '..');
+
+// The local stack serves the mini-program, so its templates are the ones the mini-program asks
+// the user to accept in local mode (miniprogram/config.ts): the ids are written there only.
+const LOCAL_TEMPLATE_IDS = miniprogramConfig().local.templates;
 
 /** Local-only values; each can be overridden from the environment. Never used in the cloud. */
 export const LOCAL_DEFAULTS = {
   WEBHOOK_SECRET: 'whsec_bG9jYWwtb25seS13ZWJob29rLXNlY3JldC0wMDAw',
   COZE_API_TOKEN: 'local-standin-token',
   COZE_WORKFLOW_ID: 'local-workflow',
-  SUBSCRIBE_TEMPLATE_SUCCESS_ID: 'local-success-template',
-  SUBSCRIBE_TEMPLATE_FAILURE_ID: 'local-failure-template',
+  SUBSCRIBE_TEMPLATE_SUCCESS_ID: LOCAL_TEMPLATE_IDS.success,
+  SUBSCRIBE_TEMPLATE_FAILURE_ID: LOCAL_TEMPLATE_IDS.failure,
   MINIPROGRAM_STATE: 'developer',
 } as const;
-
-const SUCCESS_KEYS = 'title:thing1,status:phrase2,time:time3,note:thing4';
-const FAILURE_KEYS = 'title:thing1,status:phrase2,reason:thing3,time:time4';
 
 /** A template as the local stack declares it: what WeChat checks (id, keywords) and shows (names). */
 export interface LocalTemplate {
@@ -57,15 +61,20 @@ const FAILURE_SHAPE = {
   },
 };
 
+/** A template from its keyword list, read by the parser the send uses (shared/notice.ts). */
 function templateOf(
   id: string,
   spec: string,
   shape: { title: string; labels: Record<string, string> },
 ): LocalTemplate {
-  const pairs = spec.split(',').map((pair) => pair.split(':'));
   const labels: Record<string, string> = {};
-  for (const [field = '', keyword = ''] of pairs) labels[keyword] = shape.labels[field] ?? field;
-  return { id, title: shape.title, keywords: pairs.map((p) => p[1] ?? ''), labels };
+  for (const [field, keyword] of Object.entries(parseTemplateKeys(spec))) {
+    labels[keyword] = shape.labels[field] ?? field;
+  }
+  // In the template's own order: its keywords are numbered (thing1, phrase2, ...).
+  const order = (keyword: string) => Number(/\d+$/.exec(keyword)?.[0] ?? 0);
+  const keywords = Object.keys(labels).sort((a, b) => order(a) - order(b));
+  return { id, title: shape.title, keywords, labels };
 }
 
 /** The two templates the emulator knows, as WeChat would: id, title and keyword names. */
@@ -73,12 +82,12 @@ export function localTemplates(env: Record<string, string | undefined> = {}): Lo
   return [
     templateOf(
       env.SUBSCRIBE_TEMPLATE_SUCCESS_ID ?? LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_SUCCESS_ID,
-      env.SUBSCRIBE_SUCCESS_KEYS ?? SUCCESS_KEYS,
+      env.SUBSCRIBE_SUCCESS_KEYS ?? DEFAULT_TEMPLATE_KEYS.success,
       SUCCESS_SHAPE,
     ),
     templateOf(
       env.SUBSCRIBE_TEMPLATE_FAILURE_ID ?? LOCAL_DEFAULTS.SUBSCRIBE_TEMPLATE_FAILURE_ID,
-      env.SUBSCRIBE_FAILURE_KEYS ?? FAILURE_KEYS,
+      env.SUBSCRIBE_FAILURE_KEYS ?? DEFAULT_TEMPLATE_KEYS.failure,
       FAILURE_SHAPE,
     ),
   ];
@@ -215,12 +224,15 @@ export function productEnv(
   const usingRealCoze = Boolean(given.COZE_API_TOKEN && given.COZE_WORKFLOW_ID);
   const env: Record<string, string> = {
     ...LOCAL_DEFAULTS,
-    SUBSCRIBE_SUCCESS_KEYS: SUCCESS_KEYS,
-    SUBSCRIBE_FAILURE_KEYS: FAILURE_KEYS,
+    SUBSCRIBE_SUCCESS_KEYS: DEFAULT_TEMPLATE_KEYS.success,
+    SUBSCRIBE_FAILURE_KEYS: DEFAULT_TEMPLATE_KEYS.failure,
     WEBHOOK_URL: `${url}/webhook/coze`,
     ...given,
-    // The stand-in answers at /coze; the real Coze is api.coze.cn unless COZE_API_BASE says else.
-    COZE_API_BASE: usingRealCoze ? (given.COZE_API_BASE ?? 'https://api.coze.cn') : `${url}/coze`,
+    // The stand-in answers at /coze (a local Coze: the documented override); the real Coze is
+    // api.coze.cn unless COZE_API_BASE says else.
+    ...(usingRealCoze
+      ? { COZE_API_BASE: given.COZE_API_BASE ?? 'https://api.coze.cn' }
+      : { COZE_API_BASE: `${url}/coze`, COZE_API_BASE_CUSTOM: 'true' }),
   };
   return { env, usingRealCoze };
 }

@@ -1,15 +1,16 @@
 /**
- * The Python code node in docs/coze-workflow.md is what signs every real callback, so it is run
- * here (python3, stdlib only) and its output checked with the same verifier the webhook uses. The
- * page itself is held to the contract the backend and the stand-in use (shared/coze-workflow.ts,
- * shared/callback.ts).
+ * The two Python code nodes in docs/coze-workflow.md decide every run's outcome (`classify`) and
+ * sign every real callback (`sign_callback`), so both are run here (python3, stdlib only):
+ * `classify` on every plugin outcome, exceptions under 返回设定内容 included, and its answer signed
+ * and read back with the same verifier and schema the webhook uses. The page itself is held to the
+ * contract the backend and the stand-in use (shared/coze-workflow.ts, shared/callback.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { callbackBodySchema, type CallbackBody } from '../shared/callback';
+import { callbackBodySchema, eventFromCallback, type CallbackBody } from '../shared/callback';
 import { verifyCallback } from '../shared/signing';
 import { CONTENT_CUT_MARK } from '../shared/result';
 import {
@@ -17,11 +18,11 @@ import {
   END_OUTPUTS,
   EXECUTE_STATUS,
   START_INPUTS,
-  WORKFLOW_FAILURE_CODES,
   encodeRunOutput,
-  runOutcomeFromHistory,
+  runEndFromHistory,
 } from '../shared/coze-workflow';
-import { failureFromProvider } from '../shared/errors';
+import { WORKFLOW_FAILURE_CODES } from '../shared/errors';
+import type { TaskEvent } from '../shared/status';
 
 const DOC = join(__dirname, '..', 'docs', 'coze-workflow.md');
 const SECRET = `whsec_${Buffer.from('coze-workflow-doc-test-secret-0001').toString('base64')}`;
@@ -60,6 +61,11 @@ function pythonBlocks(): string[] {
   const doc = readFileSync(DOC, 'utf8');
   return [...doc.matchAll(/^```python\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
 }
+
+/** The `sign_callback` node's code (the block holding the secret). */
+const signBlock = () => pythonBlocks().find((b) => b.includes('WEBHOOK_SECRET = ')) ?? '';
+/** The `check_link` / `classify` node's code (the block with the outcome rules). */
+const classifyBlock = () => pythonBlocks().find((b) => b.includes('FINAL_RULES = ')) ?? '';
 
 function python3Available(): { ok: true } | { ok: false; why: string } {
   const r = spawnSync('python3', ['--version'], { encoding: 'utf8', timeout: 10_000 });
@@ -136,7 +142,7 @@ beforeAll(() => {
     // The placeholder is kept aside so a case can run with the code exactly as documented.
     writeFileSync(
       script,
-      HARNESS_HEAD + (pythonBlocks()[0] ?? '') + '\n_PLACEHOLDER = WEBHOOK_SECRET\n' + HARNESS_TAIL,
+      HARNESS_HEAD + signBlock() + '\n_PLACEHOLDER = WEBHOOK_SECRET\n' + HARNESS_TAIL,
     );
     const py = python3Available();
     if (!py.ok) {
@@ -183,16 +189,18 @@ describe('docs/coze-workflow.md code node', () => {
     if (runFailure) throw runFailure;
   });
 
-  it('is one python block in the shape Coze expects, using only the stdlib modules allowed', () => {
-    const blocks = pythonBlocks();
-    expect(blocks).toHaveLength(1);
-    const code = blocks[0]!;
-    expect(code).toContain('async def main(args: Args) -> Output:');
-    expect(code).toContain('args.params');
-    const imports = [...code.matchAll(/^(?:import|from)\s+([\w.]+)/gm)].map((m) => m[1]);
-    expect(imports.length).toBeGreaterThan(0);
-    for (const mod of imports)
-      expect(['base64', 'hashlib', 'hmac', 'json', 'time', 'uuid']).toContain(mod);
+  it('is two python blocks in the shape Coze expects, using only the stdlib modules allowed', () => {
+    expect(pythonBlocks()).toHaveLength(2);
+    for (const [code, allowed] of [
+      [signBlock(), ['base64', 'hashlib', 'hmac', 'json', 'time', 'uuid']],
+      [classifyBlock(), ['json', 're']],
+    ] as const) {
+      expect(code).toContain('async def main(args: Args) -> Output:');
+      expect(code).toContain('args.params');
+      const imports = [...code.matchAll(/^(?:import|from)\s+([\w.]+)/gm)].map((m) => m[1]);
+      expect(imports.length).toBeGreaterThan(0);
+      for (const mod of imports) expect(allowed).toContain(mod);
+    }
   });
 
   it('signs a completed callback the webhook verifier accepts, Chinese and emoji intact', () => {
@@ -310,19 +318,13 @@ describe('docs/coze-workflow.md code node', () => {
 });
 
 /** How a run ended, in the task's words, whichever way the backend learns it. */
-function endOf(outcome: { kind: 'completed' } | { kind: 'failed'; errorCode?: string }) {
-  return outcome.kind === 'completed'
-    ? 'completed'
-    : `failed ${failureFromProvider(outcome.errorCode).code}`;
+function endOf(event: TaskEvent): string {
+  if (event.type === 'failed') return `failed ${event.errorCode}`;
+  return event.type;
 }
 
-function endOfCallback(body: CallbackBody): string {
-  if (body.type === 'workflow.execution.completed') return endOf({ kind: 'completed' });
-  if (body.type === 'workflow.execution.failed') {
-    return endOf({ kind: 'failed', errorCode: body.data.error.code });
-  }
-  return 'progress';
-}
+const PROOF = { tokenHash: 'h', executeId: null, deliveryId: 'msg_doc' };
+const endOfCallback = (body: CallbackBody): string => endOf(eventFromCallback(body, PROOF));
 
 describe('the callback and the run history tell the same end', () => {
   it.each(['final', 'photoNote', 'unknownCode'] as const)('%s', (name) => {
@@ -337,15 +339,14 @@ describe('the callback and the run history tell the same end', () => {
       error: params.error_code,
     };
     expect(Object.keys(end)).toEqual([...END_OUTPUTS]);
-    const history = runOutcomeFromHistory(
+    const history = runEndFromHistory(
       { execute_status: EXECUTE_STATUS.success, output: encodeRunOutput(end) },
-      (text) => text,
+      (text: string) => text,
     );
-    expect(history.kind).not.toBe('running');
-    if (history.kind === 'running') return;
-    expect(endOf(history)).toBe(endOfCallback(callback));
-    if (history.kind === 'completed' && callback.type === 'workflow.execution.completed') {
-      expect(history.result).toEqual(callback.data.output);
+    if (!history) throw new Error('a finished run reads as running');
+    expect(endOf(history.event)).toBe(endOfCallback(callback));
+    if (history.event.type === 'completed' && callback.type === 'workflow.execution.completed') {
+      expect(history.event.result).toEqual(callback.data.output);
     }
   });
 });
@@ -379,7 +380,7 @@ describe('docs/coze-workflow.md', () => {
     expect(firstColumn(table).filter((c) => c !== 'error_code')).toEqual([
       ...WORKFLOW_FAILURE_CODES,
     ]);
-    const tuple = /^FAILURE_CODES = \(([^)]*)\)/m.exec(pythonBlocks()[0] ?? '')?.[1] ?? '';
+    const tuple = /^FAILURE_CODES = \(([^)]*)\)/m.exec(signBlock())?.[1] ?? '';
     expect(tuple.split(',').map((c) => c.trim().replace(/^"|"$/g, ''))).toEqual([
       ...WORKFLOW_FAILURE_CODES,
     ]);
@@ -392,5 +393,217 @@ describe('docs/coze-workflow.md', () => {
       if (name !== 'invalidRequest') expect(answers).toContain(String(code));
     }
     for (const fact of ['sat_', 'ignore exceptions', 'is_async']) expect(doc).toContain(fact);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// classify: every plugin outcome to one of our codes
+
+/** Runs the classify code on each case, in its own namespace, and signs its answer with sign_callback. */
+const CLASSIFY_HARNESS = `
+import asyncio as _asyncio
+import json as _json
+import sys as _sys
+
+
+class Args:
+    def __init__(self, params):
+        self.params = params
+
+
+_input = _json.loads(_sys.stdin.buffer.read().decode("utf-8"))
+_classify = {"Args": Args, "Output": dict}
+exec(_input["classify"], _classify)
+_sign = {"Args": Args, "Output": dict}
+exec(_input["sign"], _sign)
+_sign["WEBHOOK_SECRET"] = _input["secret"]
+_results = []
+for _params in _input["cases"]:
+    try:
+        _out = _asyncio.run(_classify["main"](Args(_params)))
+        _signed = _asyncio.run(_sign["main"](Args(dict(_out, event="final", task_id="t-1", callback_token="tok-1"))))
+        _results.append({"out": _out, "signed": _signed})
+    except Exception as _e:
+        _results.append({"error": repr(_e)})
+_sys.stdout.write(_json.dumps(_results, ensure_ascii=True))
+`;
+
+const NO_ERROR = { errorMessage: '', errorCode: '' };
+/** parse_link as a Douyin video tool answers, bound as the binding sheet says. */
+const LINK = {
+  stage: 'link',
+  share_text: 'https://v.douyin.com/iRNBho6u/',
+  link_ok: true,
+  link_error: NO_ERROR,
+  media_type: 'video',
+  duration: '95',
+  duration_unit: 's',
+  title: '三分钟学会做红烧肉',
+  cover: 'https://p3.example/cover.jpg',
+  video_url: 'https://v.example/video.mp4',
+};
+const TRANSCRIBED = {
+  ...LINK,
+  stage: 'final',
+  speech_ok: true,
+  speech_error: NO_ERROR,
+  text: '大家好，今天做红烧肉',
+};
+/** What 返回设定内容 leaves when a node fails: isSuccess false, errorBody set, outputs as set (empty). */
+const failedLink = (errorMessage: string, errorCode = '') => ({
+  link_ok: false,
+  link_error: { errorMessage, errorCode },
+  media_type: '',
+  duration: '',
+  title: '',
+  cover: '',
+  video_url: '',
+});
+
+const CLASSIFY_CASES: [string, Record<string, unknown>, string, string?][] = [
+  ['a video within 30 minutes may be transcribed', LINK, ''],
+  ['its transcript is the result', TRANSCRIBED, '', '大家好，今天做红烧肉'],
+  [
+    'a transcript given as segments is joined',
+    { ...TRANSCRIBED, text: JSON.stringify([{ text: '第一句' }, { text: '第二句' }]) },
+    '',
+    '第一句\n第二句',
+  ],
+  [
+    'a parse exception naming a deleted video',
+    { ...LINK, ...failedLink('作品不存在或已被删除', '702') },
+    'VIDEO_UNAVAILABLE',
+  ],
+  [
+    'a parse exception naming a private one',
+    { ...LINK, ...failedLink('this video is private') },
+    'VIDEO_UNAVAILABLE',
+  ],
+  [
+    'a parse timeout',
+    { ...LINK, ...failedLink('plugin execution timeout, 超时') },
+    'PROVIDER_ERROR',
+  ],
+  [
+    'any other parse exception',
+    { ...LINK, ...failedLink('quota exceeded', '429') },
+    'PROVIDER_ERROR',
+  ],
+  [
+    'an exception with isSuccess unbound (errorBody alone)',
+    { ...LINK, link_ok: null, link_error: { errorMessage: 'internal error', errorCode: '500' } },
+    'PROVIDER_ERROR',
+  ],
+  [
+    'errorBody as JSON text and isSuccess as text',
+    { ...LINK, link_ok: 'false', link_error: '{"errorMessage":"404 not found","errorCode":"404"}' },
+    'VIDEO_UNAVAILABLE',
+  ],
+  ['an image note by type (Douyin 图文)', { ...LINK, media_type: '图文' }, 'PHOTO_NOTE'],
+  ['an image note by type (Xiaohongshu normal)', { ...LINK, media_type: 'normal' }, 'PHOTO_NOTE'],
+  [
+    'a Douyin /note/ link whatever the type says',
+    { ...LINK, share_text: 'https://www.douyin.com/note/7301234567890' },
+    'PHOTO_NOTE',
+  ],
+  ['no video URL', { ...LINK, video_url: '' }, 'VIDEO_UNAVAILABLE'],
+  ['over 30 minutes, in seconds', { ...LINK, duration: '1801' }, 'TOO_LONG'],
+  [
+    'over 30 minutes, in milliseconds',
+    { ...LINK, duration: '1801000', duration_unit: 'ms' },
+    'TOO_LONG',
+  ],
+  ['over 30 minutes, as mm:ss', { ...LINK, duration: '30:01' }, 'TOO_LONG'],
+  ['exactly 30 minutes', { ...LINK, duration: '1800000', duration_unit: 'ms' }, ''],
+  [
+    '15 s counted in milliseconds is not long',
+    { ...LINK, duration: '15000', duration_unit: 'ms' },
+    '',
+  ],
+  ['no duration: no length check', { ...LINK, duration: '' }, ''],
+  [
+    'a transcription exception',
+    {
+      ...TRANSCRIBED,
+      speech_ok: false,
+      speech_error: { errorMessage: 'ASR timeout', errorCode: '5000' },
+      text: '',
+    },
+    'PROVIDER_ERROR',
+  ],
+  ['an empty transcript', { ...TRANSCRIBED, text: ' \n ' }, 'NO_SPEECH'],
+  [
+    'no transcript and isSuccess unbound',
+    { ...TRANSCRIBED, speech_ok: null, speech_error: null, text: '' },
+    'NO_SPEECH',
+  ],
+  [
+    'final after the condition skipped transcribe (image note)',
+    { ...TRANSCRIBED, media_type: 'image', speech_ok: null, speech_error: null, text: null },
+    'PHOTO_NOTE',
+  ],
+  [
+    'final after the condition skipped transcribe (too long)',
+    { ...TRANSCRIBED, duration: '3600', speech_ok: null, speech_error: null, text: null },
+    'TOO_LONG',
+  ],
+];
+
+interface Classified {
+  out?: Record<string, string>;
+  signed?: NodeResult;
+  error?: string;
+}
+let classified: Classified[] = [];
+let classifyFailure: Error | null = null;
+
+beforeAll(() => {
+  try {
+    const r = spawnSync('python3', ['-c', CLASSIFY_HARNESS], {
+      input: JSON.stringify({
+        classify: classifyBlock(),
+        sign: signBlock(),
+        secret: SECRET,
+        cases: CLASSIFY_CASES.map((c) => c[1]),
+      }),
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, PYTHONIOENCODING: 'utf-8', PYTHONDONTWRITEBYTECODE: '1' },
+    });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new Error(`the classify harness failed:\n${r.stderr}`);
+    classified = JSON.parse(r.stdout) as Classified[];
+  } catch (err) {
+    classifyFailure = err instanceof Error ? err : new Error(String(err));
+  }
+});
+
+describe('docs/coze-workflow.md classify node', () => {
+  it.each(CLASSIFY_CASES.map((c, i) => [c[0], i] as const))('%s', (_name, i) => {
+    if (classifyFailure) throw classifyFailure;
+    const [, params, code, content] = CLASSIFY_CASES[i]!;
+    const r = classified[i];
+    if (!r?.out || !r.signed) throw new Error(`classify raised: ${r?.error ?? 'no result'}`);
+    expect(r.out.error_code).toBe(code);
+    if (code) {
+      expect(r.out.content).toBe('');
+      expect(r.out.error_message).not.toBe('');
+    } else if (params.stage === 'final') {
+      expect(r.out.content).toBe(content);
+    }
+    // Signed as sign_callback signs it, read as the webhook reads it: the task ends with this code.
+    expect(verifyCallback([SECRET], r.signed.headers, r.signed.body, Date.now() / 1000)).toEqual({
+      ok: true,
+    });
+    const body = callbackBodySchema.parse(JSON.parse(r.signed.body));
+    if (params.stage === 'final') {
+      expect(endOfCallback(body)).toBe(code ? `failed ${code}` : 'completed');
+    }
+  });
+
+  it('every failure code a workflow may report is reached by some outcome', () => {
+    const reached = new Set(CLASSIFY_CASES.map((c) => c[2]).filter(Boolean));
+    expect([...reached].sort()).toEqual([...WORKFLOW_FAILURE_CODES].sort());
+    for (const code of WORKFLOW_FAILURE_CODES) expect(classifyBlock()).toContain(`"${code}"`);
   });
 });

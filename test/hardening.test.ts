@@ -339,7 +339,8 @@ describe('a bad setting never reaches a caller (item 7)', () => {
       const bad = await startProductStack({
         port: await freePort(),
         dataDir: dir,
-        env: { TASK_TIMEOUT_S: 'soon' },
+        // A setting all three functions are given (each gets only its own: shared/config.ts).
+        env: { MINIPROGRAM_STATE: 'soon' },
         timersEnabled: false,
         instancesPerFunction: 1,
         log: (l) => badLogs.push(l),
@@ -358,7 +359,7 @@ describe('a bad setting never reaches a caller (item 7)', () => {
         expect(hook.status).toBe(503);
         const hookText = await hook.text();
         for (const text of [JSON.stringify(answer), hookText]) {
-          expect(text).not.toMatch(/ConfigError|TASK_TIMEOUT_S|Invalid configuration|at \w+ \(/);
+          expect(text).not.toMatch(/ConfigError|MINIPROGRAM_STATE|Invalid configuration|at \w+ \(/);
         }
         // The timer run fails too, but says only that the function is not configured.
         const sweep = await bad.stack.runTimer('taskSweeper').then(
@@ -366,8 +367,8 @@ describe('a bad setting never reaches a caller (item 7)', () => {
           (err: Error) => err.message,
         );
         expect(sweep).toContain('not configured');
-        expect(sweep).not.toContain('TASK_TIMEOUT_S');
-        const named = badLogs.filter((l) => l.includes('TASK_TIMEOUT_S'));
+        expect(sweep).not.toContain('MINIPROGRAM_STATE');
+        const named = badLogs.filter((l) => l.includes('MINIPROGRAM_STATE'));
         expect(named.some((l) => l.includes('cold_start_failed'))).toBe(true);
         expect(named.some((l) => l.includes('not_configured'))).toBe(true);
         expect(badLogs.join('\n')).not.toContain('soon"');

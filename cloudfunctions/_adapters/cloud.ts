@@ -22,6 +22,8 @@ export interface CloudInitOverrides {
   secretId?: string;
   secretKey?: string;
   env?: string;
+  /** outside a function, the environment's region when it is not ap-shanghai */
+  region?: string;
 }
 
 /** Who invoked this run, from WXContext: a client call has an OPENID and a `wx_…` SOURCE. */

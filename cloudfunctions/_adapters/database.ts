@@ -139,6 +139,11 @@ export class TaskStore {
     return task && task._openid === openid ? task : null;
   }
 
+  /** Removes a task whatever its state: the smoke's own, at its end. */
+  async remove(id: string): Promise<void> {
+    await this.tasks.doc(id).remove();
+  }
+
   private async updateWhere(where: Query, data: Fields): Promise<boolean> {
     return updated(await this.tasks.where(where).update({ data }));
   }

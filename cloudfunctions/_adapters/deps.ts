@@ -1,9 +1,15 @@
 /**
- * Wires the adapters for one function instance, once per cold start: config validated (a bad
- * variable stops the function naming it), SDK initialised, Coze client bounded as the caller needs.
+ * Wires the adapters for one function instance, once per cold start: the function's own settings
+ * validated (a bad one stops the function naming it), the SDK initialised. The entries that call
+ * Coze pass in how to build their client, so a function that never calls Coze (the webhook)
+ * neither bundles nor builds one.
  */
-import { ConfigError, loadConfig, type Config } from '../../shared/config';
-import { createCozeClient, type CozeClient } from './coze';
+import {
+  ConfigError,
+  loadFunctionConfig,
+  type Config,
+  type FunctionName,
+} from '../../shared/config';
 import { initCloud, type CloudInitOverrides } from './cloud';
 import { LedgerStore, QueueStore, TaskStore } from './database';
 import { createLogger, type Logger } from './log';
@@ -14,7 +20,6 @@ export interface FunctionDeps {
   store: TaskStore;
   ledger: LedgerStore;
   queue: QueueStore;
-  coze: CozeClient;
   send(message: object): Promise<unknown>;
   openid(): string | undefined;
   now(): Date;
@@ -22,38 +27,33 @@ export interface FunctionDeps {
 }
 
 export interface DepsOptions {
-  fn: string;
-  /** 'start' bounds the Coze call for a user waiting on `create` (COZE_START_TIMEOUT_MS); 'background' is COZE_TIMEOUT_MS. */
-  coze: 'start' | 'background';
+  fn: FunctionName;
   env?: Record<string, string | undefined>;
   cloud?: CloudInitOverrides;
   log?: (line: string) => void;
 }
 
-export function buildDeps(opts: DepsOptions): FunctionDeps {
-  const config = loadConfig(opts.env ?? process.env);
+/** How an entry that calls Coze builds its client from the function's settings. */
+export type CozeFactory<C> = (config: Config) => C;
+
+/** The deps, with `coze` when the entry passed a factory. */
+export type DepsWith<C> = [C] extends [never] ? FunctionDeps : FunctionDeps & { coze: C };
+
+export function buildDeps<C = never>(opts: DepsOptions & { coze?: CozeFactory<C> }): DepsWith<C> {
+  const config = loadFunctionConfig(opts.fn, opts.env ?? process.env);
   const cloud = initCloud(opts.cloud);
-  const startBound = opts.coze === 'start';
-  const coze = createCozeClient({
-    baseUrl: config.COZE_API_BASE,
-    token: config.COZE_API_TOKEN,
-    workflowId: config.COZE_WORKFLOW_ID,
-    timeoutMs: startBound ? config.COZE_START_TIMEOUT_MS : config.COZE_TIMEOUT_MS,
-    maxAttempts: startBound ? 2 : 3,
-    deadlineMs: startBound ? config.COZE_START_TIMEOUT_MS + 100 : config.COZE_TIMEOUT_MS * 2,
-  });
-  return {
+  const deps: FunctionDeps = {
     config,
     log: createLogger(opts.fn, opts.log),
     store: new TaskStore(cloud.db, cloud._),
     ledger: new LedgerStore(cloud.db, cloud._),
     queue: new QueueStore(cloud.db, cloud._),
-    coze,
     send: cloud.sendSubscribeMessage,
     openid: cloud.openid,
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
+  return (opts.coze ? { ...deps, coze: opts.coze(config) } : deps) as DepsWith<C>;
 }
 
 /**
@@ -62,7 +62,9 @@ export function buildDeps(opts: DepsOptions): FunctionDeps {
  * the entry answers its caller generically, so no configuration detail or stack reaches anyone.
  * The module still loads, so the platform (and a plain `require`) sees a `main` to call.
  */
-export function coldStart(opts: DepsOptions): () => FunctionDeps | null {
+export function coldStart<C = never>(
+  opts: DepsOptions & { coze?: CozeFactory<C> },
+): () => DepsWith<C> | null {
   try {
     const deps = buildDeps(opts);
     return () => deps;

@@ -4,7 +4,7 @@
  * with no further claim, and duplicate callbacks, the sweeper and a racing webhook never send
  * twice; a sender that dies after claiming leaves a stale claim the sweeper takes over.
  */
-import { buildNotice, parseTemplateKeys, type NoticeTemplate } from '../../shared/notice';
+import { buildNotice, type NoticeTemplate } from '../../shared/notice';
 import { PLATFORM_LABELS } from '../../shared/share-text';
 import { TaskStatus, planFinishedNotice } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
@@ -29,6 +29,7 @@ export interface NoticeDeps {
 /** What one delivery attempt did with the task's notice. */
 export type NoticeDelivery = 'sent' | 'skipped' | 'not_claimed' | 'failed' | 'retry_later';
 
+/** The two templates; their keyword lists were parsed (and checked) with the config at cold start. */
 export function templatesFromConfig(config: Config): {
   success: NoticeTemplate | null;
   failure: NoticeTemplate | null;
@@ -37,13 +38,13 @@ export function templatesFromConfig(config: Config): {
     success: config.SUBSCRIBE_TEMPLATE_SUCCESS_ID
       ? {
           id: config.SUBSCRIBE_TEMPLATE_SUCCESS_ID,
-          keys: parseTemplateKeys(config.SUBSCRIBE_SUCCESS_KEYS),
+          keys: config.SUBSCRIBE_SUCCESS_KEYS,
         }
       : null,
     failure: config.SUBSCRIBE_TEMPLATE_FAILURE_ID
       ? {
           id: config.SUBSCRIBE_TEMPLATE_FAILURE_ID,
-          keys: parseTemplateKeys(config.SUBSCRIBE_FAILURE_KEYS),
+          keys: config.SUBSCRIBE_FAILURE_KEYS,
         }
       : null,
   };

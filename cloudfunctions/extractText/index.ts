@@ -1,8 +1,9 @@
 import { errorAnswer } from '../../shared/errors';
+import { cozeForCreate } from '../_adapters/coze-clients';
 import { coldStart } from '../_adapters/deps';
 import { handleExtract } from './handler';
 
-const deps = coldStart({ fn: 'extractText', coze: 'start' });
+const deps = coldStart({ fn: 'extractText', coze: cozeForCreate });
 
 export const main = async (event: unknown) => {
   const d = deps();

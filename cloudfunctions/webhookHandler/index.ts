@@ -2,7 +2,7 @@ import { coldStart } from '../_adapters/deps';
 import { unavailable, type HttpEvent } from '../_adapters/http';
 import { handleCallback } from './handler';
 
-const deps = coldStart({ fn: 'webhookHandler', coze: 'background' });
+const deps = coldStart({ fn: 'webhookHandler' });
 
 export const main = async (event: HttpEvent) => {
   const d = deps();

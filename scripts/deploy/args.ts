@@ -10,10 +10,12 @@ export interface DeployArgs {
 }
 
 export const USAGE = `usage: npm run deploy [-- --dry-run] [--skip-build] [--only <name>[,<name>]]
-  --dry-run     build and check everything offline, print the plan; no login, no network
+  --dry-run     every check the deploy makes (build, settings, cloudbaserc.json, bundles), all
+                problems at once, and the plan; no login, no network, nothing deployed
   --skip-build  check the bundles already in ${DIST_FUNCTIONS}
   --only        deploy only these functions (all checks still run)
-  -h, --help    this text`;
+  -h, --help    this text
+  exit 0 ready (dry run) or deployed; 1 a problem, each named; 2 bad flags (an unknown --only too)`;
 
 export const DEPLOY_COMMAND = {
   name: 'npm run deploy',

@@ -2,13 +2,7 @@
  * Every key the functions and the deploy read: present when required, well-formed (through the one
  * schema in shared/config.ts), safe to insert unescaped into cloudbaserc.json, and not a sample.
  */
-import {
-  CONFIG_KEYS,
-  ConfigError,
-  configSchema,
-  loadConfig,
-  type Config,
-} from '../../shared/config';
+import { CONFIG_KEYS, configSchema, readConfig, type Config } from '../../shared/config';
 import type { EnvSource } from '../env-file';
 import { blank, err, warn, type Issue } from './issues';
 import { checkDeployKeys, type DeployKeys } from './keys';
@@ -41,35 +35,25 @@ export function hasDefault(key: keyof Config): boolean {
   return r.success && r.data !== undefined;
 }
 
-/** The per-key problems of a ConfigError, as `loadConfig` worded them (names, never values). */
-function configProblems(e: ConfigError): Map<string, string> {
-  const body = e.message.replace(/^Invalid configuration:\s*/, '');
-  const parts = body.split('; ');
-  const out = new Map<string, string>();
-  for (const key of e.keys) {
-    const part = parts.find((p) => p.startsWith(`${key} `));
-    out.set(key, part ? part.slice(key.length + 1) : 'is missing or malformed');
-  }
-  return out;
-}
-
 export interface EnvCheckOptions {
-  /** A real deploy: sample values are errors instead of warnings. */
-  forDeploy: boolean;
   /** `.env.example` values, to catch placeholders that were never replaced. */
   samples?: Record<string, string>;
   source?: Record<string, EnvSource>;
 }
 
 export interface EnvCheck {
+  /** The whole configuration, when every key is valid. */
   config?: Config;
+  /** Every valid key, so the checks between settings run even while others are wrong. */
+  values: Partial<Config>;
   deploy?: DeployKeys;
   issues: Issue[];
 }
 
 /**
  * Every key the functions and the deploy read: present when required, well-formed (through the one
- * schema in shared/config.ts), and safe to insert unescaped into cloudbaserc.json.
+ * schema in shared/config.ts), safe to insert unescaped into cloudbaserc.json, not a sample, and
+ * fit for the cloud. Every problem is reported at once; a dry run and a deploy check the same.
  */
 export function checkEnvironment(
   env: Record<string, string | undefined>,
@@ -114,18 +98,15 @@ export function checkEnvironment(
     }
   }
 
-  // 2. The functions' configuration, through the one schema.
-  let config: Config | undefined;
-  try {
-    config = loadConfig(env);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    for (const [key, problem] of configProblems(e)) {
-      if (flagged.has(key)) continue;
-      issues.push(err(`${key} ${problem}${from(key)}`, key));
-      flagged.add(key);
-    }
+  // 2. The functions' configuration, through the one schema, key by key.
+  const reading = readConfig(env);
+  for (const { key, problem } of reading.problems) {
+    if (flagged.has(key)) continue;
+    issues.push(err(`${key} ${problem}${from(key)}`, key));
+    flagged.add(key);
   }
+  const values = reading.values;
+  const config = reading.problems.length === 0 ? (values as Config) : undefined;
 
   // 3. Deploy-only keys.
   const keys = checkDeployKeys(env, { skip: flagged, from });
@@ -137,15 +118,12 @@ export function checkEnvironment(
     const sample = opts.samples?.[key];
     const v = env[key];
     if (!sample || blank(v) || v?.trim() !== sample.trim()) continue;
-    const message = `${key} is still the .env.example sample value`;
-    issues.push(
-      opts.forDeploy ? err(`${message}: replace it before deploying`, key) : warn(message, key),
-    );
+    issues.push(err(`${key} is still the .env.example sample value: replace it`, key));
   }
 
-  // 5. Things that deploy but probably should not.
-  if (config) {
-    const base = new URL(config.COZE_API_BASE);
+  // 5. What the cloud cannot use, and what deploys but probably should not.
+  if (values.COZE_API_BASE !== undefined) {
+    const base = new URL(values.COZE_API_BASE);
     if (['localhost', '127.0.0.1', '::1', '[::1]'].includes(base.hostname)) {
       issues.push(
         err('COZE_API_BASE points at this machine: the cloud cannot reach it', 'COZE_API_BASE'),
@@ -153,39 +131,39 @@ export function checkEnvironment(
     } else if (base.protocol !== 'https:') {
       issues.push(err('COZE_API_BASE must be https in the cloud', 'COZE_API_BASE'));
     }
-    if (config.COZE_API_TOKEN.startsWith('pat_')) {
+  }
+  if (values.COZE_API_TOKEN?.startsWith('pat_')) {
+    issues.push(
+      warn(
+        'COZE_API_TOKEN is a personal token (pat_), which expires within 30 days: use a service token (sat_)',
+        'COZE_API_TOKEN',
+      ),
+    );
+  }
+  if (values.WEBHOOK_SECRET_PREVIOUS !== undefined) {
+    issues.push(
+      values.WEBHOOK_SECRET_PREVIOUS === values.WEBHOOK_SECRET
+        ? warn('WEBHOOK_SECRET_PREVIOUS equals WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS')
+        : warn(
+            'WEBHOOK_SECRET_PREVIOUS is set: a rotation is in progress; empty it and deploy again once Coze signs with the new secret',
+            'WEBHOOK_SECRET_PREVIOUS',
+          ),
+    );
+  }
+  for (const key of ['SUBSCRIBE_TEMPLATE_SUCCESS_ID', 'SUBSCRIBE_TEMPLATE_FAILURE_ID'] as const) {
+    if (!flagged.has(key) && values[key] === undefined) {
       issues.push(
-        warn(
-          'COZE_API_TOKEN is a personal token (pat_), which expires within 30 days: use a service token (sat_)',
-          'COZE_API_TOKEN',
-        ),
-      );
-    }
-    if (config.WEBHOOK_SECRET_PREVIOUS !== undefined) {
-      issues.push(
-        config.WEBHOOK_SECRET_PREVIOUS === config.WEBHOOK_SECRET
-          ? warn('WEBHOOK_SECRET_PREVIOUS equals WEBHOOK_SECRET', 'WEBHOOK_SECRET_PREVIOUS')
-          : warn(
-              'WEBHOOK_SECRET_PREVIOUS is set: a rotation is in progress; empty it and deploy again once Coze signs with the new secret',
-              'WEBHOOK_SECRET_PREVIOUS',
-            ),
-      );
-    }
-    for (const key of ['SUBSCRIBE_TEMPLATE_SUCCESS_ID', 'SUBSCRIBE_TEMPLATE_FAILURE_ID'] as const) {
-      if (config[key] === undefined) {
-        issues.push(
-          warn(`${key} is not set: no subscription message of that kind will be sent`, key),
-        );
-      }
-    }
-    if (config.MINIPROGRAM_STATE !== 'formal') {
-      issues.push(
-        warn(
-          `MINIPROGRAM_STATE is ${config.MINIPROGRAM_STATE}: notices open that version, not the released one`,
-          'MINIPROGRAM_STATE',
-        ),
+        warn(`${key} is not set: no subscription message of that kind will be sent`, key),
       );
     }
   }
-  return { ...(config ? { config } : {}), ...(deploy ? { deploy } : {}), issues };
+  if (values.MINIPROGRAM_STATE !== undefined && values.MINIPROGRAM_STATE !== 'formal') {
+    issues.push(
+      warn(
+        `MINIPROGRAM_STATE is ${values.MINIPROGRAM_STATE}: notices open that version, not the released one`,
+        'MINIPROGRAM_STATE',
+      ),
+    );
+  }
+  return { ...(config ? { config } : {}), values, ...(deploy ? { deploy } : {}), issues };
 }

@@ -1,23 +1,23 @@
 /**
- * The deploy, step by step: build → check the configuration offline → (dry run: print the plan,
- * stop) → check the tcb login → `tcb fn deploy <name> --force` per function, each with a timeout
- * and its outcome checked → check the HTTP route → print the webhook URL and what only the
- * consoles can do.
+ * The deploy, as named steps: read the flags → build → check everything offline (every problem in
+ * one pass) → print the plan and the problems → (dry run: stop here) → the tcb login → deploy each
+ * function → the HTTP route → what only the consoles can do. A dry run is the deploy minus the
+ * steps that reach the cloud: whatever the deploy would refuse, the dry run refuses too.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SECRET_KEYS } from '../../shared/config';
-import { parseEnvFile, resolveEnv } from '../env-file';
-import { USAGE, parseArgs } from './args';
+import { parseEnvFile, resolveEnv, type ResolvedEnv } from '../env-file';
+import { USAGE, parseArgs, type DeployArgs } from './args';
 import { checkBundles, checkCli, sourceFunctions, type BundleInfo } from './bundles';
 import { checkProject } from './cross-checks';
-import { checkEnvironment } from './env-check';
+import { checkEnvironment, type EnvCheck } from './env-check';
 import { DIST_FUNCTIONS, RC_FILE, ROOT, ROUTE } from './facts';
 import { blank, err, errorsOf, warn, type Issue } from './issues';
 import { DEPLOY_SECRET_KEYS } from './keys';
 import { formatPlan } from './plan';
-import { buildTargetMajor, checkRc } from './rc';
+import { buildTargetMajor, checkRc, type Rc, type RcFunction } from './rc';
 import { redact } from './redact';
 import { renderLikeTcb } from './render';
 import {
@@ -29,6 +29,7 @@ import {
   printedServiceLink,
   type Runner,
 } from './tcb';
+
 export interface MainOptions {
   root?: string;
   argv: string[];
@@ -44,6 +45,9 @@ export interface MainOptions {
 
 export const TIMEOUTS = { envList: 90_000, login: 120_000, deploy: 600_000, service: 90_000 };
 
+/** Exit codes: 0 done, 1 a problem (each named), 2 bad flags. */
+const EXIT = { ok: 0, problem: 1, usage: 2 } as const;
+
 async function defaultBuild(root: string): Promise<Record<string, number>> {
   const mod = (await import(pathToFileURL(path.join(root, 'scripts', 'build.mjs')).href)) as {
     buildFunctions: (o?: { quiet?: boolean }) => Promise<Record<string, number>>;
@@ -51,126 +55,213 @@ async function defaultBuild(root: string): Promise<Record<string, number>> {
   return mod.buildFunctions({ quiet: true });
 }
 
+interface Context {
+  root: string;
+  args: DeployArgs;
+  out: (line: string) => void;
+  env: ResolvedEnv;
+}
+
+/** What the offline checks found: the parts later steps use, and every problem. */
+interface Checked {
+  rc?: Rc;
+  envCheck: EnvCheck;
+  bundles?: Record<string, BundleInfo>;
+  bundlesChecked: boolean;
+  issues: Issue[];
+}
+
+/** The deployable configuration, once every check passed. */
+interface Ready {
+  rc: Rc;
+  envId: string;
+  region?: string;
+  webhookUrl: string;
+  deployKeys: NonNullable<EnvCheck['deploy']>;
+}
+
 export async function main(opts: MainOptions): Promise<number> {
   const root = opts.root ?? ROOT;
   const out = opts.out ?? ((l: string) => console.log(l));
-  const parsedArgs = parseArgs(opts.argv);
-  if (!parsedArgs.args) {
-    const errOut = opts.errOut ?? ((l: string) => console.error(l));
-    errOut(`npm run deploy: ${parsedArgs.error ?? 'bad arguments'}`);
-    errOut(USAGE);
-    return 2;
-  }
-  const args = parsedArgs.args;
+  const errOut = opts.errOut ?? ((l: string) => console.error(l));
+  const parsed = parseArgs(opts.argv);
+  if (!parsed.args) return usageError(errOut, parsed.error);
+  const args = parsed.args;
   if (args.help) {
     out(USAGE);
-    return 0;
+    return EXIT.ok;
   }
-  out(args.dryRun ? 'deploy --dry-run: offline checks, nothing is deployed' : 'deploy');
+  out(
+    args.dryRun ? 'deploy --dry-run: every check the deploy makes, nothing is deployed' : 'deploy',
+  );
+  const ctx: Context = { root, args, out, env: resolveEnv(root, opts.processEnv) };
 
-  const env = resolveEnv(root, opts.processEnv);
+  const built = await build(ctx, opts.build ?? defaultBuild);
+  if (built === null) return EXIT.problem;
+  const checked = checkOffline(ctx, built);
+  const unknown = unknownOnly(ctx, checked.rc);
+  if (unknown) return usageError(errOut, unknown);
+  printPlan(ctx, checked);
+  const ready = reportProblems(ctx, checked);
+  if (!ready) return EXIT.problem;
+  printSteps(ctx, ready);
+  if (args.dryRun) {
+    out('');
+    out(
+      'Dry run OK: every check the deploy makes passed. Nothing was deployed; tcb was not called.',
+    );
+    return EXIT.ok;
+  }
+
+  const secrets: Record<string, string | undefined> = {};
+  for (const k of [...SECRET_KEYS, ...DEPLOY_SECRET_KEYS]) secrets[k] = ctx.env.values[k];
+  const print = (l: string) => out(`    | ${redact(l, secrets)}`);
+  const run = opts.runner ?? createTcbRunner(root, opts.processEnv, print);
+  const tcb = { run, regionArgs: ready.region ? ['-r', ready.region] : [], secrets };
+
+  if (!(await ensureLogin(ctx, ready, tcb))) return EXIT.problem;
+  const deployed = await deployFunctions(ctx, ready, tcb);
+  if (!deployed) return EXIT.problem;
+  if (!(await ensureRoute(ctx, ready, tcb))) return EXIT.problem;
+  printNextSteps(ctx, ready, deployed);
+  return EXIT.ok;
+}
+
+function usageError(errOut: (line: string) => void, problem: string | undefined): number {
+  errOut(`npm run deploy: ${problem ?? 'bad arguments'}`);
+  errOut(USAGE);
+  return EXIT.usage;
+}
+
+/** Step: build the bundles (unless --skip-build). Null when the build failed. */
+async function build(
+  ctx: Context,
+  builder: (root: string) => Promise<Record<string, number>>,
+): Promise<{ built: boolean } | null> {
+  if (ctx.args.skipBuild) return { built: false };
+  try {
+    const sizes = await builder(ctx.root);
+    ctx.out(`build: ${Object.keys(sizes).length} function bundle(s) in ${DIST_FUNCTIONS}`);
+    return { built: true };
+  } catch (e) {
+    ctx.out(`build failed: ${e instanceof Error ? e.message : String(e)}`);
+    return null;
+  }
+}
+
+function readFile(file: string): string | null {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Step: every offline check, each reporting all it finds, so one run names every problem. */
+function checkOffline(ctx: Context, { built }: { built: boolean }): Checked {
+  const { root, env } = ctx;
   const issues: Issue[] = env.notes.map((n) =>
     warn(`${n.file}:${n.line}${n.key ? ` (${n.key})` : ''} ${n.message}`, n.key),
   );
 
-  // 1. Build.
-  let built = false;
-  if (!args.skipBuild) {
-    try {
-      const sizes = await (opts.build ?? defaultBuild)(root);
-      built = true;
-      out(`build: ${Object.keys(sizes).length} function bundle(s) in ${DIST_FUNCTIONS}`);
-    } catch (e) {
-      out(`build failed: ${e instanceof Error ? e.message : String(e)}`);
-      return 1;
-    }
-  }
-
-  // 2. Checks, all offline.
-  let samples: Record<string, string> = {};
-  try {
-    samples = parseEnvFile(fs.readFileSync(path.join(root, '.env.example'), 'utf8')).values;
-  } catch {
-    issues.push(warn('.env.example is missing'));
-  }
+  const example = readFile(path.join(root, '.env.example'));
+  if (example === null) issues.push(warn('.env.example is missing'));
   const envCheck = checkEnvironment(env.values, {
-    forDeploy: !args.dryRun,
-    samples,
+    samples: example === null ? {} : parseEnvFile(example).values,
     source: env.source,
   });
   issues.push(...envCheck.issues);
 
-  let rcText = '';
-  try {
-    rcText = fs.readFileSync(path.join(root, RC_FILE), 'utf8');
-  } catch {
+  const rcText = readFile(path.join(root, RC_FILE));
+  let rc: Rc | undefined;
+  if (rcText === null) {
     issues.push(err(`${RC_FILE} is missing`));
-  }
-  const sources = sourceFunctions(root);
-  const rcCheck = rcText
-    ? checkRc(rcText, { sourceFunctions: sources, targetMajor: buildTargetMajor(root), root })
-    : { issues: [] as Issue[] };
-  issues.push(...rcCheck.issues);
-  const rc = rcCheck.rc;
-  if (rcText) {
+  } else {
+    const rcCheck = checkRc(rcText, {
+      sourceFunctions: sourceFunctions(root),
+      targetMajor: buildTargetMajor(root),
+      root,
+    });
+    issues.push(...rcCheck.issues);
+    rc = rcCheck.rc;
+    // tcb's rendering, reported only for keys no other check already named.
     const flagged = new Set(issues.filter((i) => i.key).map((i) => i.key));
     for (const i of renderLikeTcb(rcText, env.values).issues) {
       if (!i.key || !flagged.has(i.key)) issues.push(i);
     }
   }
-  if (rc && envCheck.config) issues.push(...checkProject(rc, envCheck.config, envCheck.deploy));
-  if (rc && args.only) {
-    for (const n of args.only) {
-      if (!rc.functions.some((f) => f.name === n))
-        issues.push(err(`--only ${n}: no such function`));
-    }
-  }
+  if (rc) issues.push(...checkProject(rc, envCheck.values, envCheck.deploy));
   issues.push(...checkCli(root));
 
   const distRoot = path.join(root, DIST_FUNCTIONS);
-  let bundles: Record<string, BundleInfo> | undefined;
   const bundlesChecked = built || fs.existsSync(distRoot);
-  if (rc && bundlesChecked) {
+  let bundles: Record<string, BundleInfo> | undefined;
+  if (!bundlesChecked) {
+    issues.push(err(`${DIST_FUNCTIONS} does not exist: build first (drop --skip-build)`));
+  } else if (rc) {
     const b = checkBundles(
       distRoot,
       rc.functions.map((f) => f.name),
     );
     bundles = b.info;
     issues.push(...b.issues);
-  } else if (!bundlesChecked) {
-    issues.push(
-      args.dryRun
-        ? warn(`bundles not checked: ${DIST_FUNCTIONS} does not exist (--skip-build)`)
-        : err(`${DIST_FUNCTIONS} does not exist: build first (drop --skip-build)`),
-    );
   }
-
-  const envId =
-    envCheck.deploy?.ENV_ID ?? (blank(env.values.ENV_ID) ? undefined : env.values.ENV_ID);
-  const region = envCheck.deploy?.TCB_REGION;
-  out('');
-  for (const l of formatPlan({
-    dryRun: args.dryRun,
+  return {
     ...(rc ? { rc } : {}),
-    ...(envId ? { envId } : {}),
-    ...(region ? { region } : {}),
-    env,
+    envCheck,
     ...(bundles ? { bundles } : {}),
     bundlesChecked,
-    ...(args.only ? { only: args.only } : {}),
     issues,
-  })) {
-    out(l);
-  }
+  };
+}
 
-  const warnings = issues.filter((i) => i.level === 'warning');
-  const errors = errorsOf(issues);
+/** `--only` naming a function cloudbaserc.json does not declare is a usage error. */
+function unknownOnly(ctx: Context, rc: Rc | undefined): string | null {
+  const names = rc?.functions.map((f) => f.name);
+  const unknown = names ? (ctx.args.only ?? []).filter((n) => !names.includes(n)) : [];
+  return unknown.length
+    ? `--only ${unknown.join(',')}: no such function (declared: ${names?.join(', ')})`
+    : null;
+}
+
+function envIdOf(ctx: Context, checked: Checked): string | undefined {
+  const fromEnv = ctx.env.values.ENV_ID;
+  return checked.envCheck.deploy?.ENV_ID ?? (blank(fromEnv) ? undefined : fromEnv);
+}
+
+/** Step: the plan (functions, route, timer, each function's variables by name). */
+function printPlan(ctx: Context, checked: Checked): void {
+  const envId = envIdOf(ctx, checked);
+  const region = checked.envCheck.deploy?.TCB_REGION;
+  ctx.out('');
+  for (const l of formatPlan({
+    dryRun: ctx.args.dryRun,
+    ...(checked.rc ? { rc: checked.rc } : {}),
+    ...(envId ? { envId } : {}),
+    ...(region ? { region } : {}),
+    env: ctx.env,
+    ...(checked.bundles ? { bundles: checked.bundles } : {}),
+    bundlesChecked: checked.bundlesChecked,
+    ...(ctx.args.only ? { only: ctx.args.only } : {}),
+    issues: checked.issues,
+  })) {
+    ctx.out(l);
+  }
+}
+
+/** Step: every warning and error at once. The deployable configuration, or null with the errors. */
+function reportProblems(ctx: Context, checked: Checked): Ready | null {
+  const { out } = ctx;
+  const warnings = checked.issues.filter((i) => i.level === 'warning');
+  const errors = errorsOf(checked.issues);
   if (warnings.length) {
     out('');
     out(`Warnings (${warnings.length}):`);
     for (const w of warnings) out(`  - ${w.message}`);
   }
-  if (errors.length) {
+  const { rc, envCheck } = checked;
+  const envId = envIdOf(ctx, checked);
+  if (errors.length || !rc || !envCheck.config || !envCheck.deploy || !envId) {
     out('');
     out(`Errors (${errors.length}):`);
     for (const e of errors) out(`  - ${e.message}`);
@@ -179,154 +270,162 @@ export async function main(opts: MainOptions): Promise<number> {
     out(
       `Not deployed: fix the errors above${keys.length ? ` (keys: ${keys.join(', ')})` : ''}. Values are never printed.`,
     );
-    return 1;
+    return null;
   }
-  if (!rc || !envCheck.config || !envCheck.deploy || !envId) {
-    out('Not deployed: the configuration could not be read.');
-    return 1;
-  }
+  const region = envCheck.deploy.TCB_REGION;
+  return {
+    rc,
+    envId,
+    ...(region ? { region } : {}),
+    webhookUrl: envCheck.config.WEBHOOK_URL,
+    deployKeys: envCheck.deploy,
+  };
+}
 
+function targets(ctx: Context, ready: Ready): RcFunction[] {
+  return ready.rc.functions.filter((f) => !ctx.args.only || ctx.args.only.includes(f.name));
+}
+
+function printSteps(ctx: Context, ready: Ready): void {
+  const tcb = `tcb${ready.region ? ` -r ${ready.region}` : ''}`;
   const steps = [
-    `tcb${region ? ` -r ${region}` : ''} env list  (login check; must list ${envId})`,
-    ...rc.functions
-      .filter((f) => !args.only || args.only.includes(f.name))
-      .map((f) => `tcb${region ? ` -r ${region}` : ''} fn deploy ${f.name} --force -e ${envId}`),
-    `tcb${region ? ` -r ${region}` : ''} service list -e ${envId}  (route ${ROUTE.path} -> ${ROUTE.fn})`,
+    `${tcb} env list  (login check; must list ${ready.envId})`,
+    ...targets(ctx, ready).map((f) => `${tcb} fn deploy ${f.name} --force -e ${ready.envId}`),
+    `${tcb} service list -e ${ready.envId}  (route ${ROUTE.path} -> ${ROUTE.fn})`,
   ];
-  out('');
-  out('Steps:');
-  steps.forEach((s, i) => out(`  ${i + 1}. ${s}`));
-  if (args.dryRun) {
-    out('');
-    out('Dry run OK: every check passed offline. Nothing was deployed; tcb was not called.');
-    return 0;
-  }
+  ctx.out('');
+  ctx.out('Steps:');
+  steps.forEach((s, i) => ctx.out(`  ${i + 1}. ${s}`));
+}
 
-  // 3. Login, then deploy.
-  const secrets: Record<string, string | undefined> = {};
-  for (const k of [...SECRET_KEYS, ...DEPLOY_SECRET_KEYS]) secrets[k] = env.values[k];
-  const print = (l: string) => out(`    | ${redact(l, secrets)}`);
-  const run = opts.runner ?? createTcbRunner(root, opts.processEnv, print);
-  const regionArgs = region ? ['-r', region] : [];
-  const deployKeys = envCheck.deploy;
+interface Tcb {
+  run: Runner;
+  regionArgs: string[];
+  secrets: Record<string, string | undefined>;
+}
 
+/** Step: a valid tcb login that lists ENV_ID; logs in with the API key when there is none. */
+async function ensureLogin(ctx: Context, ready: Ready, tcb: Tcb): Promise<boolean> {
+  const { out } = ctx;
+  const envList = async () =>
+    interpretEnvList(
+      await tcb.run([...tcb.regionArgs, 'env', 'list'], { timeoutMs: TIMEOUTS.envList }),
+      ready.envId,
+    );
   out('');
   out('Checking the tcb login (tcb env list)...');
-  let login = interpretEnvList(
-    await run([...regionArgs, 'env', 'list'], { timeoutMs: TIMEOUTS.envList }),
-    envId,
-  );
-  if (login.state === 'not-logged-in' && deployKeys.TCB_API_KEY_ID && deployKeys.TCB_API_KEY) {
+  let login = await envList();
+  const { TCB_API_KEY_ID, TCB_API_KEY } = ready.deployKeys;
+  if (login.state === 'not-logged-in' && TCB_API_KEY_ID && TCB_API_KEY) {
     out('Not logged in: tcb login --apiKeyId <TCB_API_KEY_ID> --apiKey <TCB_API_KEY>');
     const l = interpretLogin(
-      await run(
-        [
-          ...regionArgs,
-          'login',
-          '--apiKeyId',
-          deployKeys.TCB_API_KEY_ID,
-          '--apiKey',
-          deployKeys.TCB_API_KEY,
-        ],
+      await tcb.run(
+        [...tcb.regionArgs, 'login', '--apiKeyId', TCB_API_KEY_ID, '--apiKey', TCB_API_KEY],
         { timeoutMs: TIMEOUTS.login },
       ),
     );
     if (!l.ok) {
-      out(`Not deployed: ${redact(l.reason, secrets)}`);
-      return 1;
+      out(`Not deployed: ${redact(l.reason, tcb.secrets)}`);
+      return false;
     }
-    login = interpretEnvList(
-      await run([...regionArgs, 'env', 'list'], { timeoutMs: TIMEOUTS.envList }),
-      envId,
-    );
+    login = await envList();
   }
   if (login.state !== 'ok') {
     out(
       login.state === 'not-logged-in'
-        ? 'Not deployed: tcb is not logged in. Run `npx tcb login` (browser), or set TCB_API_KEY_ID and TCB_API_KEY (CI).'
-        : `Not deployed: ${redact(login.reason, secrets)}`,
+        ? 'Not deployed: tcb is not logged in. Run `npx tcb login` (it shows a code to confirm in the browser), or set TCB_API_KEY_ID and TCB_API_KEY (CI).'
+        : `Not deployed: ${redact(login.reason, tcb.secrets)}`,
     );
-    return 1;
+    return false;
   }
-  out(`Logged in; ${envId} is visible.`);
+  out(`Logged in; ${ready.envId} is visible.`);
+  return true;
+}
 
-  const targets = rc.functions.filter((f) => !args.only || args.only.includes(f.name));
+/** Step: `tcb fn deploy` per function, each outcome read from its output. Null on a failure. */
+async function deployFunctions(
+  ctx: Context,
+  ready: Ready,
+  tcb: Tcb,
+): Promise<{ done: string[]; link?: string } | null> {
+  const { out } = ctx;
   const done: string[] = [];
   let link: string | undefined;
-  for (const f of targets) {
+  for (const f of targets(ctx, ready)) {
     out('');
-    out(`Deploying ${f.name} (tcb fn deploy ${f.name} --force -e ${envId})...`);
-    const r = await run([...regionArgs, 'fn', 'deploy', f.name, '--force', '-e', envId], {
-      timeoutMs: TIMEOUTS.deploy,
-    });
+    out(`Deploying ${f.name} (tcb fn deploy ${f.name} --force -e ${ready.envId})...`);
+    const r = await tcb.run(
+      [...tcb.regionArgs, 'fn', 'deploy', f.name, '--force', '-e', ready.envId],
+      {
+        timeoutMs: TIMEOUTS.deploy,
+      },
+    );
     const verdict = interpretDeploy(f.name, r);
     if (!verdict.ok) {
-      out(`FAILED: ${redact(verdict.reason, secrets)}`);
+      out(`FAILED: ${redact(verdict.reason, tcb.secrets)}`);
       out(
         `Deployed before the failure: ${done.length ? done.join(', ') : 'none'}. Fix and run again.`,
       );
-      return 1;
+      return null;
     }
     if (f.path) link = printedServiceLink(r.output) ?? link;
     done.push(f.name);
     out(`OK: ${f.name}`);
   }
+  return { done, ...(link ? { link } : {}) };
+}
 
-  // 4. The route: applied by fn deploy from "path"; created by hand if it is not there.
-  const routeFn = rc.functions.find((f) => f.name === ROUTE.fn);
-  if (routeFn?.path && (!args.only || args.only.includes(ROUTE.fn))) {
-    out('');
-    out(`Checking the HTTP route ${routeFn.path} -> ${routeFn.name}...`);
-    const list = () =>
-      run([...regionArgs, 'service', 'list', '-e', envId], { timeoutMs: TIMEOUTS.service });
-    let routed = interpretServiceList(await list(), routeFn.path, routeFn.name);
-    if (!routed) {
-      out(`Route missing: tcb service create -p ${routeFn.path} -f ${routeFn.name} -e ${envId}`);
-      await run(
-        [...regionArgs, 'service', 'create', '-p', routeFn.path, '-f', routeFn.name, '-e', envId],
-        {
-          timeoutMs: TIMEOUTS.service,
-        },
-      );
-      routed = interpretServiceList(await list(), routeFn.path, routeFn.name);
-    }
-    if (!routed) {
-      out(
-        `FAILED: the route ${routeFn.path} -> ${routeFn.name} is not listed by tcb service list.`,
-      );
-      return 1;
-    }
-    out('Route OK.');
-  }
-
-  const config = envCheck.config;
-  const webhook = config.WEBHOOK_URL;
+/** Step: the HTTP route, applied by fn deploy from "path"; created by hand if it is not there. */
+async function ensureRoute(ctx: Context, ready: Ready, tcb: Tcb): Promise<boolean> {
+  const routeFn = ready.rc.functions.find((f) => f.name === ROUTE.fn);
+  if (!routeFn?.path || !targets(ctx, ready).includes(routeFn)) return true;
+  const { out } = ctx;
+  const service = (args: string[]) =>
+    tcb.run([...tcb.regionArgs, 'service', ...args, '-e', ready.envId], {
+      timeoutMs: TIMEOUTS.service,
+    });
   out('');
-  out(`Deployed to ${envId}: ${done.join(', ')}.`);
+  out(`Checking the HTTP route ${routeFn.path} -> ${routeFn.name}...`);
+  let routed = interpretServiceList(await service(['list']), routeFn.path, routeFn.name);
+  if (!routed) {
+    out(
+      `Route missing: tcb service create -p ${routeFn.path} -f ${routeFn.name} -e ${ready.envId}`,
+    );
+    await service(['create', '-p', routeFn.path, '-f', routeFn.name]);
+    routed = interpretServiceList(await service(['list']), routeFn.path, routeFn.name);
+  }
+  if (!routed) {
+    out(`FAILED: the route ${routeFn.path} -> ${routeFn.name} is not listed by tcb service list.`);
+    return false;
+  }
+  out('Route OK.');
+  return true;
+}
+
+/** Step: the webhook URL and what only the consoles can do. */
+function printNextSteps(ctx: Context, ready: Ready, deployed: { done: string[]; link?: string }) {
+  const { out } = ctx;
+  const webhook = ready.webhookUrl;
+  out('');
+  out(`Deployed to ${ready.envId}: ${deployed.done.join(', ')}.`);
   out('');
   out('Webhook URL (WEBHOOK_URL, handed to every Coze run as callback_url):');
   out(`  ${webhook}`);
-  if (link && link.replace(/\/$/, '') !== webhook.replace(/\/$/, '')) {
+  if (deployed.link && deployed.link.replace(/\/$/, '') !== webhook.replace(/\/$/, '')) {
     out(
-      `  tcb printed ${link} for the route: if that is the working domain, set WEBHOOK_URL to it and deploy again.`,
+      `  tcb printed ${deployed.link} for the route: if that is the working domain, set WEBHOOK_URL to it and deploy again.`,
     );
   }
-  out(
-    '  In the Coze workflow, make it the default of the start input callback_url (for test runs);',
-  );
-  out(
-    '  the HTTP node posts to {{callback_url}}. Check: curl -i -X POST <url> -d {} answers 401, not 404/5xx.',
-  );
   out('');
-  out('Still to do by hand (the CLI cannot):');
+  out('Still to do by hand (the CLI cannot), then check it all with npm run smoke:');
   out(
     `  1. Cloud-call permission (openapi subscribeMessage.send, from each config.json): in WeChat DevTools,`,
   );
   out(
-    `     with cloudfunctionRoot at ${DIST_FUNCTIONS}/, right-click each function -> 上传并部署 (cloud installs deps).`,
+    `     with cloudfunctionRoot at ${DIST_FUNCTIONS}/, right-click each function -> 上传并部署：云端安装依赖.`,
   );
   out(
-    '     Without it notices fail with -604101. Then check the variables are still set (console -> 云函数 -> 配置).',
+    '     Without it notices fail with -604101. Then check the variables are still set (console -> 云函数 -> 函数配置).',
   );
   out(
     '  2. Subscription templates: mini-program console -> 订阅消息 -> pick templates whose keywords match',
@@ -335,6 +434,5 @@ export async function main(opts: MainOptions): Promise<number> {
     '     SUBSCRIBE_SUCCESS_KEYS / SUBSCRIBE_FAILURE_KEYS; put their ids in .env and deploy again.',
   );
   out('  3. Database: npm run db:init (collections, indexes, security rules).');
-  out('  4. Smoke test: docs/operations.md, "Smoke test".');
-  return 0;
+  out('  4. npm run smoke: the route, the secret and one task through the real workflow.');
 }

@@ -1,5 +1,5 @@
 /** The plan a deploy prints: functions, route, timer, and every key by state (names, never values). */
-import { CONFIG_KEYS, SECRET_KEYS, type Config } from '../../shared/config';
+import { CONFIG_KEYS, FUNCTION_SETTINGS, SECRET_KEYS, type Config } from '../../shared/config';
 import type { ResolvedEnv } from '../env-file';
 import type { BundleInfo } from './bundles';
 import { defaultServiceUrl } from './cross-checks';
@@ -83,16 +83,23 @@ export function formatPlan(plan: Plan): string[] {
     }
   }
   const secret = new Set<string>([...SECRET_KEYS, ...DEPLOY_SECRET_KEYS]);
-  const line = (k: string) => {
+  const line = (k: string, to = '') => {
     const state = keyState(k, env.values);
     const src = env.source[k];
     const where = state === 'set' && src ? ` (${src})` : state === 'unset' ? ' (optional)' : '';
-    return `  ${k.padEnd(30)} ${secret.has(k) ? 'secret ' : '       '}${state}${where}`;
+    const head = `  ${k.padEnd(30)} ${secret.has(k) ? 'secret ' : '       '}${state}${where}`;
+    return to ? `${head.padEnd(60)} -> ${to}` : head;
   };
+  // Each function gets only its own settings (FUNCTION_SETTINGS in shared/config.ts).
+  const receivers = (k: string) =>
+    Object.entries(FUNCTION_SETTINGS)
+      .filter(([, keys]) => (keys as readonly string[]).includes(k))
+      .map(([fn]) => fn)
+      .join(', ');
   out.push(
-    `Variables given to every function (${CONFIG_KEYS.length}; names only, values never printed):`,
+    `Variables (${CONFIG_KEYS.length}; names only, values never printed), each given only to the functions that read it:`,
   );
-  for (const k of CONFIG_KEYS) out.push(line(k));
+  for (const k of CONFIG_KEYS) out.push(line(k, receivers(k)));
   out.push('Deploy-only keys:');
   for (const k of DEPLOY_KEYS) out.push(line(k));
   return out;

@@ -1,7 +1,7 @@
 /** cloudbaserc.json: its structure, every function declared explicitly, secrets only as `{{env.X}}`. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CONFIG_KEYS, SECRET_KEYS } from '../../shared/config';
+import { CONFIG_KEYS, FUNCTION_SETTINGS, SECRET_KEYS } from '../../shared/config';
 import { parseCron } from '../../emulator/cron';
 import {
   BETA_RUNTIME,
@@ -252,11 +252,20 @@ export function checkRc(text: string, ctx: RcCheckContext): { rc?: Rc; issues: I
     }
   }
 
-  // Variables: exactly the schema's keys, each from its own placeholder.
+  // Variables: exactly the function's own settings (FUNCTION_SETTINGS), each from its own
+  // placeholder, so the webhook never holds the Coze token.
   const secretSet = new Set<string>(SECRET_KEYS);
   for (const f of functions) {
     const keys = Object.keys(f.envVariables);
-    for (const k of CONFIG_KEYS) {
+    const own: readonly string[] | undefined =
+      FUNCTION_SETTINGS[f.name as keyof typeof FUNCTION_SETTINGS];
+    if (!own) {
+      issues.push(
+        err(`${RC_FILE}: ${f.name} has no settings list (FUNCTION_SETTINGS in shared/config.ts)`),
+      );
+      continue;
+    }
+    for (const k of own) {
       if (!keys.includes(k)) issues.push(err(`${RC_FILE}: ${f.name} envVariables lacks ${k}`, k));
     }
     for (const k of keys) {
@@ -264,6 +273,13 @@ export function checkRc(text: string, ctx: RcCheckContext): { rc?: Rc; issues: I
       if (!(CONFIG_KEYS as string[]).includes(k)) {
         issues.push(
           err(`${RC_FILE}: ${f.name} envVariables.${k} is not a key of shared/config.ts`, k),
+        );
+      } else if (!own.includes(k)) {
+        issues.push(
+          err(
+            `${RC_FILE}: ${f.name} envVariables.${k} is not one of ${f.name}'s settings: give each function only what it reads (FUNCTION_SETTINGS)`,
+            k,
+          ),
         );
       } else if (v !== `{{env.${k}}}`) {
         issues.push(

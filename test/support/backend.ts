@@ -14,6 +14,7 @@ import type { RunEnd, StartRunInput } from '../../shared/coze-workflow';
 import { CozeError } from '../../cloudfunctions/_adapters/coze';
 import { initCloud, type CloudInitOverrides } from '../../cloudfunctions/_adapters/cloud';
 import type { FunctionDeps } from '../../cloudfunctions/_adapters/deps';
+import type { CozeClient } from '../../cloudfunctions/_adapters/coze';
 import { createLogger } from '../../cloudfunctions/_adapters/log';
 import {
   COLLECTIONS,
@@ -106,13 +107,14 @@ export interface Backend {
   stack: LocalStack;
   clock: Clock;
   coze: ScriptedCoze;
-  deps: FunctionDeps;
+  deps: FunctionDeps & { coze: CozeClient };
   logs: string[];
   close(): Promise<void>;
 }
 
 export const TEST_ENV: Record<string, string> = {
   COZE_API_BASE: 'http://127.0.0.1:9/coze',
+  COZE_API_BASE_CUSTOM: 'true',
   COZE_API_TOKEN: LOCAL_DEFAULTS.COZE_API_TOKEN,
   COZE_WORKFLOW_ID: LOCAL_DEFAULTS.COZE_WORKFLOW_ID,
   WEBHOOK_URL: 'http://127.0.0.1:9/webhook/coze',
@@ -146,13 +148,13 @@ export async function startBackend(env: Record<string, string> = {}): Promise<Ba
   const clock = new Clock();
   const coze = new ScriptedCoze();
   const logs: string[] = [];
-  const deps: FunctionDeps = {
+  const deps: FunctionDeps & { coze: CozeClient } = {
     config: loadConfig({ ...TEST_ENV, ...env }),
     log: createLogger('test', (line) => logs.push(line)),
     store: new TaskStore(cloud.db, cloud._),
     ledger: new LedgerStore(cloud.db, cloud._),
     queue: new QueueStore(cloud.db, cloud._),
-    coze: coze as unknown as FunctionDeps['coze'],
+    coze,
     send: cloud.sendSubscribeMessage,
     openid: () => undefined,
     now: clock.now,
