@@ -6,7 +6,9 @@
  * - the watch design against the polling design it replaces (1 s, 2 s, 5 s), side by side on the
  *   same stack at the same time: how late each learns the end, and how many requests each makes;
  * - verified callbacks per second and CPU per callback (every process that served them);
- * - per function: bundle size, cold require time, and one instance's peak memory under load.
+ * - per function: bundle size, cold require time, and one instance's peak memory under load;
+ * - a viral day (bench/burst.ts, JSON key `burst`): more submissions than Coze's rate takes, the
+ *   queue draining at the upstream's QPS (full runs, or `--only burst`).
  * Prints a table with the ratios and writes the JSON (`--out`) and a Markdown report (`--md`;
  * bench/RESULTS.md is `npm run bench -- --md bench/RESULTS.md`), each with its charts (SVG,
  * bench/charts.ts) in `charts/` beside it. `--run-ms N` sets how long a
@@ -83,13 +85,20 @@ const t0 = Date.now();
 const log = (line: string) =>
   process.stderr.write(`[bench ${((Date.now() - t0) / 1000).toFixed(1)}s] ${line}\n`);
 
-export const BENCH_USAGE = `usage: npm run bench [-- --quick] [--out FILE] [--md FILE] [--run-ms N]
-  --quick     the short run (under a minute) instead of the full one
-  --out FILE  write the results as JSON (and the charts, as SVG, into charts/ beside it)
-  --md FILE   write the Markdown report (bench/RESULTS.md is --md bench/RESULTS.md), charts beside it
-  --run-ms N  how long a simulated Coze run lasts, in ms (quick 8000, full 30000)
-  --build     rebuild the function bundles first (npm run bench passes it)
-  -h, --help  this text`;
+export const BENCH_USAGE = `usage: npm run bench [-- --quick] [--only PHASES] [--out FILE] [--md FILE] [--run-ms N]
+                     [--burst-n N] [--burst-rate R] [--burst-qps Q] [--burst-run-ms MS]
+  --quick            the short run (about two minutes, no burst) instead of the full one
+  --only PHASES      run only these, comma-separated: flow (watch against polling, cost per task),
+                     hooks (submits and callbacks), burst (the viral day)
+  --out FILE         write the results as JSON (and the charts, as SVG, into charts/ beside it)
+  --md FILE          write the Markdown report (bench/RESULTS.md is --md bench/RESULTS.md)
+  --run-ms N         how long a simulated Coze run lasts in the side-by-side phase (default 45000)
+  --burst-n N        burst: submissions (600)
+  --burst-rate R     burst: submissions a second (20)
+  --burst-qps Q      burst: the upstream's calls a second, and the backend's COZE_QPS (3)
+  --burst-run-ms MS  burst: how long a run lasts (5000)
+  --build            rebuild the function bundles first (npm run bench passes it)
+  -h, --help         this text`;
 
 export const BENCH_COMMAND = {
   name: 'npm run bench',
@@ -99,6 +108,11 @@ export const BENCH_COMMAND = {
     out: { type: 'string' },
     md: { type: 'string' },
     'run-ms': { type: 'string' },
+    only: { type: 'string' },
+    'burst-n': { type: 'string' },
+    'burst-rate': { type: 'string' },
+    'burst-qps': { type: 'string' },
+    'burst-run-ms': { type: 'string' },
     build: { type: 'boolean' },
   },
   allowPositionals: false,

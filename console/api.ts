@@ -6,7 +6,9 @@
 import type { IncomingMessage } from 'node:http';
 import { PLATFORMS } from '../shared/share-text';
 import { ACTIVE_STATUSES, TASK_STATUSES } from '../shared/status';
-import { CALLBACK_MODES, type CozeStandin, type StandinSettings } from '../standin/coze-standin';
+import type { CozeStandin } from '../standin/coze-standin';
+import type { StandinSettings } from '../standin/settings';
+import { CALLBACK_MODES } from '../standin/simulated-workflow';
 import type { ConsoleContext, ConsoleState } from './context';
 import { HttpError, readJson } from './http';
 import { openidOf } from './input';

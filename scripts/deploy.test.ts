@@ -112,7 +112,7 @@ describe('checkEnvironment', () => {
     }
     const r = checkEnvironment(minimal, {});
     expect(errorsOf(r.issues)).toEqual([]);
-    expect(r.config?.SWEEP_BUDGET_MS).toBe(58_000);
+    expect(r.config?.SWEEP_BUDGET_MS).toBe(59_000);
     expect(text(r.issues)).toContain('SUBSCRIBE_TEMPLATE_SUCCESS_ID is not set');
   });
 

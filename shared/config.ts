@@ -165,7 +165,7 @@ export const configSchema = z.object({
   NOTICE_CLAIM_STALE_S: int(5, 3600, 60),
   SWEEP_BATCH_LIMIT: int(1, 1000, 50),
   /** How long a sweep dispatches: until the next minute's sweep takes over. */
-  SWEEP_BUDGET_MS: int(1000, 900_000, 58_000),
+  SWEEP_BUDGET_MS: int(1000, 900_000, 59_000),
   TASK_RETENTION_DAYS: int(1, 3650, 90),
 });
 

@@ -327,6 +327,23 @@ describe('the contract', () => {
 });
 
 describe('fault knobs', () => {
+  it('qps: starts and history reads share one bucket; beyond it 429 with code 4009, nothing run', async () => {
+    const h = await harness({ qps: 2 });
+    const id = await h.start();
+    await expect(h.client({ maxAttempts: 1 }).getRun(id)).resolves.toBeNull();
+    // The bucket (2 a second, starting full) is spent: the next call is refused, not served.
+    const err = await h.start().catch((e: unknown) => e);
+    expect(err).toMatchObject({ kind: 'busy', cozeCode: 4009, status: 429 });
+    expect(startFailureOf(err)).toBe('not_started');
+    expect(h.standin.runs()).toHaveLength(1);
+    expect(h.standin.traffic().reduce((n, s) => n + s.refused, 0)).toBe(1);
+    // The knob changes at run time; 0 is no limit.
+    h.standin.configure({ qps: 0 });
+    await h.start();
+    expect(h.standin.runs()).toHaveLength(2);
+    expect(() => h.standin.configure({ qps: -1 })).toThrow(/qps/);
+  });
+
   it('drop: no callback at all, the history still tells the truth', async () => {
     const h = await harness({ callbackMode: 'drop' });
     const id = await h.start();
@@ -423,7 +440,9 @@ describe('fault knobs', () => {
     expect(h.logs.filter((l) => l.includes('task-500') && l.includes('-> 500'))).toHaveLength(3);
     await expect(h.client().getRun(id)).resolves.toMatchObject({ event: { type: 'completed' } });
     expect(h2.logs.filter((l) => /post failed .*not retried/.test(l))).toHaveLength(3);
-    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({ event: { type: 'completed' } });
+    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({
+      event: { type: 'completed' },
+    });
   });
 });
 
@@ -601,6 +620,8 @@ describe('standinOptionsFromEnv', () => {
     ['COZE_STANDIN_CREATE_ERROR_RATE', '-0.1'],
     ['COZE_STANDIN_CREATE_ERROR_RATE', 'half'],
     ['COZE_STANDIN_START_ANSWER', 'broken'],
+    ['COZE_STANDIN_QPS', '2.5'],
+    ['COZE_STANDIN_QPS', '-1'],
   ])('rejects %s=%s with a message naming it', (name, value) => {
     expect(() => standinOptionsFromEnv({ [name]: value }, base)).toThrow(
       new RegExp(`^${name} must be`),

@@ -151,6 +151,7 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
     return answerTask(deps, await owned(deps, openid, taskId));
   }
   log.info('task_created', { task: taskId, platform: share.platform, start: place.mode });
+  if (place.ticket) store.noteWaiting();
   return answerTask(deps, await startOnCreate(deps, task, token, place.mode));
 }
 
@@ -166,7 +167,7 @@ async function placeInQueue(
   const state: QueueState = await deps.queue.readFresh(now);
   const mode = createStartMode(state, now);
   if (mode === 'direct') return { mode, ticket: null };
-  const ahead = await store.countWaiting();
+  const ahead = await store.countWaitingFresh(now);
   const waitS = estimateWaitS(ahead, state, config.COZE_QPS, now);
   if (waitS > config.QUEUE_MAX_WAIT_S) {
     deps.log.warn('submit_refused_busy', { ahead, waitS: Math.round(waitS) });

@@ -19,7 +19,7 @@ import {
   type WatchError,
   type WatchSnapshot,
 } from '../../emulator/client';
-import { simulateOutcome } from '../../standin/coze-standin';
+import { simulateOutcome } from '../../standin/simulated-workflow';
 import { freePort, startProductStack, type ProductStack } from '../../scripts/local-stack';
 import {
   CallbackProxy,
