@@ -4,7 +4,7 @@
  * `{code, message}` as an error, anything else as the result. Each action is one entry of `adminActions`.
  */
 import { randomUUID } from 'node:crypto';
-import { type Doc, isPlainObject, parseEJSON, stringifyEJSON } from './ejson';
+import { type Doc, isPlainObject, parseBoundedJson, parseEJSON, stringifyEJSON } from './ejson';
 import { dbOpKind, type Monitor } from './monitor';
 import { DbError, type FindOptions, type Store } from './store';
 import type { FunctionRuntime } from './runtime/pool';
@@ -289,9 +289,9 @@ const invokeFunction: AdminAction = async (p, { runtime, source }) => {
   let event: unknown = {};
   if (typeof p.request_data === 'string' && p.request_data) {
     try {
-      event = JSON.parse(p.request_data) as unknown;
-    } catch {
-      throw invalid('request_data must be JSON');
+      event = parseBoundedJson(p.request_data);
+    } catch (e) {
+      throw invalid(`request_data must be JSON: ${(e as Error).message}`);
     }
   }
   // X-TCB-Source is `<caller's TCB_SOURCE>,<run env tag>`: the callee's SOURCE extends the caller's chain.
@@ -389,7 +389,7 @@ function parseParams(body: Buffer, contentType: string): AdminParams {
     }
     return params;
   }
-  const parsed = JSON.parse(body.toString('utf8')) as unknown;
+  const parsed = parseBoundedJson(body.toString('utf8'));
   if (!isPlainObject(parsed)) throw new Error('body must be a JSON object');
   return parsed;
 }

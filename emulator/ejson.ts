@@ -2,7 +2,6 @@
  * The slice of MongoDB Extended JSON that @cloudbase/database sends (bson `EJSON.stringify(x, {relaxed: false})`)
  * and reads back (`EJSON.parse`). Kept local so the emulator does not depend on the SDK's private bson copy.
  */
-
 export type Doc = Record<string, unknown>;
 
 // Type checks work across realms (Jest runs modules in a vm context; structuredClone and JSON.parse may answer
@@ -100,7 +99,7 @@ export function fromEJSON(value: unknown, now: number = Date.now()): unknown {
 }
 
 export function parseEJSON(text: string, now?: number): unknown {
-  return fromEJSON(JSON.parse(text) as unknown, now);
+  return fromEJSON(parseBoundedJson(text), now);
 }
 
 /** Encodes for the SDK and for the journal: Dates keep their type, non-finite numbers survive. */
@@ -122,4 +121,44 @@ export function toEJSON(value: unknown): unknown {
 
 export function stringifyEJSON(value: unknown): string {
   return JSON.stringify(toEJSON(value));
+}
+
+/**
+ * How deep a JSON body or an EJSON parameter may nest. MongoDB, which CloudBase's database is, refuses
+ * documents nested deeper than 100 levels; nothing the SDKs send comes near it, and bounding it keeps
+ * every later step (EJSON decoding, the runtime's IPC, JSON.stringify) far from the stack's limit.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/**
+ * Whether JSON text nests arrays and objects deeper than `max` (a linear scan that skips strings; the
+ * text need not be valid JSON). `JSON.parse` itself copes with deep text, but everything after it
+ * recurses (EJSON decoding, the runtime's IPC, JSON.stringify).
+ */
+export function jsonTooDeep(text: string | Buffer, max = MAX_JSON_DEPTH): boolean {
+  const at: (i: number) => number =
+    typeof text === 'string' ? (i) => text.charCodeAt(i) : (i) => text[i]!;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = at(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** The error text for a body or parameter over MAX_JSON_DEPTH. */
+export const TOO_DEEP = `JSON nested deeper than ${MAX_JSON_DEPTH} levels`;
+
+/** `JSON.parse`, refusing text nested deeper than MAX_JSON_DEPTH first. */
+export function parseBoundedJson(text: string): unknown {
+  if (jsonTooDeep(text)) throw new Error(TOO_DEEP);
+  return JSON.parse(text) as unknown;
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { handleAdmin } from './admin';
 import { isPlainObject } from './ejson';
+import { type FrontDoorOptions, frontDoorRefusal, hasBody } from './front-door';
 import { buildHttpEvent, writeHttpResult } from './http-access';
 import { Monitor } from './monitor';
 import { loadProject, type FunctionSpec } from './project';
@@ -45,13 +46,24 @@ export interface LocalStackOptions {
   timerOverrideS?: number;
   /** Default true; tests may disable and call runTimer(). */
   timersEnabled?: boolean;
-  /** Extra handlers mounted under a path prefix, e.g. the Coze stand-in at '/coze'. */
+  /**
+   * Extra handlers mounted under a path prefix, e.g. the Coze stand-in at '/coze'. A request body
+   * must be JSON (checked and read by the router, then handed on in `req`) unless `accepts` says else.
+   */
   extraRoutes?: {
     prefix: string;
     /** Only the path equal to `prefix` (e.g. '/'), not the paths under it. */
     exact?: boolean;
+    /** Media types its request bodies may have (default JSON only), or 'any' to read them raw. */
+    accepts?: readonly string[] | 'any';
     handler: (req: http.IncomingMessage, res: http.ServerResponse) => void | Promise<void>;
   }[];
+  /**
+   * Names besides loopback and the bound address that this server answers to (`Host`), e.g. the
+   * machine's LAN address for a phone; `name` (any port) or `name:port`. Default: the comma-separated
+   * LOCAL_STACK_ALLOWED_HOSTS.
+   */
+  allowedHosts?: string[];
   /** Collections created at start if missing. */
   collections?: string[];
   /** Max concurrent instances per function, default 10. */
@@ -127,6 +139,16 @@ const BODY_LIMIT = 6 * 1024 * 1024;
 const ADMIN_BODY_LIMIT = 32 * 1024 * 1024;
 const GRANTS_BODY_LIMIT = 64 * 1024;
 const FUNCTIONS_POST_ONLY = { errCode: -501007, errMsg: 'POST only' };
+
+/** The extra names this server answers to: the option, else LOCAL_STACK_ALLOWED_HOSTS. */
+function allowedHosts(opts: LocalStackOptions): string[] {
+  if (opts.allowedHosts) return opts.allowedHosts;
+  const fromEnv = process.env.LOCAL_STACK_ALLOWED_HOSTS ?? '';
+  return fromEnv
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
+}
 
 function outcomeStatus(o: Exclude<InvokeOutcome, { ok: true }>): number {
   return o.kind === 'not-found' ? 404 : 500;
@@ -270,40 +292,77 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     {
       method: 'POST',
       path: '/admin',
+      // node-sdk posts JSON, and multipart for wx.openApi.
+      accepts: ['application/json', 'multipart/form-data'],
+      bodyLimit: ADMIN_BODY_LIMIT,
       handle: (c) => {
         adminRequests++;
         return admin(c);
       },
     },
     { path: '/admin', handle: (c) => c.json(405, { error: 'POST only' }) },
-    { method: 'POST', prefix: '/functions/', cors: true, handle: callFunction },
+    {
+      method: 'POST',
+      prefix: '/functions/',
+      cors: true,
+      bodyLimit: BODY_LIMIT,
+      handle: callFunction,
+    },
     { prefix: '/functions/', cors: true, handle: (c) => c.json(405, FUNCTIONS_POST_ONLY) },
     { method: 'GET', path: '/_outbox', cors: true, handle: outbox },
-    { method: 'POST', path: '/_grants', cors: true, handle: grant },
-    { prefix: STORAGE_ROUTE, handle: (c) => storage.handleHttp(c.req, c.res, c.url) },
+    {
+      method: 'POST',
+      path: '/_grants',
+      cors: true,
+      bodyLimit: GRANTS_BODY_LIMIT,
+      handle: grant,
+    },
+    {
+      prefix: STORAGE_ROUTE,
+      accepts: 'any',
+      handle: (c) => storage.handleHttp(c.req, c.res, c.url),
+    },
     // Mounted by the product (e.g. the Coze stand-in), longest prefix first.
     ...[...(opts.extraRoutes ?? [])]
       .sort((a, b) => b.prefix.length - a.prefix.length)
-      .map((r): Route =>
-        r.exact
-          ? { path: r.prefix, handle: (c) => r.handler(c.req, c.res) }
-          : { prefix: r.prefix, handle: (c) => r.handler(c.req, c.res) },
-      ),
-    // cloudbaserc.json's HTTP access paths, longest first.
+      .map((r): Route => {
+        const handle = async (c: RequestContext): Promise<void> => {
+          // The router has read a JSON body (c.req replays it); null means it was over the limit.
+          if (r.accepts !== 'any' && hasBody(c.req) && !(await c.body(BODY_LIMIT))) {
+            return c.json(413, { error: 'request body too large' });
+          }
+          return r.handler(c.req, c.res);
+        };
+        const accepts = r.accepts ? { accepts: r.accepts } : {};
+        return r.exact
+          ? { path: r.prefix, ...accepts, handle }
+          : { prefix: r.prefix, ...accepts, handle };
+      }),
+    // cloudbaserc.json's HTTP access paths, longest first: raw bodies, as the cloud's gateway passes them.
     ...project.functions
       .filter((f): f is FunctionSpec & { httpPath: string } => typeof f.httpPath === 'string')
       .sort((a, b) => b.httpPath.length - a.httpPath.length)
-      .map((fn): Route => ({ prefix: fn.httpPath, handle: httpAccess(fn) })),
+      .map((fn): Route => ({ prefix: fn.httpPath, accepts: 'any', handle: httpAccess(fn) })),
   ];
 
   // Idle keep-alive connections stay open a minute, as a cloud gateway keeps them: a client's own
   // idle timeout (node-sdk's agent: 4.8 s) must end them first. With Node's default of 5 s, a timer
   // running late on a busy machine let the server close a socket the client was about to reuse.
+  // The front door's port is the bound one, known once listening.
+  const door: FrontDoorOptions = { host, port: 0, allowedHosts: allowedHosts(opts) };
   const server = http.createServer(
     { keepAliveTimeout: 65_000, headersTimeout: 66_000 },
-    createRouter(routes, log),
+    createRouter(routes, log, door),
   );
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refusal = frontDoorRefusal(req, door);
+    if (refusal) {
+      const text = JSON.stringify({ error: refusal.error });
+      socket.end(
+        `HTTP/1.1 ${refusal.status} Refused\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`,
+      );
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://local');
     if (url.pathname === '/_watch') watch.handleUpgrade(req, socket, head, url);
     else socket.destroy();
@@ -314,6 +373,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       server.once('error', reject);
       server.listen(opts.port ?? 3000, host, () => {
         server.off('error', reject);
+        const bound = server.address();
+        if (typeof bound === 'object' && bound) door.port = bound.port;
         resolve();
       });
     });

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import type { SubscriptionService } from './subscribe';
+import { parseBoundedJson } from './ejson';
 import { decodeCommApiData, encodeCommOpenApiResp } from './wire';
 
 export interface OpenApiContext {
@@ -110,7 +111,7 @@ export const openApiHandlers: Record<string, OpenApiHandler> = {
 export function answerOpenApi(apiName: string, requestData: Buffer, ctx: OpenApiContext): Buffer {
   const req = decodeCommApiData(requestData);
   const params: Record<string, unknown> = {};
-  for (const [k, v] of req.pairs) params[k] = JSON.parse(v.toString('utf8')) as unknown;
+  for (const [k, v] of req.pairs) params[k] = parseBoundedJson(v.toString('utf8'));
   const handler = openApiHandlers[apiName];
   const reply: OpenApiReply = handler
     ? handler(params, ctx)

@@ -110,11 +110,13 @@ it('grants one of each known template without templateIds, and validates the req
   });
   const bad = await fetch(`${stack.url}/_grants`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: '{"templateIds":["tpl-done"]}',
   });
   expect(bad.status).toBe(400);
   const unknown = await fetch(`${stack.url}/_grants`, {
     method: 'POST',
+    headers: { 'content-type': 'application/json' },
     body: '{"openid":"u","templateIds":["zzz"]}',
   });
   expect(unknown.status).toBe(400);
