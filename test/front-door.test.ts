@@ -182,10 +182,11 @@ describe('Origin: no foreign web page drives the stack', () => {
 describe('the mini-program in WeChat DevTools keeps working', () => {
   it('calls a function with DevTools’ fixed Referer (and WeChat’s origin) and watches', async () => {
     const openid = 'o_front_door_devtools';
-    for (const headers of [
+    const variants: Record<string, string>[] = [
       { referer: DEVTOOLS_REFERER },
       { referer: DEVTOOLS_REFERER, origin: 'https://servicewechat.com' },
-    ]) {
+    ];
+    for (const headers of variants) {
       const a = await send('POST', '/functions/extractText', {
         headers: { ...JSON_TYPE, 'x-wx-openid': openid, ...headers },
         body: JSON.stringify({ action: 'list' }),
