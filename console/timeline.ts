@@ -3,7 +3,7 @@
  * id), the invocations that wrote them and their database counts, the stand-in's posted callbacks
  * and the task document itself. Pure: the console server hands everything in.
  */
-import type { InvocationRecord } from '../emulator/monitor';
+import type { InvocationRecord } from '../emulator/monitor/monitor';
 
 export interface LogEntry {
   seq: number;

@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { readBody, sendJson } from '../emulator/routes';
+import { readBody, sendJson } from '../emulator/http/router';
 import { signCallback, type CallbackBody, type CallbackType } from '../shared/callback';
 import {
   CALLBACK_URL_PATTERN,

@@ -14,8 +14,8 @@
  * In its own file: the action table is per module registry, so no other suite sees the wrapper.
  */
 import { AdminError, adminActions, type AdminAction } from '../emulator';
-import { isDate } from '../emulator/ejson';
-import { decodeCommApiData } from '../emulator/wire';
+import { isDate } from '../emulator/database/ejson';
+import { decodeCommApiData } from '../emulator/wechat/wire';
 import { FaultWorld } from './support/fault-world';
 
 const original = adminActions['wx.openApi'] as AdminAction;

@@ -1,0 +1,284 @@
+/**
+ * Live document watch for the local client (`/_watch?openid=...` over WebSocket), answering snapshots shaped like
+ * wx.cloud's `watch` (`{id, type?, docChanges, docs}`). The security rule `doc._openid == auth.openid` is always
+ * applied: every query is ANDed with the connection's openid.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Query } from 'mingo';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { type Doc, isPlainObject, stringifyEJSON } from '../database/ejson';
+import type { ChangeEvent, Store } from '../database/store';
+import type { DocChange, WatchErrorCode, WatchServerMessage, WatchSnapshot } from './protocol';
+
+export type { DataType, DocChange, QueueType, WatchSnapshot } from './protocol';
+
+const ALLOWED_OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists']);
+const MAX_DOCS = 1000;
+
+class WatchQueryError extends Error {
+  constructor(
+    readonly code: WatchErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Primitive = string | number | boolean | null;
+
+function primitive(v: unknown, openid: string): Primitive {
+  if (v === '{openid}') return openid;
+  if (v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+    return v;
+  throw new WatchQueryError(
+    'INVALID_QUERY',
+    'where values must be strings, numbers, booleans, null or operators',
+  );
+}
+
+/** Plain JSON equality plus a few comparison operators; nothing that could run code. */
+function buildWatchQuery(where: unknown, openid: string): Doc {
+  if (where !== undefined && !isPlainObject(where))
+    throw new WatchQueryError('INVALID_QUERY', 'where must be an object');
+  const out: Doc = {};
+  for (const [field, value] of Object.entries(where ?? {})) {
+    if (field.startsWith('$') || field === '')
+      throw new WatchQueryError('INVALID_QUERY', `unsupported field ${field}`);
+    if (isPlainObject(value)) {
+      const ops: Doc = {};
+      for (const [op, operand] of Object.entries(value)) {
+        if (!ALLOWED_OPS.has(op))
+          throw new WatchQueryError('INVALID_QUERY', `unsupported operator ${op}`);
+        ops[op] = Array.isArray(operand)
+          ? operand.map((o) => primitive(o, openid))
+          : primitive(operand, openid);
+      }
+      out[field] = ops;
+    } else {
+      out[field] = primitive(value, openid);
+    }
+  }
+  const owner = out._openid;
+  if (owner !== undefined && owner !== openid) {
+    throw new WatchQueryError(
+      'PERMISSION_DENIED',
+      'the query does not match the security rule doc._openid == auth.openid',
+    );
+  }
+  out._openid = openid;
+  return out;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  return stringifyEJSON(a) === stringifyEJSON(b);
+}
+
+/** Dotted paths changed or added, and paths removed, between two versions of a document. */
+function diffDocs(before: Doc, after: Doc): { updatedFields: Doc; removedFields: string[] } {
+  const updatedFields: Doc = {};
+  const removedFields: string[] = [];
+  const walk = (a: Doc, b: Doc, prefix: string): void => {
+    for (const [k, v] of Object.entries(b)) {
+      const p = prefix + k;
+      const old = a[k];
+      if (!(k in a)) updatedFields[p] = v;
+      else if (isPlainObject(old) && isPlainObject(v)) walk(old, v, `${p}.`);
+      else if (!same(old, v)) updatedFields[p] = v;
+    }
+    for (const k of Object.keys(a)) if (!(k in b)) removedFields.push(prefix + k);
+  };
+  walk(before, after, '');
+  return { updatedFields, removedFields };
+}
+
+interface Watch {
+  watchId: string;
+  collection: string;
+  criteria: Doc;
+  query: Query;
+  nextId: number;
+  socket: WebSocket;
+  openid: string;
+}
+
+/** Snapshots sent to one openid's watches: `init` answers a subscription, `change` is pushed on a write. */
+export interface WatchPushes {
+  init: number;
+  change: number;
+}
+
+export class WatchServer {
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly byCollection = new Map<string, Set<Watch>>();
+  private readonly unsubscribe: () => void;
+  private readonly sent = new Map<string, WatchPushes>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly log: (line: string) => void,
+  ) {
+    this.unsubscribe = store.onChange((e) => this.onChange(e));
+    this.wss.on('connection', (socket: WebSocket, openid: string) =>
+      this.onConnection(socket, openid),
+    );
+  }
+
+  /** Takes over an HTTP upgrade for `/_watch?openid=...`. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+    const openid = url.searchParams.get('openid') ?? '';
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(openid)) {
+      socket.end(
+        'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"openid required"}',
+      );
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, openid));
+  }
+
+  private send(socket: WebSocket, msg: WatchServerMessage): void {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(msg));
+  }
+
+  private push(w: Watch, snapshot: WatchSnapshot): void {
+    if (w.socket.readyState !== w.socket.OPEN) return;
+    const counts = this.sent.get(w.openid) ?? { init: 0, change: 0 };
+    if (snapshot.type === 'init') counts.init++;
+    else counts.change++;
+    this.sent.set(w.openid, counts);
+    this.send(w.socket, { op: 'snapshot', watchId: w.watchId, snapshot });
+  }
+
+  /** Snapshots sent so far, per openid (what a tool counts as the watch's pushes). */
+  pushes(): Record<string, WatchPushes> {
+    return Object.fromEntries([...this.sent].map(([openid, c]) => [openid, { ...c }]));
+  }
+
+  private onConnection(socket: WebSocket, openid: string): void {
+    const mine = new Map<string, Watch>();
+    const drop = (w: Watch): void => {
+      mine.delete(w.watchId);
+      this.byCollection.get(w.collection)?.delete(w);
+    };
+    socket.on('message', (data) => {
+      let msg: unknown;
+      try {
+        msg = JSON.parse(String(data)) as unknown;
+      } catch {
+        this.send(socket, {
+          op: 'error',
+          watchId: null,
+          error: { code: 'INVALID_MESSAGE', message: 'not JSON' },
+        });
+        return;
+      }
+      if (!isPlainObject(msg)) return;
+      const watchId = typeof msg.watchId === 'string' ? msg.watchId : '';
+      if (msg.op === 'close') {
+        const w = mine.get(watchId);
+        if (w) drop(w);
+        return;
+      }
+      if (msg.op !== 'watch') {
+        this.send(socket, {
+          op: 'error',
+          watchId,
+          error: { code: 'INVALID_MESSAGE', message: 'unknown op' },
+        });
+        return;
+      }
+      try {
+        if (!watchId)
+          throw new WatchQueryError('INVALID_MESSAGE', 'watchId must be a non-empty string');
+        if (mine.has(watchId))
+          throw new WatchQueryError('INVALID_MESSAGE', `watchId ${watchId} is already in use`);
+        const collection = msg.collection;
+        if (typeof collection !== 'string' || !this.store.has(collection)) {
+          throw new WatchQueryError(
+            'COLLECTION_NOT_EXIST',
+            `collection ${String(collection)} does not exist`,
+          );
+        }
+        const criteria = buildWatchQuery(msg.where, openid);
+        const w: Watch = {
+          watchId,
+          collection,
+          criteria,
+          query: new Query(criteria),
+          nextId: 0,
+          socket,
+          openid,
+        };
+        mine.set(watchId, w);
+        let set = this.byCollection.get(collection);
+        if (!set) this.byCollection.set(collection, (set = new Set()));
+        set.add(w);
+        const docs = this.current(w);
+        const snapshot: WatchSnapshot = {
+          id: 0,
+          type: 'init',
+          docChanges: docs.map((doc) => ({
+            id: 0,
+            dataType: 'init',
+            queueType: 'init',
+            docId: String(doc._id),
+            doc,
+          })),
+          docs,
+        };
+        this.push(w, snapshot);
+      } catch (e) {
+        const code: WatchErrorCode = e instanceof WatchQueryError ? e.code : 'INTERNAL';
+        this.send(socket, { op: 'error', watchId, error: { code, message: (e as Error).message } });
+      }
+    });
+    socket.on('close', () => {
+      for (const w of [...mine.values()]) drop(w);
+    });
+    socket.on('error', (e) => this.log(`[watch] socket error: ${e.message}`));
+  }
+
+  private current(w: Watch): Doc[] {
+    return this.store.find(w.collection, w.criteria, { limit: MAX_DOCS });
+  }
+
+  private onChange(e: ChangeEvent): void {
+    const watches = this.byCollection.get(e.collection);
+    if (!watches?.size) return;
+    for (const w of watches) {
+      const was = e.before !== null && w.query.test(e.before);
+      const is = e.after !== null && w.query.test(e.after);
+      if (!was && !is) continue;
+      let change: Omit<DocChange, 'id'>;
+      if (e.before && e.after) {
+        const diff = diffDocs(e.before, e.after);
+        change = {
+          dataType: e.kind === 'replace' ? 'replace' : 'update',
+          queueType: was && is ? 'update' : is ? 'enqueue' : 'dequeue',
+          docId: e.docId,
+          doc: e.after,
+          updatedFields: diff.updatedFields,
+          removedFields: diff.removedFields,
+        };
+      } else if (e.after) {
+        change = { dataType: 'add', queueType: 'enqueue', docId: e.docId, doc: e.after };
+      } else {
+        change = { dataType: 'remove', queueType: 'dequeue', docId: e.docId, doc: e.before ?? {} };
+      }
+      const id = ++w.nextId;
+      const snapshot: WatchSnapshot = {
+        id,
+        docChanges: [{ id, ...change }],
+        docs: this.current(w),
+      };
+      this.push(w, snapshot);
+    }
+  }
+
+  close(): void {
+    this.unsubscribe();
+    for (const client of this.wss.clients) client.terminate();
+    this.wss.close();
+    this.byCollection.clear();
+  }
+}
