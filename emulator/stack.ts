@@ -62,6 +62,13 @@ export interface LocalStackOptions {
    * LOCAL_STACK_ALLOWED_HOSTS.
    */
   allowedHosts?: string[];
+  /**
+   * Hold each function's openapi calls to its config.json's `permissions.openapi` (-604101 for any
+   * other), as the cloud does for a function uploaded from WeChat DevTools. Default true, or false
+   * when LOCAL_STACK_OPENAPI_PERMISSIONS=off: for a project deployed only with the tcb CLI, which
+   * never applies config.json (README.md).
+   */
+  openApiPermissions?: boolean;
   /** Collections created at start if missing. */
   collections?: string[];
   /** Max concurrent instances per function, default 10. */
@@ -214,7 +221,11 @@ function registerServices(
         log,
       }),
     );
-    registry.register(createAdmin({ database, functions, storage, wechat, monitor, log }));
+    const openApiPermissions =
+      opts.openApiPermissions ?? process.env.LOCAL_STACK_OPENAPI_PERMISSIONS !== 'off';
+    registry.register(
+      createAdmin({ database, functions, storage, wechat, monitor, openApiPermissions, log }),
+    );
     registry.register(extraRoutes(opts));
     registry.register(createHttpAccess(project, functions, LOCAL_ENV_ID));
     return { registry, monitor, database, wechat, watch, functions, timers };

@@ -43,7 +43,7 @@ function sendParams(params: Record<string, unknown>): { touser: string; page: st
     const pairs = decodeCommApiData(raw).pairs;
     const read = (k: string) => {
       const v = pairs.get(k);
-      return v ? (JSON.parse(v.toString('utf8')) as unknown) : undefined;
+      return v ? (JSON.parse(v.value.toString('utf8')) as unknown) : undefined;
     };
     const touser = read('touser');
     const page = read('page');

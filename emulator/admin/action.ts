@@ -21,6 +21,8 @@ export interface AdminContext {
   /** The caller's `X-TCB-Source` header (`<TCB_SOURCE>,<run env tag>`), when it sent one. */
   source?: string;
   monitor?: Monitor;
+  /** Whether a function's openapi calls are held to its config.json's `permissions.openapi`. */
+  openApiPermissions: boolean;
   /** The request's `seqId` query parameter: names the function invocation that made it. */
   seqId?: string | null;
 }

@@ -16,9 +16,10 @@ export function createAdmin(services: {
   storage: StorageEmulator;
   wechat: WechatService;
   monitor: MonitorService;
+  openApiPermissions: boolean;
   log: (line: string) => void;
 }): EmulatorService {
-  const { database, functions, storage, wechat, monitor, log } = services;
+  const { database, functions, storage, wechat, monitor, openApiPermissions, log } = services;
 
   async function admin(c: RequestContext): Promise<void> {
     monitor.adminRequests++;
@@ -32,6 +33,7 @@ export function createAdmin(services: {
       transactions: database.transactions,
       storage: storage.storage,
       log,
+      openApiPermissions,
       ...(source ? { source } : {}),
       monitor: monitor.monitor,
       seqId: c.url.searchParams.get('seqId'),

@@ -2,7 +2,7 @@
  * The database's admin actions (`database.*`): documents, transactions and aggregate, as node-sdk
  * sends them (EJSON strings for query, data, projection and order).
  */
-import { type Doc, isPlainObject, parseEJSON, stringifyEJSON } from './ejson';
+import { type Doc, isDate, isPlainObject, parseEJSON, stringifyEJSON } from './ejson';
 import type { FindOptions, Store } from './store';
 import { aggregateDocuments } from './aggregate';
 import { type AdminAction, type AdminParams, AdminError, invalid } from '../admin/action';
@@ -225,25 +225,62 @@ const aggregate: AdminAction = (p, { store }) => ({
   data: { list: aggregateDocuments(store, collectionName(p), p.stages) },
 });
 
-/** Current node-sdk names first; the older tcb-admin names map to the same handlers. */
+/**
+ * The legacy protocol: @cloudbase/database before 1.0 (tcb-admin-node, so wx-server-sdk 0.x, 1.x and
+ * 2.0.x's database) names its actions `addDocument`, `queryDocument`, ... sends plain objects (a Date
+ * as `{$date: ms}`, a server date as `{$date: {offset}}`) and reads plain objects back (`data._id` of
+ * an add, documents in `data.list`, `upserted_id`): the same handlers, answered in its shape.
+ */
+function toLegacy(value: unknown): unknown {
+  if (isDate(value)) return { $date: value.getTime() };
+  if (Array.isArray(value)) return value.map(toLegacy);
+  if (isPlainObject(value)) {
+    const out: Doc = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toLegacy(v);
+    return out;
+  }
+  return value;
+}
+
+function legacy(action: AdminAction, answer: (data: Doc) => Doc): AdminAction {
+  return async (p, ctx) => {
+    const result = (await action(p, ctx)) as Doc;
+    return { ...result, data: answer(isPlainObject(result.data) ? result.data : {}) };
+  };
+}
+
+const legacyActions: Record<string, AdminAction> = {
+  'database.addDocument': legacy(insertDocument, (d) => ({
+    ...d,
+    _id: Array.isArray(d.insertedIds) ? d.insertedIds[0] : undefined,
+  })),
+  'database.queryDocument': legacy(getDocument, (d) => ({
+    ...d,
+    list: (Array.isArray(d.list) ? d.list : []).map((text) => toLegacy(parseEJSON(String(text)))),
+  })),
+  'database.updateDocument': legacy(modifyDocument, (d) => ({
+    ...d,
+    upserted_id: d.upsert_id,
+  })),
+  'database.deleteDocument': removeDocument,
+  'database.countDocument': calculateDocument,
+};
+
+/** Current node-sdk names, then the legacy ones. */
 export const databaseActions: Record<string, AdminAction> = {
   'database.addCollection': addCollection,
   'database.createCollection': addCollection,
   'database.insertDocument': insertDocument,
-  'database.addDocument': insertDocument,
   'database.getDocument': getDocument,
-  'database.queryDocument': getDocument,
   'database.calculateDocument': calculateDocument,
-  'database.countDocument': calculateDocument,
   'database.modifyDocument': modifyDocument,
-  'database.updateDocument': modifyDocument,
   'database.setDocument': modifyDocument,
   'database.modifyAndReturnDoc': modifyAndReturnDoc,
   'database.removeDocument': removeDocument,
-  'database.deleteDocument': removeDocument,
   'database.startTransaction': startTransaction,
   'database.commitTransaction': commitTransaction,
   'database.abortTransaction': abortTransaction,
   'database.aggregateDocuments': aggregate,
   'database.aggregate': aggregate,
+  ...legacyActions,
 };

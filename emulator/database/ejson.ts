@@ -50,11 +50,13 @@ function toNumber(text: unknown): number {
   return n;
 }
 
-function toDate(inner: unknown): Date {
+function toDate(inner: unknown, now: number): Date {
   if (typeof inner === 'string') return new Date(inner);
   if (typeof inner === 'number') return new Date(inner);
   if (isPlainObject(inner) && typeof inner.$numberLong === 'string')
     return new Date(Number(inner.$numberLong));
+  // The legacy protocol's server date (@cloudbase/database before 1.0): `{$date: {offset}}`.
+  if (isPlainObject(inner) && typeof inner.offset === 'number') return new Date(now + inner.offset);
   throw new Error('invalid EJSON $date');
 }
 
@@ -75,7 +77,7 @@ function fromEJSON(value: unknown, now: number = Date.now()): unknown {
       case '$numberDecimal':
         return toNumber(inner);
       case '$date':
-        return toDate(inner);
+        return toDate(inner, now);
       case '$oid':
         return String(inner);
       case '$regularExpression':

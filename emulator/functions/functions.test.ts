@@ -63,7 +63,12 @@ describe('POST /functions/<name>', () => {
         ENV: 'local',
         SOURCE: 'wx_client',
       });
-      expect(a.event).toEqual({ i, delayMs: 50 });
+      // The cloud adds userInfo to a client call's event (client-event.ts).
+      expect(a.event).toEqual({
+        i,
+        delayMs: 50,
+        userInfo: { appId: 'wx0000000000000000', openId: `user-${i}` },
+      });
     });
     expect(new Set(answers.map((a) => a.pid)).size).toBeLessThanOrEqual(4);
     // Warm reuse: a later call lands on one of the same instances.

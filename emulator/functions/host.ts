@@ -3,7 +3,12 @@
  * the function module once, then serves one event at a time. Bundled to plain CommonJS by the pool at start.
  */
 import { createRequire } from 'node:module';
+import { routeCloudHosts } from './cloud-hosts';
 import type { ChildMessage, InvokeMessage, ParentMessage } from './protocol';
+
+// Older SDKs post to the cloud's fixed hosts: answer them here (cloud-hosts.ts).
+const serviceUrl = (JSON.parse(process.env.TCB_CONTEXT_CNFG ?? '{}') as { URL?: string }).URL;
+if (serviceUrl) routeCloudHosts(serviceUrl);
 
 type Handler = (
   event: unknown,

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Monitor } from '../monitor/monitor';
 import type { FunctionSpec, ProjectSpec } from '../project';
+import { clientEvent } from './client-event';
 import type { ChildMessage, ParentMessage } from './protocol';
 
 /** Where an invocation comes from; decides the WeChat context the function sees. */
@@ -269,6 +270,8 @@ export class FunctionRuntime {
   private readonly peakRss: Record<string, number> = {};
   private nextId = 1;
   private closed = false;
+  /** Invocations in progress: id (the TCB_SEQID the SDK sends along) → its function. */
+  private readonly running = new Map<string, FunctionSpec>();
 
   constructor(private readonly opts: RuntimeOptions) {
     for (const spec of opts.project.functions) {
@@ -454,8 +457,19 @@ export class FunctionRuntime {
     this.pump(pool);
   }
 
-  async invoke(name: string, req: InvokeRequest): Promise<InvokeOutcome> {
+  async invoke(name: string, request: InvokeRequest): Promise<InvokeOutcome> {
     const started = Date.now();
+    // A call from the mini-program arrives with what the cloud adds to its event (client-event.ts).
+    const req =
+      request.source === 'client'
+        ? {
+            ...request,
+            event: clientEvent(request.event, {
+              appid: request.appid ?? DEFAULT_APPID,
+              ...(request.openid ? { openid: request.openid } : {}),
+            }),
+          }
+        : request;
     const pool = this.pools.get(name);
     let outcome: InvokeOutcome;
     if (!pool) {
@@ -480,7 +494,12 @@ export class FunctionRuntime {
       const who = { invocationId, fn: name, source: req.source };
       const caller = req.openid && req.source === 'client' ? { openid: req.openid } : {};
       this.opts.monitor?.invocationStarted({ ...who, ...caller });
-      outcome = await this.run(pool, req, started, invocationId);
+      this.running.set(invocationId, pool.spec);
+      try {
+        outcome = await this.run(pool, req, started, invocationId);
+      } finally {
+        this.running.delete(invocationId);
+      }
       this.opts.monitor?.invocationFinished({
         ...who,
         ...caller,
@@ -561,6 +580,15 @@ export class FunctionRuntime {
     });
     this.release(pool, inst);
     return outcome;
+  }
+
+  /**
+   * The function whose invocation sent an admin request with this `seqId`: node-sdk sends TCB_SEQID
+   * (plus `-<suffix>`), tcb-admin-node TCB_SEQID followed by a timestamp.
+   */
+  callerOf(seqId: string | null | undefined): FunctionSpec | undefined {
+    const id = /^[0-9a-f]{16}/.exec(seqId ?? '')?.[0];
+    return id ? this.running.get(id) : undefined;
   }
 
   async killInstances(name?: string): Promise<void> {

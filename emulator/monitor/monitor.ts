@@ -237,8 +237,8 @@ export class Monitor {
 
   /** The invocation an SDK request belongs to, from its `seqId` (`<TCB_SEQID>-<eventId>`). */
   invocationOfSeqId(seqId: string | null | undefined): string | null {
-    if (!seqId) return null;
-    const id = seqId.split('-')[0] ?? '';
+    // node-sdk sends the invocation's TCB_SEQID and a suffix; tcb-admin-node appends a timestamp.
+    const id = /^[0-9a-f]{16}/.exec(seqId ?? '')?.[0] ?? '';
     return this.records.has(id) ? id : null;
   }
 }

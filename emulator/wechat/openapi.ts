@@ -1,14 +1,22 @@
 /**
  * `wx.openApi` (cloud.openapi.*): wx-server-sdk sends a protobuf `CommApiData` and reads back a `CommOpenApiResp`
  * whose content type decides how it answers (JSON → an object, anything else → `{contentType, buffer}`).
- * subscribeMessage.send is checked as WeChat checks it; security.msgSecCheck and wxacode.getUnlimited are local
- * fakes that say so; every other API is refused with 48001 naming it.
+ * subscribeMessage.send is checked as WeChat checks it; security.msgSecCheck, security.imgSecCheck,
+ * wxacode.getUnlimited and getOpenData (a svrkit call) are local fakes that say so; every other API
+ * is refused with 48001 naming it.
  */
 import { randomBytes } from 'node:crypto';
 import { crc32, deflateSync } from 'node:zlib';
 import type { SubscriptionService } from './subscribe';
 import { parseBoundedJson } from '../database/ejson';
-import { decodeCommApiData, encodeCommOpenApiResp } from './wire';
+import { openDataOf } from './open-data';
+import {
+  decodeCommApiData,
+  decodeOpenDataRequest,
+  encodeCommOpenApiResp,
+  encodeOpenDataResponse,
+  type OpenApiPair,
+} from './wire';
 
 export interface OpenApiContext {
   subscriptions: SubscriptionService;
@@ -50,6 +58,23 @@ const msgSecCheck: OpenApiHandler = (params, { log }) => {
     json: risky ? { errcode: 87014, errmsg: 'risky content' } : { errcode: 0, errmsg: 'ok' },
   };
 };
+
+/** An image is judged risky when its bytes contain the marker (e.g. in a PNG text chunk). */
+const imgSecCheck: OpenApiHandler = (params, { log }) => {
+  const media = params.media;
+  if (!isMedia(media) || !media.value.length) {
+    return { json: { errcode: 41005, errmsg: 'media data missing' } };
+  }
+  const risky = media.value.includes(RISKY_MARKER);
+  log(`security.imgSecCheck (local fake, no real check): ${risky ? 'risky' : 'pass'}`);
+  return {
+    json: risky ? { errcode: 87014, errmsg: 'risky content' } : { errcode: 0, errmsg: 'ok' },
+  };
+};
+
+function isMedia(v: unknown): v is { contentType: string; value: Buffer } {
+  return typeof v === 'object' && v !== null && Buffer.isBuffer((v as { value?: unknown }).value);
+}
 
 function pngChunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(4);
@@ -104,23 +129,67 @@ const openApiHandlers: Record<string, OpenApiHandler> = {
     return { json: reply };
   },
   'security.msgSecCheck': msgSecCheck,
+  'security.imgSecCheck': imgSecCheck,
   'wxacode.getUnlimited': getUnlimited,
 };
 
+/**
+ * A parameter's value: JSON, or a media file's bytes. wx-server-sdk means to send a media's content
+ * type in the pair, but its protobuf field is spelled `contenttype` while the converter sets
+ * `contentType`, so no SDK version sends it: bytes that are not JSON are a file.
+ */
+function paramOf(pair: OpenApiPair): unknown {
+  if (!pair.contentType) {
+    try {
+      return parseBoundedJson(pair.value.toString('utf8'));
+    } catch {
+      // not JSON: a file
+    }
+  }
+  return { contentType: pair.contentType ?? '', value: pair.value };
+}
+
+/** The 48001 answer WeChat gives an API the caller may not use; here, one the stack does not emulate. */
+export function notEmulated(apiName: string): Record<string, unknown> {
+  return {
+    errcode: 48001,
+    errmsg: `api unauthorized: ${apiName} is not emulated by the local stack (emulated: ${Object.keys(openApiHandlers).join(', ')}, getOpenData)`,
+  };
+}
+
+/** getOpenData: `ApiGetOpenDataByCloudId`, answered with fake open data per CloudID. */
+function answerSvrkit(apiName: string, reqData: Buffer, appid: string): Buffer {
+  if (apiName !== 'ApiGetOpenDataByCloudId') {
+    return encodeCommOpenApiResp(
+      Buffer.from(JSON.stringify(notEmulated(apiName))),
+      'application/json',
+    );
+  }
+  const items = decodeOpenDataRequest(reqData).map((cloudId) => ({
+    cloudId,
+    json: JSON.stringify(openDataOf(cloudId, appid)),
+  }));
+  return encodeCommOpenApiResp(encodeOpenDataResponse(items), 'application/octet-stream');
+}
+
 /** Answers one `wx.openApi` request body (`requestData`) as the CommOpenApiResp bytes. */
-export function answerOpenApi(apiName: string, requestData: Buffer, ctx: OpenApiContext): Buffer {
+export function answerOpenApi(
+  apiName: string,
+  requestData: Buffer,
+  ctx: OpenApiContext & { appid: string },
+): Buffer {
   const req = decodeCommApiData(requestData);
+  if (req.svrkit)
+    return answerSvrkit(req.svrkit.apiName, req.svrkit.reqData, req.appid ?? ctx.appid);
   const params: Record<string, unknown> = {};
-  for (const [k, v] of req.pairs) params[k] = parseBoundedJson(v.toString('utf8'));
+  for (const [k, v] of req.pairs) params[k] = paramOf(v);
   const handler = openApiHandlers[apiName];
-  const reply: OpenApiReply = handler
-    ? handler(params, ctx)
-    : {
-        json: {
-          errcode: 48001,
-          errmsg: `api unauthorized: ${apiName} is not emulated by the local stack (emulated: ${Object.keys(openApiHandlers).join(', ')})`,
-        },
-      };
+  const reply: OpenApiReply = handler ? handler(params, ctx) : { json: notEmulated(apiName) };
   if ('bytes' in reply) return encodeCommOpenApiResp(reply.bytes, reply.contentType);
   return encodeCommOpenApiResp(Buffer.from(JSON.stringify(reply.json), 'utf8'), 'application/json');
+}
+
+/** The cloud's refusal of an openapi call its function's config.json does not declare. */
+export function noPermission(): Buffer {
+  return encodeCommOpenApiResp(Buffer.alloc(0), '', { errorCode: -604101 });
 }

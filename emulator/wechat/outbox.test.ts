@@ -64,7 +64,7 @@ it('checks every keyword value and names the field (47003)', async () => {
   expect(tooLong.errMsg).toContain('argument invalid! data.thing1.value invalid');
   const badPhrase = await send({ ...good, data: { ...good.data, phrase3: { value: 'done' } } });
   expect(badPhrase.errMsg).toContain('data.phrase3.value');
-  const badTime = await send({ ...good, data: { ...good.data, time2: { value: '2024-05-01' } } });
+  const badTime = await send({ ...good, data: { ...good.data, time2: { value: '2024.05.01' } } });
   expect(badTime.errMsg).toContain('data.time2.value');
   const newline = await send({ ...good, data: { ...good.data, thing1: { value: 'a\nb' } } });
   expect(newline.errCode).toBe(47003);

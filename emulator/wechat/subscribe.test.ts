@@ -36,17 +36,22 @@ describe('subscription keyword value rules', () => {
     expect(ok('symbol6', 'a')).toBe(false);
   });
 
-  it('time and date: 24h time, Chinese date, or both, optionally a range', () => {
+  it('time and date: 24h time, a date (Chinese, dashes or slashes), or both, optionally a range', () => {
     for (const v of [
       '15:01',
       '2019年10月1日 15:01',
       '2019年10月1日',
       '2019年10月1日 15:01 ~ 2019年10月1日 16:01',
+      // WeChat DevTools' own openapi template, and toLocaleString('zh-CN') (issue 26).
+      '2020-01-01 00:00',
+      '2019-10-01',
+      '2026/12/6 19:13:14',
+      '2026/12/6 19:13 ~ 2026/12/7 08:00',
     ]) {
       expect(ok('time1', v)).toBe(true);
       expect(ok('date1', v)).toBe(true);
     }
-    for (const v of ['2019-10-01', '3pm', '2019年10月1日\n15:01'])
+    for (const v of ['3pm', '2019年10月1日\n15:01', '2019.10.01', '19-10-01', '2019-10/01'])
       expect(ok('time1', v)).toBe(false);
   });
 

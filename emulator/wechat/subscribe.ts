@@ -40,7 +40,10 @@ function fail(errcode: number, errmsg: string): WxReply {
 
 const chars = (s: string): number => Array.from(s).length;
 const CHINESE = /^[\u3400-\u9fff]+$/u;
-const DATE_PART = '\\d{4}年\\d{1,2}月\\d{1,2}日';
+// WeChat documents `2019年10月1日` (README.md cites it); `2019-10-01` and `2026/12/6` are what WeChat
+// DevTools' own openapi template and `toLocaleString('zh-CN')` produce, and what projects send.
+const DATE_PART =
+  '(?:\\d{4}年\\d{1,2}月\\d{1,2}日|\\d{4}-\\d{1,2}-\\d{1,2}|\\d{4}/\\d{1,2}/\\d{1,2})';
 const TIME_PART = '\\d{1,2}:\\d{2}(?::\\d{2})?';
 const POINT = `(?:${DATE_PART}(?:\\s?${TIME_PART})?|${TIME_PART})`;
 const TIME_VALUE = new RegExp(`^${POINT}(?:\\s?~\\s?${POINT})?$`, 'u');

@@ -82,33 +82,64 @@ function readFields(buf: Buffer): PbField[] {
   return out;
 }
 
-export interface OpenApiRequest {
-  appid?: string;
-  /** key → raw JSON bytes as wx-server-sdk encoded each parameter. */
-  pairs: Map<string, Buffer>;
+/** One parameter: JSON bytes, or a media file (wx-server-sdk's `{contentType, value: Buffer}`). */
+export interface OpenApiPair {
+  value: Buffer;
+  /** Set for a media parameter: its bytes are the file, not JSON. */
+  contentType?: string;
 }
 
-/** Decodes `CommApiData { apiType=1; openapiData=2 { pairs=1 { key=1; value=2 } }; appid=6 }`. */
+export interface OpenApiRequest {
+  appid?: string;
+  /** key → the parameter as wx-server-sdk encoded it. */
+  pairs: Map<string, OpenApiPair>;
+  /** A svrkit call (`CommApiData.svrkitData`): getOpenData's `ApiGetOpenDataByCloudId`. */
+  svrkit?: { apiName: string; reqData: Buffer };
+}
+
+function decodePair(buf: Buffer): [string, OpenApiPair] | undefined {
+  let key: string | undefined;
+  const pair: OpenApiPair = { value: Buffer.alloc(0) };
+  for (const kv of readFields(buf)) {
+    if (kv.no === 1 && kv.bytes) key = kv.bytes.toString('utf8');
+    if (kv.no === 2 && kv.bytes) pair.value = Buffer.from(kv.bytes);
+    if (kv.no === 3 && kv.bytes) pair.contentType = kv.bytes.toString('utf8');
+  }
+  return key === undefined ? undefined : [key, pair];
+}
+
+/**
+ * Decodes `CommApiData { apiType=1; openapiData=2 { pairs=1 { key=1; value=2; contentType=3;
+ * filename=4 } }; svrkitData=4 { apiName=1; reqData=2 }; appid=6 }`.
+ */
 export function decodeCommApiData(buf: Buffer): OpenApiRequest {
-  const pairs = new Map<string, Buffer>();
-  let appid: string | undefined;
+  const out: OpenApiRequest = { pairs: new Map() };
   for (const f of readFields(buf)) {
     if (f.no === 2 && f.bytes) {
       for (const pf of readFields(f.bytes)) {
-        if (pf.no !== 1 || !pf.bytes) continue;
-        let key: string | undefined;
-        let value = Buffer.alloc(0);
-        for (const kv of readFields(pf.bytes)) {
-          if (kv.no === 1 && kv.bytes) key = kv.bytes.toString('utf8');
-          if (kv.no === 2 && kv.bytes) value = Buffer.from(kv.bytes);
-        }
-        if (key !== undefined) pairs.set(key, value);
+        const pair = pf.no === 1 && pf.bytes ? decodePair(pf.bytes) : undefined;
+        if (pair) out.pairs.set(pair[0], pair[1]);
       }
+    } else if (f.no === 4 && f.bytes) {
+      let apiName = '';
+      let reqData = Buffer.alloc(0);
+      for (const sf of readFields(f.bytes)) {
+        if (sf.no === 1 && sf.bytes) apiName = sf.bytes.toString('utf8');
+        if (sf.no === 2 && sf.bytes) reqData = Buffer.from(sf.bytes);
+      }
+      out.svrkit = { apiName, reqData };
     } else if (f.no === 6 && f.bytes) {
-      appid = f.bytes.toString('utf8');
+      out.appid = f.bytes.toString('utf8');
     }
   }
-  return appid ? { appid, pairs } : { pairs };
+  return out;
+}
+
+/** `ApiGetOpenDataByCloudIdReq { cloudidList=2 (repeated); appid=3 }`: the cloudIDs asked for. */
+export function decodeOpenDataRequest(buf: Buffer): string[] {
+  return readFields(buf)
+    .filter((f) => f.no === 2 && f.bytes)
+    .map((f) => f.bytes!.toString('utf8'));
 }
 
 function varint(n: number): Buffer {
@@ -126,16 +157,49 @@ function lenField(no: number, data: Buffer): Buffer {
   return Buffer.concat([varint(no * 8 + 2), varint(data.length), data]);
 }
 
-/** Encodes `CommOpenApiResp { respData=1; contentType=2; errorCode=3; httpCode=4 }`. */
+/** An int32 as protobuf writes it: a negative one as its 64-bit two's complement (10 bytes). */
+function int32(n: number): Buffer {
+  if (n >= 0) return varint(n);
+  let v = BigInt.asUintN(64, BigInt(n));
+  const bytes: number[] = [];
+  while (v >= 0x80n) {
+    bytes.push(Number(v & 0x7fn) | 0x80);
+    v >>= 7n;
+  }
+  bytes.push(Number(v));
+  return Buffer.from(bytes);
+}
+
+/**
+ * Encodes `CommOpenApiResp { respData=1; contentType=2; errorCode=3; httpCode=4; svrkitErrorCode=6 }`.
+ * A non-zero `errorCode` is the cloud's own refusal (e.g. -604101 no permission), read before respData.
+ */
 export function encodeCommOpenApiResp(
   respData: Buffer,
   contentType: string,
-  httpCode = 200,
+  opts: { httpCode?: number; errorCode?: number } = {},
 ): Buffer {
-  return Buffer.concat([
+  const parts = [
     lenField(1, respData),
     lenField(2, Buffer.from(contentType, 'utf8')),
     varint(4 * 8),
-    varint(httpCode),
-  ]);
+    varint(opts.httpCode ?? 200),
+  ];
+  if (opts.errorCode) parts.push(varint(3 * 8), int32(opts.errorCode));
+  return Buffer.concat(parts);
+}
+
+/** `ApiGetOpenDataByCloudIdResp { dataList=1 (repeated) { cloudId=1; json=2 } }`. */
+export function encodeOpenDataResponse(items: { cloudId: string; json: string }[]): Buffer {
+  return Buffer.concat(
+    items.map((item) =>
+      lenField(
+        1,
+        Buffer.concat([
+          lenField(1, Buffer.from(item.cloudId, 'utf8')),
+          lenField(2, Buffer.from(item.json, 'utf8')),
+        ]),
+      ),
+    ),
+  );
 }
