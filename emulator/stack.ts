@@ -23,7 +23,7 @@ import { type EmulatorService, ServiceRegistry } from './service';
 import { createStorage } from './storage/service';
 import { createTimers, type TimersService } from './timers/service';
 import { createWatch, type WatchService } from './watch/service';
-import type { WatchPushes } from './watch/watch';
+import type { WatchLimits, WatchPushes } from './watch/watch';
 import { createWechat, type WechatService } from './wechat/service';
 import type { SentMessage } from './wechat/subscribe';
 
@@ -69,6 +69,11 @@ export interface LocalStackOptions {
    * never applies config.json (README.md).
    */
   openApiPermissions?: boolean;
+  /**
+   * The live watch's limits (README.md, "Watch limits"); each defaults to CloudBase's documented
+   * figure, or to LOCAL_STACK_WATCH_MAX_CONNECTIONS / _MAX_PER_CLIENT / _MAX_DOCS when set.
+   */
+  watchLimits?: Partial<WatchLimits>;
   /** Collections created at start if missing. */
   collections?: string[];
   /** Max concurrent instances per function, default 10. */
@@ -123,6 +128,13 @@ export interface LocalStack {
   instances(): Record<string, { running: number; busy: number; max: number }>;
   /** Timer triggers and when each fires next (null when timers are off). */
   timers(): { fn: string; trigger: string; cron: string; nextAt: number | null }[];
+  /** Live watch connections and watches open now. */
+  watches(): { connections: number; watches: number };
+  /**
+   * Cuts the live watch connections of `openid` (everyone's when omitted) as a lost network would,
+   * for tests of a client's fallback; answers how many were cut.
+   */
+  dropWatches(openid?: string): number;
   /** Stops server, timers and instances; flushes the store. */
   close(): Promise<void>;
 }
@@ -139,6 +151,25 @@ function allowedHosts(opts: LocalStackOptions): string[] {
     .split(',')
     .map((h) => h.trim())
     .filter(Boolean);
+}
+
+/** The watch's limits: the option, else the environment, else CloudBase's documented figures. */
+function watchLimits(opts: LocalStackOptions): Partial<WatchLimits> {
+  const fromEnv = (name: string): number | undefined => {
+    const v = process.env[name];
+    if (v === undefined || v.trim() === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got ${v}`);
+    return n;
+  };
+  const env: Partial<WatchLimits> = {};
+  const connections = fromEnv('LOCAL_STACK_WATCH_MAX_CONNECTIONS');
+  const perClient = fromEnv('LOCAL_STACK_WATCH_MAX_PER_CLIENT');
+  const docs = fromEnv('LOCAL_STACK_WATCH_MAX_DOCS');
+  if (connections !== undefined) env.maxConnections = connections;
+  if (perClient !== undefined) env.maxWatchesPerConnection = perClient;
+  if (docs !== undefined) env.maxDocsPerWatch = docs;
+  return { ...env, ...opts.watchLimits };
 }
 
 /** Step 1: the project as the deploy tools apply it, with the test floor on timeouts. */
@@ -200,7 +231,7 @@ function registerServices(
       createWechat(dataDir, [...project.templates, ...(opts.templates ?? [])], log),
     );
     const storage = registry.register(createStorage(dataDir, LOCAL_ENV_ID, log));
-    const watch = registry.register(createWatch(database.store, log));
+    const watch = registry.register(createWatch(database.store, log, watchLimits(opts)));
     const functions = registry.register(
       createFunctions({
         project,
@@ -348,6 +379,8 @@ function stackApi(
     templates: () => subscriptions.templateSpecs(),
     instances: () => functions.runtime().instances(),
     timers: () => timers.next(),
+    watches: () => watch.watch.count(),
+    dropWatches: (openid) => watch.watch.drop(openid),
     close,
   };
 }

@@ -63,8 +63,19 @@ export interface SnapshotMessage {
   snapshot: WatchSnapshot;
 }
 
+/**
+ * Why a watch ended. The last three are CloudBase's realtime limits (emulator/README.md, "Watch
+ * limits"): connections per environment, watches per client connection, documents per watch.
+ */
 export type WatchErrorCode =
-  'INVALID_MESSAGE' | 'INVALID_QUERY' | 'PERMISSION_DENIED' | 'COLLECTION_NOT_EXIST' | 'INTERNAL';
+  | 'INVALID_MESSAGE'
+  | 'INVALID_QUERY'
+  | 'PERMISSION_DENIED'
+  | 'COLLECTION_NOT_EXIST'
+  | 'INTERNAL'
+  | 'TOO_MANY_CONNECTIONS'
+  | 'TOO_MANY_WATCHES'
+  | 'TOO_MANY_DOCS';
 
 /** The watch is over. `watchId` is null when the message could not be read at all. */
 export interface ErrorMessage {

@@ -1,15 +1,19 @@
 /** The watch service: the live document watch, a WebSocket upgrade on `/_watch`. */
 import type { Store } from '../database/store';
 import type { EmulatorService } from '../service';
-import { WatchServer } from './watch';
+import { WatchServer, type WatchLimits } from './watch';
 
 export interface WatchService extends EmulatorService {
   readonly name: 'watch';
   readonly watch: WatchServer;
 }
 
-export function createWatch(store: Store, log: (line: string) => void): WatchService {
-  const watch = new WatchServer(store, log);
+export function createWatch(
+  store: Store,
+  log: (line: string) => void,
+  limits: Partial<WatchLimits> = {},
+): WatchService {
+  const watch = new WatchServer(store, log, limits);
   return {
     name: 'watch',
     watch,

@@ -14,7 +14,29 @@ import type { DocChange, WatchErrorCode, WatchServerMessage, WatchSnapshot } fro
 export type { DataType, DocChange, QueueType, WatchSnapshot } from './protocol';
 
 const ALLOWED_OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists']);
-const MAX_DOCS = 1000;
+
+/**
+ * CloudBase's realtime limits (README.md, "Watch limits"). Defaults are the documented figures:
+ * 50,000 connections per environment, 5,000 documents per watch; CloudBase documents no limit on
+ * watches per client, so none by default.
+ */
+export interface WatchLimits {
+  /** WebSocket connections (clients) at once, per environment. */
+  maxConnections: number;
+  /** Watches at once on one client connection. */
+  maxWatchesPerConnection: number;
+  /** Documents one watch may match; past it the watch errs and stops. */
+  maxDocsPerWatch: number;
+}
+
+export const DOCUMENTED_WATCH_LIMITS: WatchLimits = {
+  maxConnections: 50_000,
+  maxWatchesPerConnection: Number.POSITIVE_INFINITY,
+  maxDocsPerWatch: 5_000,
+};
+
+/** WebSocket close code for a refused connection: 1013 Try Again Later (RFC 6455 registry). */
+const TRY_AGAIN_LATER = 1013;
 
 class WatchQueryError extends Error {
   constructor(
@@ -94,6 +116,8 @@ function diffDocs(before: Doc, after: Doc): { updatedFields: Doc; removedFields:
 
 interface Watch {
   watchId: string;
+  /** Its connection's own watches (a watch over its document limit is removed from them). */
+  mine: Map<string, Watch>;
   collection: string;
   criteria: Doc;
   query: Query;
@@ -113,11 +137,16 @@ export class WatchServer {
   private readonly byCollection = new Map<string, Set<Watch>>();
   private readonly unsubscribe: () => void;
   private readonly sent = new Map<string, WatchPushes>();
+  /** Open connections and their user. */
+  private readonly sockets = new Map<WebSocket, string>();
+  private readonly limits: WatchLimits;
 
   constructor(
     private readonly store: Store,
     private readonly log: (line: string) => void,
+    limits: Partial<WatchLimits> = {},
   ) {
+    this.limits = { ...DOCUMENTED_WATCH_LIMITS, ...limits };
     this.unsubscribe = store.onChange((e) => this.onChange(e));
     this.wss.on('connection', (socket: WebSocket, openid: string) =>
       this.onConnection(socket, openid),
@@ -154,12 +183,53 @@ export class WatchServer {
     return Object.fromEntries([...this.sent].map(([openid, c]) => [openid, { ...c }]));
   }
 
+  /** Connections and watches open now. */
+  count(): { connections: number; watches: number } {
+    let watches = 0;
+    for (const set of this.byCollection.values()) watches += set.size;
+    return { connections: this.sockets.size, watches };
+  }
+
+  /**
+   * Cuts the connections of `openid` (every user's when omitted) as a lost network would: no close
+   * frame, the client sees the socket end (tests of a client's fallback). Answers how many were cut.
+   */
+  drop(openid?: string): number {
+    let n = 0;
+    for (const [socket, owner] of this.sockets) {
+      if (openid !== undefined && owner !== openid) continue;
+      socket.terminate();
+      n++;
+    }
+    return n;
+  }
+
+  private stop(w: Watch): void {
+    w.mine.delete(w.watchId);
+    this.byCollection.get(w.collection)?.delete(w);
+  }
+
+  /** Ends a watch with an error the client reads (its other watches go on). */
+  private fail(w: Watch, code: WatchErrorCode, message: string): void {
+    this.stop(w);
+    this.send(w.socket, { op: 'error', watchId: w.watchId, error: { code, message } });
+  }
+
   private onConnection(socket: WebSocket, openid: string): void {
+    if (this.sockets.size >= this.limits.maxConnections) {
+      const message = `realtime connections limit reached (${this.limits.maxConnections} per environment)`;
+      this.log(`[watch] connection of ${openid} refused: ${message}`);
+      this.send(socket, {
+        op: 'error',
+        watchId: null,
+        error: { code: 'TOO_MANY_CONNECTIONS', message },
+      });
+      socket.close(TRY_AGAIN_LATER, 'too many realtime connections');
+      return;
+    }
+    this.sockets.set(socket, openid);
     const mine = new Map<string, Watch>();
-    const drop = (w: Watch): void => {
-      mine.delete(w.watchId);
-      this.byCollection.get(w.collection)?.delete(w);
-    };
+    const drop = (w: Watch): void => this.stop(w);
     socket.on('message', (data) => {
       let msg: unknown;
       try {
@@ -192,6 +262,12 @@ export class WatchServer {
           throw new WatchQueryError('INVALID_MESSAGE', 'watchId must be a non-empty string');
         if (mine.has(watchId))
           throw new WatchQueryError('INVALID_MESSAGE', `watchId ${watchId} is already in use`);
+        if (mine.size >= this.limits.maxWatchesPerConnection) {
+          throw new WatchQueryError(
+            'TOO_MANY_WATCHES',
+            `realtime watches limit reached (${this.limits.maxWatchesPerConnection} per client connection)`,
+          );
+        }
         const collection = msg.collection;
         if (typeof collection !== 'string' || !this.store.has(collection)) {
           throw new WatchQueryError(
@@ -202,6 +278,7 @@ export class WatchServer {
         const criteria = buildWatchQuery(msg.where, openid);
         const w: Watch = {
           watchId,
+          mine,
           collection,
           criteria,
           query: new Query(criteria),
@@ -214,6 +291,7 @@ export class WatchServer {
         if (!set) this.byCollection.set(collection, (set = new Set()));
         set.add(w);
         const docs = this.current(w);
+        if (!docs) return;
         const snapshot: WatchSnapshot = {
           id: 0,
           type: 'init',
@@ -233,13 +311,20 @@ export class WatchServer {
       }
     });
     socket.on('close', () => {
+      this.sockets.delete(socket);
       for (const w of [...mine.values()]) drop(w);
     });
     socket.on('error', (e) => this.log(`[watch] socket error: ${e.message}`));
   }
 
-  private current(w: Watch): Doc[] {
-    return this.store.find(w.collection, w.criteria, { limit: MAX_DOCS });
+  /** The watch's documents, or null when they are over its limit (the watch has then failed). */
+  private current(w: Watch): Doc[] | null {
+    const max = this.limits.maxDocsPerWatch;
+    const docs = this.store.find(w.collection, w.criteria, { limit: max + 1 });
+    if (docs.length <= max) return docs;
+    // As CloudBase: 一次监听的记录数上限为 5000，若超出上限会抛错并停止监听.
+    this.fail(w, 'TOO_MANY_DOCS', `a watch may match at most ${max} documents`);
+    return null;
   }
 
   private onChange(e: ChangeEvent): void {
@@ -265,11 +350,13 @@ export class WatchServer {
       } else {
         change = { dataType: 'remove', queueType: 'dequeue', docId: e.docId, doc: e.before ?? {} };
       }
+      const docs = this.current(w);
+      if (!docs) continue;
       const id = ++w.nextId;
       const snapshot: WatchSnapshot = {
         id,
         docChanges: [{ id, ...change }],
-        docs: this.current(w),
+        docs,
       };
       this.push(w, snapshot);
     }
@@ -277,6 +364,7 @@ export class WatchServer {
 
   close(): void {
     this.unsubscribe();
+    this.sockets.clear();
     for (const client of this.wss.clients) client.terminate();
     this.wss.close();
     this.byCollection.clear();
