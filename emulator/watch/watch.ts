@@ -114,6 +114,13 @@ function diffDocs(before: Doc, after: Doc): { updatedFields: Doc; removedFields:
   return { updatedFields, removedFields };
 }
 
+/** One client's WebSocket and its watches. */
+interface Connection {
+  socket: WebSocket;
+  openid: string;
+  mine: Map<string, Watch>;
+}
+
 interface Watch {
   watchId: string;
   /** Its connection's own watches (a watch over its document limit is removed from them). */
@@ -228,93 +235,86 @@ export class WatchServer {
       return;
     }
     this.sockets.set(socket, openid);
-    const mine = new Map<string, Watch>();
-    const drop = (w: Watch): void => this.stop(w);
-    socket.on('message', (data) => {
-      let msg: unknown;
-      try {
-        msg = JSON.parse(String(data)) as unknown;
-      } catch {
-        this.send(socket, {
-          op: 'error',
-          watchId: null,
-          error: { code: 'INVALID_MESSAGE', message: 'not JSON' },
-        });
-        return;
-      }
-      if (!isPlainObject(msg)) return;
-      const watchId = typeof msg.watchId === 'string' ? msg.watchId : '';
-      if (msg.op === 'close') {
-        const w = mine.get(watchId);
-        if (w) drop(w);
-        return;
-      }
-      if (msg.op !== 'watch') {
-        this.send(socket, {
-          op: 'error',
-          watchId,
-          error: { code: 'INVALID_MESSAGE', message: 'unknown op' },
-        });
-        return;
-      }
-      try {
-        if (!watchId)
-          throw new WatchQueryError('INVALID_MESSAGE', 'watchId must be a non-empty string');
-        if (mine.has(watchId))
-          throw new WatchQueryError('INVALID_MESSAGE', `watchId ${watchId} is already in use`);
-        if (mine.size >= this.limits.maxWatchesPerConnection) {
-          throw new WatchQueryError(
-            'TOO_MANY_WATCHES',
-            `realtime watches limit reached (${this.limits.maxWatchesPerConnection} per client connection)`,
-          );
-        }
-        const collection = msg.collection;
-        if (typeof collection !== 'string' || !this.store.has(collection)) {
-          throw new WatchQueryError(
-            'COLLECTION_NOT_EXIST',
-            `collection ${String(collection)} does not exist`,
-          );
-        }
-        const criteria = buildWatchQuery(msg.where, openid);
-        const w: Watch = {
-          watchId,
-          mine,
-          collection,
-          criteria,
-          query: new Query(criteria),
-          nextId: 0,
-          socket,
-          openid,
-        };
-        mine.set(watchId, w);
-        let set = this.byCollection.get(collection);
-        if (!set) this.byCollection.set(collection, (set = new Set()));
-        set.add(w);
-        const docs = this.current(w);
-        if (!docs) return;
-        const snapshot: WatchSnapshot = {
-          id: 0,
-          type: 'init',
-          docChanges: docs.map((doc) => ({
-            id: 0,
-            dataType: 'init',
-            queueType: 'init',
-            docId: String(doc._id),
-            doc,
-          })),
-          docs,
-        };
-        this.push(w, snapshot);
-      } catch (e) {
-        const code: WatchErrorCode = e instanceof WatchQueryError ? e.code : 'INTERNAL';
-        this.send(socket, { op: 'error', watchId, error: { code, message: (e as Error).message } });
-      }
-    });
+    const conn: Connection = { socket, openid, mine: new Map() };
+    socket.on('message', (data) => this.onMessage(conn, String(data)));
     socket.on('close', () => {
       this.sockets.delete(socket);
-      for (const w of [...mine.values()]) drop(w);
+      for (const w of [...conn.mine.values()]) this.stop(w);
     });
     socket.on('error', (e) => this.log(`[watch] socket error: ${e.message}`));
+  }
+
+  /** One client message: start a watch or close one. */
+  private onMessage(conn: Connection, text: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(text) as unknown;
+    } catch {
+      const error = { code: 'INVALID_MESSAGE' as const, message: 'not JSON' };
+      this.send(conn.socket, { op: 'error', watchId: null, error });
+      return;
+    }
+    if (!isPlainObject(msg)) return;
+    const watchId = typeof msg.watchId === 'string' ? msg.watchId : '';
+    if (msg.op === 'close') {
+      const w = conn.mine.get(watchId);
+      if (w) this.stop(w);
+      return;
+    }
+    try {
+      if (msg.op !== 'watch') throw new WatchQueryError('INVALID_MESSAGE', 'unknown op');
+      this.start(conn, watchId, msg.collection, msg.where);
+    } catch (e) {
+      const code: WatchErrorCode = e instanceof WatchQueryError ? e.code : 'INTERNAL';
+      const error = { code, message: (e as Error).message };
+      this.send(conn.socket, { op: 'error', watchId, error });
+    }
+  }
+
+  /** Starts a watch (within the connection's limit) and sends its first snapshot. */
+  private start(conn: Connection, watchId: string, collection: unknown, where: unknown): void {
+    const { mine, socket, openid } = conn;
+    if (!watchId)
+      throw new WatchQueryError('INVALID_MESSAGE', 'watchId must be a non-empty string');
+    if (mine.has(watchId))
+      throw new WatchQueryError('INVALID_MESSAGE', `watchId ${watchId} is already in use`);
+    if (mine.size >= this.limits.maxWatchesPerConnection) {
+      throw new WatchQueryError(
+        'TOO_MANY_WATCHES',
+        `realtime watches limit reached (${this.limits.maxWatchesPerConnection} per client connection)`,
+      );
+    }
+    if (typeof collection !== 'string' || !this.store.has(collection)) {
+      throw new WatchQueryError(
+        'COLLECTION_NOT_EXIST',
+        `collection ${String(collection)} does not exist`,
+      );
+    }
+    const criteria = buildWatchQuery(where, openid);
+    const w: Watch = {
+      watchId,
+      mine,
+      collection,
+      criteria,
+      query: new Query(criteria),
+      nextId: 0,
+      socket,
+      openid,
+    };
+    mine.set(watchId, w);
+    let set = this.byCollection.get(collection);
+    if (!set) this.byCollection.set(collection, (set = new Set()));
+    set.add(w);
+    const docs = this.current(w);
+    if (!docs) return;
+    const docChanges = docs.map((doc): DocChange => ({
+      id: 0,
+      dataType: 'init',
+      queueType: 'init',
+      docId: String(doc._id),
+      doc,
+    }));
+    this.push(w, { id: 0, type: 'init', docChanges, docs });
   }
 
   /** The watch's documents, or null when they are over its limit (the watch has then failed). */
