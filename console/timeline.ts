@@ -6,7 +6,7 @@
  * is placed when the webhook received it, the transitions it caused after it, and the notice claim
  * after the transition that made it. Pure: the console server hands everything in.
  */
-import type { InvocationRecord } from '../emulator/monitor';
+import type { InvocationRecord } from '../emulator/monitor/monitor';
 import { TERMINAL_STATUSES, TaskStatus } from '../shared/status';
 
 export interface LogEntry {

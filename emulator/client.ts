@@ -4,9 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import type { WatchClientMessage, WatchServerMessage, WatchSnapshot } from './watch-protocol';
+import type { WatchClientMessage, WatchServerMessage, WatchSnapshot } from './watch/protocol';
 
-export type { WatchSnapshot, DocChange } from './watch-protocol';
+export type { WatchSnapshot, DocChange } from './watch/protocol';
 
 /** A failed call: `errCode`/`errMsg` as the cloud's callFunction failure (HTTP status kept for diagnostics). */
 export class CallFunctionError extends Error {

@@ -1,7 +1,7 @@
 /**
  * Generic entry of the local stack (`tsx emulator/main.ts [--project DIR]`): PORT (3000), DATA_DIR (`.data` in the
  * repo), TIMER_OVERRIDE_S. Product-specific wiring (Coze stand-in, templates, secrets) lives elsewhere and reuses
- * `runLocalStack` and `bannerLines`.
+ * `runLocalStack` (its `banner` adds lines to the printed banner).
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -65,7 +65,7 @@ export function parseMainSettings(
 }
 
 /** The start banner; `extra` lines (e.g. "local webhook secret ...", "Coze in use ...") go before the footer. */
-export function bannerLines(
+function bannerLines(
   stack: LocalStack,
   extra: string[] = [],
   title = 'CloudBase local stack',

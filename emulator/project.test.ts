@@ -182,6 +182,36 @@ describe('openapi', () => {
     expect(await call('wxacode.getUnlimited', {})).toMatchObject({ ok: false, errCode: 40097 });
   });
 
+  it('security.imgSecCheck is a local fake: an image passes unless its bytes carry the risky marker', async () => {
+    const png = (text: string) => ({
+      contentType: 'image/png',
+      base64: Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.from(text)]).toString(
+        'base64',
+      ),
+    });
+    expect(await call('security.imgSecCheck', { media: png('a cat') })).toMatchObject({
+      ok: true,
+      res: { errCode: 0 },
+    });
+    expect(await call('security.imgSecCheck', { media: png('local-risky') })).toMatchObject({
+      ok: false,
+      errCode: 87014,
+    });
+  });
+
+  it('cloudPay answers 48001 naming the API, as WeChat answers an unauthorized one', async () => {
+    const out = await call('cloudPay.unifiedOrder', { body: 'x', outTradeNo: '1', totalFee: 1 });
+    expect(out).toMatchObject({ ok: false, errCode: 48001 });
+    expect(String(out.errMsg)).toContain(
+      'cloudPay.unifiedOrder is not emulated by the local stack',
+    );
+  });
+
+  it('refuses an API its config.json does not declare with -604101, as the cloud does', async () => {
+    const out = await call('wxacode.createQRCode', { path: 'pages/index/index' });
+    expect(out).toMatchObject({ ok: false, errCode: -604101 });
+  });
+
   it('refuses any other API with 48001 naming it', async () => {
     const out = await call('customerServiceMessage.send', { touser: 'user-1', msgtype: 'text' });
     expect(out).toMatchObject({ ok: false, errCode: 48001 });

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { isPlainObject } from './ejson';
+import { isPlainObject } from './database/ejson';
 
 export interface TimerTrigger {
   name: string;
@@ -43,15 +43,15 @@ export interface ProjectSpec {
 }
 
 /** The emulator-only file declaring a project's subscription-message templates. */
-export const TEMPLATES_FILE = 'local-templates.json';
+const TEMPLATES_FILE = 'local-templates.json';
 
 /** The CLI's code default (docs/platform-notes.md: timeout 10 even though the docs say 3). */
-export const DEFAULT_TIMEOUT_S = 10;
+const DEFAULT_TIMEOUT_S = 10;
 
 const PLACEHOLDER = /\{\{\s*env\.([A-Za-z0-9_]+)\s*\}\}/g;
 
 /** Fills `{{env.X}}` from `env`, then `process.env`; unknown placeholders become empty. */
-export function fillPlaceholders(text: string, env: Record<string, string | undefined>): string {
+function fillPlaceholders(text: string, env: Record<string, string | undefined>): string {
   return text.replace(PLACEHOLDER, (_m, name: string) => env[name] ?? process.env[name] ?? '');
 }
 

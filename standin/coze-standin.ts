@@ -13,7 +13,7 @@
  * run-store.ts (runs kept across restarts), courier.ts (callbacks posted, recorded, replayed).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sendJson } from '../emulator/routes';
+import { readBody, sendJson } from '../emulator/http/router';
 import { randomUUID } from 'node:crypto';
 import {
   CALLBACK_URL_PATTERN,

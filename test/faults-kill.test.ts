@@ -14,8 +14,8 @@
  * In its own file: the action table is per module registry, so no other suite sees the wrapper.
  */
 import { AdminError, adminActions, type AdminAction } from '../emulator';
-import { isDate } from '../emulator/ejson';
-import { decodeCommApiData } from '../emulator/wire';
+import { isDate } from '../emulator/database/ejson';
+import { decodeCommApiData } from '../emulator/wechat/wire';
 import { FaultWorld } from './support/fault-world';
 
 const original = adminActions['wx.openApi'] as AdminAction;
@@ -43,7 +43,7 @@ function sendParams(params: Record<string, unknown>): { touser: string; page: st
     const pairs = decodeCommApiData(raw).pairs;
     const read = (k: string) => {
       const v = pairs.get(k);
-      return v ? (JSON.parse(v.toString('utf8')) as unknown) : undefined;
+      return v ? (JSON.parse(v.value.toString('utf8')) as unknown) : undefined;
     };
     const touser = read('touser');
     const page = read('page');

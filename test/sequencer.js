@@ -20,7 +20,7 @@ const KNOWN_SECONDS = {
   'test/hardening.test.ts': 11,
   'miniprogram/pages/index/index.test.ts': 10,
   'cloudfunctions/extractText/actions.test.ts': 9,
-  'emulator/functions.test.ts': 9,
+  'emulator/functions/functions.test.ts': 9,
   'scripts/cli.test.ts': 8,
   'emulator/project.test.ts': 7,
   'miniprogram/test/e2e.test.ts': 6,

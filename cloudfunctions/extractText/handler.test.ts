@@ -81,6 +81,22 @@ describe('create', () => {
     );
   });
 
+  it('takes the userInfo the runtime adds to a client call, and never reads the caller from it', async () => {
+    const t = task(
+      await call(ALICE, {
+        action: 'create',
+        shareText: DOUYIN,
+        userInfo: { appId: 'wx_app', openId: BOB },
+      }),
+    );
+    expect(await b.deps.store.get(t._id)).toMatchObject({ _openid: ALICE });
+    // Anything else unknown is still refused by name.
+    expect(await call(ALICE, { action: 'list', userInfo: {}, owner: BOB })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', detail: 'owner: unknown field' },
+    });
+  });
+
   it('the same requestId gives back the same task, even for a double tap', async () => {
     const [a, c] = await Promise.all([
       create(ALICE, { requestId: 'req-double-tap' }),

@@ -56,7 +56,7 @@ export async function handleExtract(
         publicDetail: 'caller: missing',
       });
     }
-    const parsed = extractRequestSchema.safeParse(event);
+    const parsed = extractRequestSchema.safeParse(withoutRuntimeFields(event));
     if (!parsed.success) {
       const detail = describeRequestIssues(parsed.error);
       const action = (event as { action?: unknown } | null)?.action;
@@ -88,6 +88,17 @@ export async function handleExtract(
       deps.log.error('extract_failed', { detail: describeError(err) });
     return toErrorAnswer(err);
   }
+}
+
+/**
+ * The event without what the runtime adds to every call from the mini-program (`userInfo {appId,
+ * openId}`, replacing any the client sent): the request's own fields are then checked strictly. The
+ * caller is read from WXContext, never from the event.
+ */
+function withoutRuntimeFields(event: unknown): unknown {
+  if (typeof event !== 'object' || event === null || !('userInfo' in event)) return event;
+  const { userInfo: _runtime, ...request } = event as Record<string, unknown>;
+  return request;
 }
 
 async function owned(deps: ExtractDeps, openid: string, taskId: string): Promise<TaskDoc> {

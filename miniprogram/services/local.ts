@@ -13,7 +13,7 @@ import type {
   SnapshotMessage,
   WatchClientMessage,
   WatchServerMessage,
-} from '../../emulator/watch-protocol';
+} from '../../emulator/watch/protocol';
 import { getConfig } from '../config';
 import type { ExtractAnswer, ExtractRequest } from '../domain';
 import {

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CONFIG_KEYS, FUNCTION_SETTINGS, SECRET_KEYS } from '../../shared/config';
-import { parseCron } from '../../emulator/cron';
+import { parseCron } from '../../emulator/timers/cron';
 import {
   BETA_RUNTIME,
   DIST_FUNCTIONS,

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExtractAnswer } from '../../shared/api';
 import { TaskStatus, isTerminal, MAX_START_ATTEMPTS } from '../../shared/status';
-import type { Doc } from '../../emulator/ejson';
+import type { Doc } from '../../emulator/database/ejson';
 import {
   callFunction,
   grantSubscriptions,

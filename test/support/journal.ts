@@ -6,7 +6,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Doc, isPlainObject, parseEJSON } from '../../emulator/ejson';
+import { type Doc, isPlainObject, parseEJSON } from '../../emulator/database/ejson';
 
 export interface JournalWrite {
   id: string;
