@@ -255,15 +255,17 @@ export function benchCharts(r: BenchResult): Chart[] {
       svg: () => costChart(r.cost_per_task, order),
     });
   }
-  for (const t of r.timelines ?? []) {
-    out.push({
-      file: t.file,
-      title: t.title,
-      alt: t.subtitle ?? t.title,
-      svg: () => timeSeriesChart(t),
-    });
-  }
-  return out;
+  return [...out, ...timelineCharts(r.timelines ?? [])];
+}
+
+/** A chart per measured curve set (a burst's drain, say). */
+export function timelineCharts(timelines: readonly TimelineChart[]): Chart[] {
+  return timelines.map((t) => ({
+    file: t.file,
+    title: t.title,
+    alt: t.subtitle ?? t.title,
+    svg: () => timeSeriesChart(t),
+  }));
 }
 
 /**
@@ -271,11 +273,16 @@ export function benchCharts(r: BenchResult): Chart[] {
  * per folder. Answers the paths written.
  */
 export function writeChartsBeside(r: BenchResult, files: (string | undefined)[]): string[] {
+  return writeCharts(benchCharts(r), files);
+}
+
+/** Writes the charts into `charts/` beside each of `files` (the JSON, the report); their paths. */
+export function writeCharts(list: readonly Chart[], files: (string | undefined)[]): string[] {
   const dirs = [
     ...new Set(files.filter((f): f is string => !!f).map((f) => join(dirname(f), CHARTS_DIR))),
   ];
   if (dirs.length === 0) return [];
-  const charts = benchCharts(r).map((c) => ({ file: c.file, svg: c.svg() }));
+  const charts = list.map((c) => ({ file: c.file, svg: c.svg() }));
   const written: string[] = [];
   for (const dir of dirs) {
     mkdirSync(dir, { recursive: true });

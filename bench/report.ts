@@ -3,6 +3,7 @@ import { CHARTS_DIR, benchCharts, type Chart } from './charts';
 import type { CostReport } from './cost';
 import type { Machine } from './machine';
 import type { Pcts } from './stats';
+import { burstMarkdown, type BurstReport } from './burst-report';
 
 export interface PollingResult {
   interval_ms: number;
@@ -40,6 +41,10 @@ export interface BenchResult {
   polling: PollingResult[];
   /** per task, one entry per design: watch, polling_1s, polling_2s, polling_5s */
   cost_per_task: CostReport['cost_per_task'];
+  /** the same, for users who come back (they have a ledger) and for first-time users apart */
+  cost_per_task_by_user?: Record<'returning' | 'first_time', CostReport['cost_per_task']>;
+  /** the viral day (bench/burst.ts): full runs, or `--only burst` */
+  burst?: BurstReport;
   sweeper_per_run: CostReport['sweeper_per_run'];
   cost_per_call: CostReport['per_call'];
   cost_unattributed: number;
@@ -297,8 +302,33 @@ const perCall = (r: BenchResult, kind: string) => {
 };
 
 /** Each chart as a Markdown image from the charts folder beside the report. */
-function pictures(charts: Chart[]): string {
+export function pictures(charts: Chart[]): string {
   return charts.map((c) => `![${c.alt}](${CHARTS_DIR}/${c.file})`).join('\n\n');
+}
+
+/** Cost per task for users who come back and for first-time users, side by side. */
+function byUser(r: BenchResult): string {
+  const by = r.cost_per_task_by_user;
+  if (!by) return '';
+  const keys = COST_KEYS(r);
+  const cells = (
+    kind: 'returning' | 'first_time',
+    f: (c: BenchResult['cost_per_task'][string]) => number,
+  ) => keys.map((k) => (by[kind][k] ? String(f(by[kind][k]!)) : '–'));
+  return `Half of each design's users came back (a ledger from an earlier task), half submitted their first
+task ever (its ledger is made on the way: the usual create is 3 database operations, a first one 5):
+
+${mdTable([
+  ['per task', ...keys],
+  ['returning: database operations', ...cells('returning', (c) => c.db_ops)],
+  ['returning: invocations', ...cells('returning', (c) => c.invocations)],
+  ['returning: GB-s', ...cells('returning', (c) => c.gb_s)],
+  ['first time: database operations', ...cells('first_time', (c) => c.db_ops)],
+  ['first time: invocations', ...cells('first_time', (c) => c.invocations)],
+  ['first time: GB-s', ...cells('first_time', (c) => c.gb_s)],
+])}
+
+`;
 }
 
 export function markdown(r: BenchResult): string {
@@ -340,11 +370,11 @@ ${mdTable(rows(r))}
 
 ${pictures(charts.filter((c) => c.file === 'latency.svg' || c.file === 'cost.svg'))}
 
-The sweeper's timer belongs to no task and is counted apart: ${sweep.runs} runs in the phase, per run
+${byUser(r)}The sweeper's timer belongs to no task and is counted apart: ${sweep.runs} runs in the phase, per run
 ${sweep.db_reads} reads, ${sweep.db_writes} writes, ${sweep.function_ms} ms, ${sweep.gb_s} GB-s
 (in the cloud it runs every minute, whatever the design).
 
-${overTime.length ? `## Over time\n\n${pictures(overTime)}\n\n` : ''}## The promises
+${r.burst ? `${burstMarkdown(r.burst, pictures(overTime))}\n` : overTime.length ? `## Over time\n\n${pictures(overTime)}\n\n` : ''}## The promises
 
 ${mdTable([['measure', 'measured', 'note'], ...kv(r)])}
 

@@ -30,8 +30,10 @@ import { followWithPolling, followWithWatch, submit, type Followed } from './cli
 import { costReport, memorySizes, meter } from './cost';
 import { childCpuMs, childDelta, selfCpuMs } from './cpu';
 import { machine } from './machine';
-import { writeChartsBeside } from './charts';
-import { checkTargets, markdown, table, type BenchResult } from './report';
+import { timelineCharts, writeCharts, writeChartsBeside } from './charts';
+import { burst, type BurstPlan } from './burst';
+import { burstMarkdown, burstTargets, type BurstReport } from './burst-report';
+import { checkTargets, markdown, pictures, table, type BenchResult } from './report';
 import { bundleKb, coldRequireMs } from './static';
 import { mean, pcts, round } from './stats';
 import type { LoadRequest, LoadResult } from './webhook-load';
@@ -54,7 +56,7 @@ interface Plan {
 
 const QUICK: Plan = {
   mode: 'quick',
-  runMs: 8000,
+  runMs: 45_000,
   cohort: 16,
   spreadMs: 2500,
   soloCreates: 40,
@@ -65,7 +67,7 @@ const QUICK: Plan = {
 };
 const FULL: Plan = {
   mode: 'full',
-  runMs: 30_000,
+  runMs: 45_000,
   cohort: 50,
   spreadMs: 10_000,
   soloCreates: 90,
@@ -75,6 +77,14 @@ const FULL: Plan = {
   instances: 10,
 };
 const POLL_INTERVALS = [1000, 2000, 5000] as const;
+/**
+ * The viral day (issue 23's targets): 600 submissions in 30 s against an upstream that takes 3
+ * calls a second, runs of 5 s; then a 10× burst (submissions at ten times the upstream's rate)
+ * with a two-minute wait bound, which must refuse at submit what it cannot start in time.
+ */
+const BURST: BurstPlan = { n: 600, rate: 20, qps: 3, runMs: 5000, instances: 6, settleMs: 600_000 };
+const BOUNDED_WAIT_S = 120;
+const BOUNDED_SECONDS = 20;
 /** Untimed creates each instance serves before the submits are timed (their runs warm the callbacks). */
 const WARM_CREATES_PER_INSTANCE = 50;
 /** The side-by-side load is steady and light: a few warm instances serve it. */
@@ -118,16 +128,60 @@ export const BENCH_COMMAND = {
   allowPositionals: false,
 } as const;
 
-function args(argv: string[]): { plan: Plan; out?: string; md?: string; build: boolean } {
-  const { values } = commandLineOrExit(BENCH_COMMAND, argv);
-  const plan = values.quick ? QUICK : FULL;
-  const runMs = values['run-ms'];
-  if (runMs !== undefined && !(/^\d+$/.test(runMs) && Number(runMs) > 0)) {
-    process.stderr.write(`${BENCH_COMMAND.name}: --run-ms needs a whole number of ms above 0\n`);
+const PHASES = ['flow', 'hooks', 'burst'] as const;
+type Phase = (typeof PHASES)[number];
+
+interface Args {
+  plan: Plan;
+  phases: Phase[];
+  burst: BurstPlan;
+  out?: string;
+  md?: string;
+  build: boolean;
+}
+
+/** A positive number flag, or exit 2 naming it. */
+function positive(name: string, raw: string | undefined, whole = true): number | undefined {
+  if (raw === undefined) return undefined;
+  const ok = whole ? /^\d+$/.test(raw) : /^\d+(\.\d+)?$/.test(raw);
+  if (!ok || !(Number(raw) > 0)) {
+    process.stderr.write(
+      `${BENCH_COMMAND.name}: --${name} needs a ${whole ? 'whole ' : ''}number above 0\n`,
+    );
     process.exit(2);
   }
+  return Number(raw);
+}
+
+function args(argv: string[]): Args {
+  const { values } = commandLineOrExit(BENCH_COMMAND, argv);
+  const plan = values.quick ? QUICK : FULL;
+  const runMs = positive('run-ms', values['run-ms']);
+  const only = values.only?.split(',').map((p) => p.trim());
+  const unknown = only?.filter((p) => !(PHASES as readonly string[]).includes(p)) ?? [];
+  if (unknown.length || (only && !only.length)) {
+    process.stderr.write(
+      `${BENCH_COMMAND.name}: --only takes ${PHASES.join(', ')} (comma-separated), not ${unknown.join(', ')}\n`,
+    );
+    process.exit(2);
+  }
+  // A burst drains for minutes on the real one-minute timer: full runs only, or when asked for.
+  const phases = (only as Phase[] | undefined) ?? (values.quick ? ['flow', 'hooks'] : [...PHASES]);
+  const burst: BurstPlan = {
+    ...BURST,
+    ...(positive('burst-n', values['burst-n']) ? { n: Number(values['burst-n']) } : {}),
+    ...(positive('burst-rate', values['burst-rate'], false)
+      ? { rate: Number(values['burst-rate']) }
+      : {}),
+    ...(positive('burst-qps', values['burst-qps']) ? { qps: Number(values['burst-qps']) } : {}),
+    ...(positive('burst-run-ms', values['burst-run-ms'])
+      ? { runMs: Number(values['burst-run-ms']) }
+      : {}),
+  };
   return {
-    plan: runMs ? { ...plan, runMs: Number(runMs) } : plan,
+    plan: runMs ? { ...plan, runMs } : plan,
+    phases,
+    burst,
     ...(values.out ? { out: values.out } : {}),
     ...(values.md ? { md: values.md } : {}),
     build: values.build ?? false,
@@ -194,8 +248,25 @@ async function sideBySide(plan: Plan, dir: string) {
     await warm(product, SIDE_BY_SIDE_INSTANCES);
     log('side by side: warm');
     const designs = ['watch', ...POLL_INTERVALS.map((ms) => `poll${ms}`)];
+    // Half of each design's users come back (they have a ledger from an earlier task, made and
+    // cancelled before the clock starts); half submit their first task ever.
+    const kindOf = (i: number) => (i % 2 ? 'returning' : 'first_time');
+    const openidOf = (d: string, i: number) => `bench-${d}-${kindOf(i)}-${i}`;
     for (const d of designs) {
-      for (let i = 0; i < plan.cohort; i++) await grantSubscriptions(url, `bench-${d}-${i}`);
+      for (let i = 0; i < plan.cohort; i++) {
+        const openid = openidOf(d, i);
+        await grantSubscriptions(url, openid);
+        if (kindOf(i) !== 'returning') continue;
+        const earlier = await submit(url, openid, shareText(), requestId());
+        if (earlier.taskId) {
+          await callFunction(
+            url,
+            'extractText',
+            { action: 'cancel', taskId: earlier.taskId },
+            openid,
+          );
+        }
+      }
     }
     log(
       `side by side: watch and polling every ${POLL_INTERVALS.join('/')} ms, ${plan.cohort} tasks each, runs of ${plan.runMs} ms`,
@@ -207,7 +278,7 @@ async function sideBySide(plan: Plan, dir: string) {
     const jobs: Promise<Followed>[] = [];
     for (let i = 0; i < plan.cohort; i++) {
       for (const d of designs) {
-        const openid = `bench-${d}-${i}`;
+        const openid = openidOf(d, i);
         const interval = d === 'watch' ? 0 : Number(d.slice(4));
         jobs.push(
           interval
@@ -224,12 +295,19 @@ async function sideBySide(plan: Plan, dir: string) {
     await product.standin?.settle();
     await product.stack.runTimer('taskSweeper');
     await sleep(300);
-    const cost = costReport(
-      metering.stop(),
-      followed,
-      memorySizes(join(__dirname, '..')),
-      product.stack.stats().watchPushes,
-    );
+    const metered = metering.stop();
+    const memory = memorySizes(join(__dirname, '..'));
+    const pushes = product.stack.stats().watchPushes;
+    const cost = costReport(metered, followed, memory, pushes);
+    // The same invocations, charged to returning and to first-time users apart.
+    const costFor = (kind: string) =>
+      costReport(
+        metered,
+        followed.filter((f) => f.openid.includes(`-${kind}-`)),
+        memory,
+        pushes,
+      ).cost_per_task;
+    const costByUser = { returning: costFor('returning'), first_time: costFor('first_time') };
 
     const finals = finalCallbackAt(product);
     const outbox = product.stack.outbox();
@@ -265,6 +343,7 @@ async function sideBySide(plan: Plan, dir: string) {
         ...POLL_INTERVALS.map((ms) => [`polling_${ms / 1000}s`, noticeMs(`polling ${ms}`)]),
       ]) as Record<string, number[]>,
       cost,
+      cost_by_user: costByUser,
       followed: followed.length,
       success_rate: round(completed / followed.length, 4),
       notified_rate: round(notified / followed.length, 4),
@@ -415,11 +494,58 @@ async function submitsAndWebhooks(plan: Plan, dir: string) {
   }
 }
 
+/** The viral day's two runs (bench/burst.ts). */
+async function viralDay(plan: BurstPlan, dir: string): Promise<BurstReport> {
+  const drained = await burst(plan, join(dir, 'burst'), log);
+  const bounded = await burst(
+    {
+      ...plan,
+      rate: plan.qps * 10,
+      n: plan.qps * 10 * BOUNDED_SECONDS,
+      queueMaxWaitS: BOUNDED_WAIT_S,
+    },
+    join(dir, 'bounded'),
+    log,
+  );
+  return { burst: drained, bounded };
+}
+
+/** `--only burst`: its JSON and report alone. */
+async function burstOnly(a: Args, dir: string): Promise<number> {
+  const report = await viralDay(a.burst, dir);
+  const targets = burstTargets(report);
+  const result = { burst: report, targets, machine: machine(), date: new Date().toISOString() };
+  for (const t of targets)
+    log(`${t.met ? 'met' : 'MISSED'}: ${t.measure} ${t.value} (target ${t.op} ${t.limit})`);
+  if (a.out) {
+    mkdirSync(dirname(a.out), { recursive: true });
+    writeFileSync(a.out, `${JSON.stringify(result, null, 2)}\n`);
+  }
+  const charts = timelineCharts([report.burst.timeline, report.bounded.timeline]);
+  for (const path of writeCharts(charts, [a.out, a.md])) log(`chart: ${path}`);
+  if (a.md) {
+    const prettier = await import('prettier');
+    const options = (await prettier.resolveConfig(a.md)) ?? {};
+    const text = `# Benchmark: the viral day\n\n${burstMarkdown(report, pictures(charts))}`;
+    writeFileSync(a.md, await prettier.format(text, { ...options, filepath: a.md }));
+  }
+  return targets.every((t) => t.met) ? 0 : 1;
+}
+
 async function main(): Promise<number> {
-  const { plan, out, md, build } = args(process.argv.slice(2));
+  const a = args(process.argv.slice(2));
+  const { plan, out, md, build } = a;
   buildFunctionsIfNeeded(build);
   const dir = mkdtempSync(join(tmpdir(), 'svt-bench-'));
   try {
+    if (!a.phases.includes('flow') || !a.phases.includes('hooks')) {
+      if (a.phases.join() !== 'burst') {
+        process.stderr.write(`${BENCH_COMMAND.name}: --only takes burst, or flow,hooks[,burst]\n`);
+        return 2;
+      }
+      return await burstOnly(a, dir);
+    }
+    const viral = a.phases.includes('burst') ? await viralDay(a.burst, dir) : undefined;
     const flow = await sideBySide(plan, join(dir, 'flow'));
     const hooks = await submitsAndWebhooks(plan, join(dir, 'hooks'));
     log('bundles and cold requires');
@@ -436,12 +562,14 @@ async function main(): Promise<number> {
       requests_per_task: flow.requests_per_task,
       polling: flow.polling,
       cost_per_task: flow.cost.cost_per_task,
+      cost_per_task_by_user: flow.cost_by_user,
       sweeper_per_run: flow.cost.sweeper_per_run,
       cost_per_call: flow.cost.per_call,
       cost_unattributed: flow.cost.unattributed,
       cost_attribution: flow.cost.attribution,
       memory_mb: flow.cost.memory_mb,
-      targets: checkTargets({ ...hooks, ...flow }),
+      targets: [...checkTargets({ ...hooks, ...flow }), ...(viral ? burstTargets(viral) : [])],
+      ...(viral ? { burst: viral, timelines: [viral.burst.timeline, viral.bounded.timeline] } : {}),
       webhooks_per_s: hooks.webhooks_per_s,
       cpu_ms_per_webhook: hooks.cpu_ms_per_webhook,
       bundle_kb: bundleKb(),

@@ -5,7 +5,13 @@
 export { startLocalStack, LOCAL_ENV_ID, type LocalStack, type LocalStackOptions } from './stack';
 export { FunctionCallError } from './functions/service';
 export type { SentMessage, TemplateSpec } from './wechat/subscribe';
-export type { WatchSnapshot, DocChange, WatchPushes, WatchLimits } from './watch/watch';
+export type {
+  WatchSnapshot,
+  DocChange,
+  WatchPushes,
+  WatchLimits,
+  ClientReadRules,
+} from './watch/watch';
 export { DOCUMENTED_WATCH_LIMITS } from './watch/watch';
 export { adminActions, AdminError, type AdminAction, type AdminContext } from './admin';
 export { Monitor, dbOpKind, type MonitorEvent, type InvocationRecord } from './monitor/monitor';

@@ -23,7 +23,7 @@ import { type EmulatorService, ServiceRegistry } from './service';
 import { createStorage } from './storage/service';
 import { createTimers, type TimersService } from './timers/service';
 import { createWatch, type WatchService } from './watch/service';
-import type { WatchLimits, WatchPushes } from './watch/watch';
+import type { ClientReadRules, WatchLimits, WatchPushes } from './watch/watch';
 import { createWechat, type WechatService } from './wechat/service';
 import type { SentMessage } from './wechat/subscribe';
 
@@ -74,6 +74,11 @@ export interface LocalStackOptions {
    * figure, or to LOCAL_STACK_WATCH_MAX_CONNECTIONS / _MAX_PER_CLIENT / _MAX_DOCS when set.
    */
   watchLimits?: Partial<WatchLimits>;
+  /**
+   * Who may read each collection from the client (the live watch), as its security rule says:
+   * `owner` (`doc._openid == auth.openid`, the default) or `signed-in` (`auth.openid != null`).
+   */
+  clientReadRules?: ClientReadRules;
   /** Collections created at start if missing. */
   collections?: string[];
   /** Max concurrent instances per function, default 10. */
@@ -231,7 +236,9 @@ function registerServices(
       createWechat(dataDir, [...project.templates, ...(opts.templates ?? [])], log),
     );
     const storage = registry.register(createStorage(dataDir, LOCAL_ENV_ID, log));
-    const watch = registry.register(createWatch(database.store, log, watchLimits(opts)));
+    const watch = registry.register(
+      createWatch(database.store, log, watchLimits(opts), opts.clientReadRules ?? {}),
+    );
     const functions = registry.register(
       createFunctions({
         project,

@@ -8,13 +8,14 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { startLocalStack, type LocalStack } from '../emulator';
+import { startLocalStack, type ClientReadRules, type LocalStack } from '../emulator';
 import {
   createCozeStandin,
   standinOptionsFromEnv,
   type CozeStandin,
 } from '../standin/coze-standin';
 import { COLLECTIONS } from '../cloudfunctions/_adapters/database';
+import { loadCollections } from './db-init';
 import { createConsole } from '../console/server';
 import { getConfig as miniprogramConfig } from '../miniprogram/config';
 import { DEFAULT_TEMPLATE_KEYS } from '../shared/config';
@@ -126,6 +127,19 @@ export interface ProductStack {
   close(): Promise<void>;
 }
 
+/**
+ * Who may read each collection from the client, from database/collections.json's security rules:
+ * the queue's one state document is any signed-in user's to watch, the rest their owner's.
+ */
+export function clientReadRules(): ClientReadRules {
+  const { spec } = loadCollections(REPO_ROOT);
+  const rules: ClientReadRules = {};
+  for (const c of spec?.collections ?? []) {
+    rules[c.name] = c.rule.read === 'auth.openid != null' ? 'signed-in' : 'owner';
+  }
+  return rules;
+}
+
 export function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -189,6 +203,7 @@ export async function startProductStack(opts: ProductStackOptions): Promise<Prod
     ...(opts.minFunctionTimeoutS !== undefined
       ? { minFunctionTimeoutS: opts.minFunctionTimeoutS }
       : {}),
+    clientReadRules: clientReadRules(),
     extraRoutes: [
       ...(standin ? [{ prefix: standin.prefix, handler: standin.handler }] : []),
       ...(localConsole?.routes ?? []),

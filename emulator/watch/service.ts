@@ -1,7 +1,7 @@
 /** The watch service: the live document watch, a WebSocket upgrade on `/_watch`. */
 import type { Store } from '../database/store';
 import type { EmulatorService } from '../service';
-import { WatchServer, type WatchLimits } from './watch';
+import { WatchServer, type ClientReadRules, type WatchLimits } from './watch';
 
 export interface WatchService extends EmulatorService {
   readonly name: 'watch';
@@ -12,8 +12,9 @@ export function createWatch(
   store: Store,
   log: (line: string) => void,
   limits: Partial<WatchLimits> = {},
+  readRules: ClientReadRules = {},
 ): WatchService {
-  const watch = new WatchServer(store, log, limits);
+  const watch = new WatchServer(store, log, limits, readRules);
   return {
     name: 'watch',
     watch,

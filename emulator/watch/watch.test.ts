@@ -22,7 +22,11 @@ const closers: { close(): void }[] = [];
 
 beforeAll(async () => {
   dataDir = tempDataDir();
-  stack = await startFixtureStack({ dataDir });
+  stack = await startFixtureStack({
+    dataDir,
+    collections: ['tasks', 'echoes', 'ticks', 'progress'],
+    clientReadRules: { progress: 'signed-in' },
+  });
   cloud.init(sdkInitOptions(stack.adminUrl) as unknown as Parameters<typeof cloud.init>[0]);
   db = sdkDatabase(cloud);
   await db
@@ -198,4 +202,41 @@ it("counts each openid's snapshots: the init answer apart from the pushed change
   await waitFor(() => w.snaps.length === 3, STATE_DEADLINE_MS);
   expect(stack.stats().watchPushes['user-c']).toEqual({ init: 1, change: 2 });
   w.close();
+});
+
+it('a collection any signed-in user may read is watched as asked, not ANDed with the caller', async () => {
+  await db.collection('progress').add({ data: { _id: 'shared', done: 1 } });
+  const snaps: WatchSnapshot[] = [];
+  const w = watch(
+    stack.url,
+    'user-z',
+    'progress',
+    { _id: 'shared' },
+    (s) => snaps.push(s),
+    () => {},
+  );
+  closers.push(w);
+  await waitFor(() => snaps.length === 1, STATE_DEADLINE_MS);
+  expect(snaps[0]?.docs).toEqual([{ _id: 'shared', done: 1 }]);
+  await db
+    .collection('progress')
+    .doc('shared')
+    .update({ data: { done: 2 } });
+  await waitFor(() => snaps.length === 2, STATE_DEADLINE_MS);
+  expect(snaps[1]?.docs[0]).toMatchObject({ done: 2 });
+  // The owner-only collections stay the caller's own.
+  const theirs: WatchSnapshot[] = [];
+  const t = watch(
+    stack.url,
+    'user-z',
+    'tasks',
+    {},
+    (s) => theirs.push(s),
+    () => {},
+  );
+  closers.push(t);
+  await waitFor(() => theirs.length === 1, STATE_DEADLINE_MS);
+  expect(theirs[0]?.docs).toEqual([]);
+  w.close();
+  t.close();
 });

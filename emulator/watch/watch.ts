@@ -1,7 +1,9 @@
 /**
  * Live document watch for the local client (`/_watch?openid=...` over WebSocket), answering snapshots shaped like
- * wx.cloud's `watch` (`{id, type?, docChanges, docs}`). The security rule `doc._openid == auth.openid` is always
- * applied: every query is ANDed with the connection's openid.
+ * wx.cloud's `watch` (`{id, type?, docChanges, docs}`). Each collection's client read rule is applied
+ * (`ClientReadRules`): by default `doc._openid == auth.openid`, every query ANDed with the
+ * connection's openid; a collection whose rule lets any signed-in user read (`auth.openid != null`,
+ * a document of no one's, such as a shared progress document) is watched as asked.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -60,7 +62,14 @@ function primitive(v: unknown, openid: string): Primitive {
 }
 
 /** Plain JSON equality plus a few comparison operators; nothing that could run code. */
-function buildWatchQuery(where: unknown, openid: string): Doc {
+/**
+ * Who may read a collection from the client, as its security rule says: `owner` (the rule
+ * `doc._openid == auth.openid`, CloudBase's default for a user's data) or `signed-in` (`auth.openid
+ * != null`). Collections not named are `owner`.
+ */
+export type ClientReadRules = Record<string, 'owner' | 'signed-in'>;
+
+function buildWatchQuery(where: unknown, openid: string, rule: 'owner' | 'signed-in'): Doc {
   if (where !== undefined && !isPlainObject(where))
     throw new WatchQueryError('INVALID_QUERY', 'where must be an object');
   const out: Doc = {};
@@ -81,6 +90,7 @@ function buildWatchQuery(where: unknown, openid: string): Doc {
       out[field] = primitive(value, openid);
     }
   }
+  if (rule === 'signed-in') return out;
   const owner = out._openid;
   if (owner !== undefined && owner !== openid) {
     throw new WatchQueryError(
@@ -152,6 +162,7 @@ export class WatchServer {
     private readonly store: Store,
     private readonly log: (line: string) => void,
     limits: Partial<WatchLimits> = {},
+    private readonly readRules: ClientReadRules = {},
   ) {
     this.limits = { ...DOCUMENTED_WATCH_LIMITS, ...limits };
     this.unsubscribe = store.onChange((e) => this.onChange(e));
@@ -290,7 +301,7 @@ export class WatchServer {
         `collection ${String(collection)} does not exist`,
       );
     }
-    const criteria = buildWatchQuery(where, openid);
+    const criteria = buildWatchQuery(where, openid, this.readRules[collection] ?? 'owner');
     const w: Watch = {
       watchId,
       mine,
