@@ -30,10 +30,10 @@ const count = (states: Record<string, number>, pred: (key: string) => boolean) =
     .reduce((n, [, v]) => n + v, 0);
 
 /** Accepted tasks that did not complete (the first run: every accepted task must complete). */
-export const notCompleted = (b: BurstResult) => b.accepted - (b.end_states.completed ?? 0);
+const notCompleted = (b: BurstResult) => b.accepted - (b.end_states.completed ?? 0);
 
 /** Accepted tasks that then ended for waiting (TOO_BUSY) or timed out. */
-export const failedForWaiting = (b: BurstResult) =>
+const failedForWaiting = (b: BurstResult) =>
   count(b.end_states, (k) => k.endsWith('/TOO_BUSY') || k.startsWith('timeout'));
 
 export function burstTargets(r: BurstReport): TargetResult[] {
@@ -72,7 +72,7 @@ export function burstTargets(r: BurstReport): TargetResult[] {
  * (counted by design: the local stack's watch is not a function invocation, so its monitor does
  * not see it).
  */
-export function queueWatchReads(b: BurstResult): number {
+function queueWatchReads(b: BurstResult): number {
   return Math.round((b.waited / Math.max(1, b.accepted)) * 100) / 100;
 }
 

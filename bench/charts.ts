@@ -40,7 +40,7 @@ const FONT = 'Helvetica, Arial, Liberation Sans, sans-serif';
 const PALETTE = ['#07a35a', '#d9480f', '#f08c00', '#7048e8', '#1c7ed6', '#495057'];
 
 /** Renders one ECharts option to an SVG string (no animation: a file, not a page). */
-export function renderSvg(option: echarts.EChartsCoreOption, width = WIDTH, height = HEIGHT) {
+function renderSvg(option: echarts.EChartsCoreOption, width = WIDTH, height = HEIGHT) {
   const chart = echarts.init(null, null, { renderer: 'svg', ssr: true, width, height });
   try {
     chart.setOption({

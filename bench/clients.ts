@@ -11,8 +11,8 @@ import { isTerminal, type TaskStatus } from '../shared/status';
 import { viewFromRaw } from '../shared/task';
 import { callFunction, watch } from '../emulator/client';
 
-export const TRACKER_SLOW_POLL_MS = 20_000;
-export const TRACKER_REWATCH_MS = 1000;
+const TRACKER_SLOW_POLL_MS = 20_000;
+const TRACKER_REWATCH_MS = 1000;
 
 export interface Followed {
   design: string;

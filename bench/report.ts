@@ -183,39 +183,6 @@ function costRows(r: BenchResult): string[][] {
   ];
 }
 
-/** The README's cost table: one row per design. */
-export function costTable(r: BenchResult): string {
-  return mdTable([
-    [
-      'design',
-      'invocations',
-      'db reads',
-      'db writes',
-      'db ops',
-      'function ms',
-      'GB-s',
-      'watch pushes',
-    ],
-    ...COST_KEYS(r).flatMap((k) => {
-      const c = r.cost_per_task[k];
-      return c
-        ? [
-            [
-              k,
-              String(c.invocations),
-              String(c.db_reads),
-              String(c.db_writes),
-              String(c.db_ops),
-              String(c.function_ms),
-              String(c.gb_s),
-              String(c.watch_pushes),
-            ],
-          ]
-        : [];
-    }),
-  ]);
-}
-
 function kv(r: BenchResult): [string, string, string][] {
   const fns = Object.keys(r.bundle_kb).sort();
   const target = (measure: string) => {

@@ -13,9 +13,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { percentile, round } from './stats';
 
-export const FUNCTIONS_DIR = join(__dirname, '..', 'dist', 'functions');
+const FUNCTIONS_DIR = join(__dirname, '..', 'dist', 'functions');
 
-export function functionNames(): string[] {
+function functionNames(): string[] {
   return readdirSync(FUNCTIONS_DIR).filter((n) => {
     try {
       return statSync(join(FUNCTIONS_DIR, n, 'index.js')).isFile();

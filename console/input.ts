@@ -6,7 +6,7 @@
  */
 import { HttpError } from './http';
 
-export const OPENID_MAX = 64;
+const OPENID_MAX = 64;
 const OPENID_CHARS = /^[A-Za-z0-9_-]+$/;
 
 /** The user id in `body[field]`, or a 400 saying what is wrong with it (never echoing it). */

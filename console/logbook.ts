@@ -16,7 +16,7 @@ export interface RawLog {
   entry?: LogEntry;
 }
 
-export function parseLine(line: string): {
+function parseLine(line: string): {
   level: string;
   event: string;
   fields: Record<string, unknown>;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import type { WatchClientMessage, WatchServerMessage, WatchSnapshot } from './watch/protocol';
 
-export type { WatchSnapshot, DocChange } from './watch/protocol';
+export type { WatchSnapshot } from './watch/protocol';
 
 /** A failed call: `errCode`/`errMsg` as the cloud's callFunction failure (HTTP status kept for diagnostics). */
 export class CallFunctionError extends Error {

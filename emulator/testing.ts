@@ -5,9 +5,9 @@ import * as path from 'node:path';
 import type * as WxCloud from 'wx-server-sdk';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from './index';
 
-export const FIXTURE_PROJECT = path.join(__dirname, 'fixtures', 'project');
+const FIXTURE_PROJECT = path.join(__dirname, 'fixtures', 'project');
 
-export const FIXTURE_TEMPLATES = [
+const FIXTURE_TEMPLATES = [
   { id: 'tpl-done', keywords: ['thing1', 'time2', 'phrase3'] },
   { id: 'tpl-failed', keywords: ['thing1', 'character_string2', 'number3'] },
 ];

@@ -89,7 +89,7 @@ export function resetConfig(): void {
   current = clone(defaults);
 }
 
-/** The template ids of the active mode; empty ids are left out (not configured yet). */
+/** The template ids of the active mode, as set; '' is a template not set up yet (askToNotify skips it). */
 export function activeTemplates(): TemplateIds {
   return current.mode === 'local' ? current.local.templates : current.cloud.templates;
 }

@@ -22,7 +22,7 @@ export type Condition =
   | { anyOf: readonly (readonly Condition[])[] };
 
 /** Every value at `path` in `doc` (several when the path crosses an array of objects). */
-export function valuesAt(doc: unknown, path: string): unknown[] {
+function valuesAt(doc: unknown, path: string): unknown[] {
   let current: unknown[] = [doc];
   for (const segment of path.split('.')) {
     const next: unknown[] = [];

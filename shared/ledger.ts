@@ -49,7 +49,7 @@ export interface AdmissionLimits {
 }
 
 /** The day's count is below the quota (a day with no count yet has none used). */
-export function quotaLeft(day: string, dailyQuota: number): Condition {
+function quotaLeft(day: string, dailyQuota: number): Condition {
   return {
     anyOf: [
       [{ field: `counts.${day}`, below: dailyQuota }],
@@ -59,7 +59,7 @@ export function quotaLeft(day: string, dailyQuota: number): Condition {
 }
 
 /** A slot is free: the slot array has no element at index maxActive - 1. */
-export function slotFree(maxActive: number): Condition {
+function slotFree(maxActive: number): Condition {
   return { field: `active.${maxActive - 1}`, exists: false };
 }
 

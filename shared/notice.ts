@@ -161,8 +161,9 @@ const SPEC_EXAMPLE = 'title:thing1,status:phrase2,time:time3,note:thing4';
 
 /**
  * Parses a template's keyword map from configuration, e.g. `title:thing1,status:phrase2,time:time3`.
- * Throws an Error naming the problem, so a misconfigured template stops the function at start
- * instead of failing every send.
+ * Throws an Error naming the problem. The config reads the keys at cold start (shared/config.ts),
+ * so a misconfigured template is logged once by key name and every invocation answers "not
+ * configured", instead of each send failing on its own later.
  */
 export function parseTemplateKeys(spec: string): NoticeTemplate['keys'] {
   if (typeof spec !== 'string' || spec.trim() === '') {

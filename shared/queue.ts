@@ -71,11 +71,20 @@ export function measuredSweepEvery(state: QueueState, now: Date): number {
   return Math.round(state.sweep_every_ms * 0.5 + since * 0.5);
 }
 
-/** Seconds until a dispatcher will run: none while one runs, else until the next sweep is due. */
+/**
+ * Seconds until a dispatcher will run: none while one runs; else until the next sweep is due. A
+ * sweep a little late (its notices ran long) is taken as imminent. With no sweep known (a new
+ * environment) or none for more than a period, the timer's next tick: its cron fires at the start
+ * of each period (second 0 of each minute), so that is the next multiple of the period.
+ */
 export function untilDispatchS(state: QueueState, now: Date): number {
   if (dispatcherActive(state, now)) return 0;
-  const next = state.swept_at.getTime() + state.sweep_every_ms;
-  return Math.max(0, next - now.getTime()) / 1000;
+  const period = state.sweep_every_ms;
+  const next = state.swept_at.getTime() + period;
+  const t = now.getTime();
+  if (next >= t) return (next - t) / 1000;
+  if (t - next < period) return 0;
+  return (period - (t % period)) / 1000;
 }
 
 /** A task's place in the queue when it was submitted; its position now follows from the state. */
@@ -123,6 +132,19 @@ export function drainRate(state: QueueState, qps: number): number {
 export function estimateWaitS(ahead: number, state: QueueState, qps: number, now: Date): number {
   const rate = drainRate(state, qps);
   return untilDispatchS(state, now) + (ahead + 1) / Math.max(rate, 0.01);
+}
+
+/**
+ * The share of QUEUE_MAX_WAIT_S a create's estimate may reach and still be accepted. The estimate
+ * reads counts up to a second old (each instance caches them, so other instances' creates of that
+ * second are missing) and a rate that dips when Coze refuses; an accepted task must not then wait
+ * past the bound and fail, so the refusal comes early rather than late.
+ */
+export const ADMIT_WITHIN = 0.85;
+
+/** Whether a create whose estimated wait is `waitS` may wait in the queue. */
+export function admitsWait(waitS: number, maxWaitS: number): boolean {
+  return waitS <= maxWaitS * ADMIT_WITHIN;
 }
 
 /** Where a queued task stands now: tasks ahead (at least none) and the wait at the drain rate. */

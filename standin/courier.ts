@@ -26,7 +26,7 @@ export interface RecordedCallback {
 type Recorded = RecordedCallback & { headers: Record<string, string>; body: string; url: string };
 
 // A short bound, like the workflow's HTTP node timeout: a slow webhook must not stall the run.
-export const CALLBACK_TIMEOUT_MS = 5000;
+const CALLBACK_TIMEOUT_MS = 5000;
 const MAX_RECORDED = 500;
 
 export class Courier {

@@ -13,7 +13,7 @@ export const START_ANSWER_MODES = ['normal', 'truncated', 'empty', 'slow'] as co
 export type StartAnswerMode = (typeof START_ANSWER_MODES)[number];
 export const SLOW_START_MS = 12_000;
 
-export function isStartAnswerMode(v: unknown): v is StartAnswerMode {
+function isStartAnswerMode(v: unknown): v is StartAnswerMode {
   return (START_ANSWER_MODES as readonly unknown[]).includes(v);
 }
 
@@ -32,9 +32,9 @@ export interface StandinSettings {
   qps: number;
 }
 
-export const DEFAULT_DELAY_MS = 1500;
-export const MAX_DELAY_MS = 600_000;
-export const MAX_QPS = 1000;
+const DEFAULT_DELAY_MS = 1500;
+const MAX_DELAY_MS = 600_000;
+const MAX_QPS = 1000;
 
 export const DEFAULT_SETTINGS: StandinSettings = {
   delayMs: DEFAULT_DELAY_MS,

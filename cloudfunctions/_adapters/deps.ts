@@ -39,7 +39,7 @@ export type CozeFactory<C> = (config: Config) => C;
 /** The deps, with `coze` when the entry passed a factory. */
 export type DepsWith<C> = [C] extends [never] ? FunctionDeps : FunctionDeps & { coze: C };
 
-export function buildDeps<C = never>(opts: DepsOptions & { coze?: CozeFactory<C> }): DepsWith<C> {
+function buildDeps<C = never>(opts: DepsOptions & { coze?: CozeFactory<C> }): DepsWith<C> {
   const config = loadFunctionConfig(opts.fn, opts.env ?? process.env);
   const cloud = initCloud(opts.cloud);
   const deps: FunctionDeps = {

@@ -21,6 +21,8 @@ import { FUNCTION_TIMEOUT_S } from '../../shared/config';
 import { decideAdmission, rebuildLedger } from '../../shared/ledger';
 import {
   createStartMode,
+  ADMIT_WITHIN,
+  admitsWait,
   estimateWaitS,
   queuePosition,
   type QueueState,
@@ -180,11 +182,11 @@ async function placeInQueue(
   if (mode === 'direct') return { mode, ticket: null };
   const ahead = await store.countWaitingFresh(now);
   const waitS = estimateWaitS(ahead, state, config.COZE_QPS, now);
-  if (waitS > config.QUEUE_MAX_WAIT_S) {
+  if (!admitsWait(waitS, config.QUEUE_MAX_WAIT_S)) {
     deps.log.warn('submit_refused_busy', { ahead, waitS: Math.round(waitS) });
     throw new AppError('TOO_BUSY', `estimated wait ${Math.round(waitS)} s`, {
       // When enough of the queue will have drained for a new task to fit.
-      retryAfterS: Math.max(30, waitS - config.QUEUE_MAX_WAIT_S),
+      retryAfterS: Math.max(30, Math.ceil(waitS - config.QUEUE_MAX_WAIT_S * ADMIT_WITHIN)),
     });
   }
   return { mode, ticket: { ahead, started_seen: state.started_total } };

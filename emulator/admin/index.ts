@@ -15,13 +15,7 @@ import { wechatActions } from '../wechat/actions';
 import { parseMultipart } from '../wechat/wire';
 import { type AdminAction, type AdminContext, type AdminParams, AdminError } from './action';
 
-export {
-  AdminError,
-  type ActionResult,
-  type AdminAction,
-  type AdminContext,
-  type AdminParams,
-} from './action';
+export { AdminError, type AdminAction, type AdminContext } from './action';
 
 /**
  * Served actions, each service's own. To add one: `adminActions['module.action'] = (params, ctx) => ({ data: ... })`

@@ -12,7 +12,7 @@ export function isDate(value: unknown): value is Date {
   return tag(value) === '[object Date]';
 }
 
-export function isRegExp(value: unknown): value is RegExp {
+function isRegExp(value: unknown): value is RegExp {
   return tag(value) === '[object RegExp]';
 }
 
@@ -130,7 +130,7 @@ export function stringifyEJSON(value: unknown): string {
  * documents nested deeper than 100 levels; nothing the SDKs send comes near it, and bounding it keeps
  * every later step (EJSON decoding, the runtime's IPC, JSON.stringify) far from the stack's limit.
  */
-export const MAX_JSON_DEPTH = 100;
+const MAX_JSON_DEPTH = 100;
 
 /**
  * Whether JSON text nests arrays and objects deeper than `max` (a linear scan that skips strings; the

@@ -15,7 +15,7 @@ const http = require('node:http') as typeof Http;
 const https = require('node:https') as typeof Http;
 
 /** Read in tcb-admin-node 1.9–1.23 (src/utils/httpRequest.js) and @cloudbase/node-sdk 2.x (lib/utils). */
-export const CLOUD_SERVICE_HOSTS = [
+const CLOUD_SERVICE_HOSTS = [
   'tcb-admin.tencentyun.com',
   'tcb-admin.tencentcloudapi.com',
   'tcb-open.tencentyun.com',

@@ -13,7 +13,7 @@ import { type Doc, isPlainObject, stringifyEJSON } from '../database/ejson';
 import type { ChangeEvent, Store } from '../database/store';
 import type { DocChange, WatchErrorCode, WatchServerMessage, WatchSnapshot } from './protocol';
 
-export type { DataType, DocChange, QueueType, WatchSnapshot } from './protocol';
+export type { DocChange, WatchSnapshot } from './protocol';
 
 const ALLOWED_OPS = new Set(['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists']);
 

@@ -32,7 +32,7 @@ export type SaveOutcome = { ok: true } | { ok: false; reason: SaveFailure; messa
 
 export const ALBUM_SCOPE = 'scope.writePhotosAlbum';
 /** wx.downloadFile takes at most 200 MB per file. */
-export const MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024;
+const MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024;
 
 const WHAT: Record<SaveKind, string> = { video: '视频', cover: '封面' };
 
@@ -101,7 +101,7 @@ function albumSetting(): Promise<boolean | undefined> {
  * Granted already, or asked now. A refusal is remembered by WeChat: `wx.authorize` then fails at
  * once without asking, and only the settings page (`open-type="openSetting"`) can change it.
  */
-export async function ensureAlbumPermission(): Promise<Permission> {
+async function ensureAlbumPermission(): Promise<Permission> {
   const setting = await albumSetting();
   if (setting === true) return 'granted';
   if (setting === false) return 'denied';

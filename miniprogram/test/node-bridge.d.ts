@@ -1,6 +1,5 @@
 /** Types of node-bridge.js (see there). */
 export const miniprogramRoot: string;
-export const repoRoot: string;
 export function nodeRequest(
   options: WechatMiniprogram.RequestOption,
 ): WechatMiniprogram.RequestTask;

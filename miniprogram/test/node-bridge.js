@@ -203,7 +203,6 @@ module.exports = {
   buildInto,
   readText,
   miniprogramRoot,
-  repoRoot,
   nodeRequest,
   nodeConnectSocket,
   getJson,

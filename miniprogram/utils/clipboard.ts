@@ -6,7 +6,7 @@ import { PLATFORM_LABELS, parseShareText } from '../domain';
 import { errText } from '../services/types';
 
 /** Storage key of the last clipboard link offered, so one link is offered once. */
-export const OFFERED_KEY = 'clipboard.offeredLink';
+const OFFERED_KEY = 'clipboard.offeredLink';
 
 /** The clipboard text, or null when it could not be read (refused, empty, not supported). */
 export function readClipboard(): Promise<string | null> {

@@ -18,10 +18,6 @@ export function takeTaskToOpen(): string | null {
   return id;
 }
 
-export function openHistory(): void {
-  wx.switchTab({ url: '/pages/history/history' });
-}
-
 export function openForm(): void {
   wx.switchTab({ url: '/pages/index/index' });
 }

@@ -17,7 +17,7 @@ export const USAGE = `usage: npm run deploy [-- --dry-run] [--skip-build] [--onl
   -h, --help    this text
   exit 0 ready (dry run) or deployed; 1 a problem, each named; 2 bad flags (an unknown --only too)`;
 
-export const DEPLOY_COMMAND = {
+const DEPLOY_COMMAND = {
   name: 'npm run deploy',
   usage: USAGE,
   options: {

@@ -8,7 +8,7 @@ import { blank, err, warn, type Issue } from './issues';
 import { checkDeployKeys, type DeployKeys } from './keys';
 
 /** Keys whose `.env.example` value is a placeholder: a real deploy refuses to ship it. */
-export const SAMPLE_GUARDED_KEYS = [
+const SAMPLE_GUARDED_KEYS = [
   'ENV_ID',
   'COZE_API_TOKEN',
   'COZE_WORKFLOW_ID',

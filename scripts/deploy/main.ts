@@ -43,7 +43,7 @@ export interface MainOptions {
   runner?: Runner;
 }
 
-export const TIMEOUTS = { envList: 90_000, login: 120_000, deploy: 600_000, service: 90_000 };
+const TIMEOUTS = { envList: 90_000, login: 120_000, deploy: 600_000, service: 90_000 };
 
 /** Exit codes: 0 done, 1 a problem (each named), 2 bad flags. */
 const EXIT = { ok: 0, problem: 1, usage: 2 } as const;

@@ -10,7 +10,7 @@ import { describeCron, type Rc } from './rc';
 
 export type KeyState = 'set' | 'default' | 'unset' | 'missing';
 
-export function keyState(key: string, env: Record<string, string | undefined>): KeyState {
+function keyState(key: string, env: Record<string, string | undefined>): KeyState {
   if (!blank(env[key])) return 'set';
   if ((CONFIG_KEYS as string[]).includes(key)) {
     const k = key as keyof Config;

@@ -32,7 +32,7 @@ export type Runner = (args: string[], opts: { timeoutMs: number }) => Promise<Ru
 
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;?]*[A-Za-z]`, 'g');
 
-export function stripAnsi(text: string): string {
+function stripAnsi(text: string): string {
   return text.replace(ANSI, '');
 }
 
@@ -129,7 +129,7 @@ export function interpretLogin(r: RunResult): { ok: boolean; reason: string } {
 }
 
 /** Failure lines tcb 2.12.10 prints while still exiting 0, plus the generic ones. */
-export function deployFailureMarkers(name: string): RegExp[] {
+function deployFailureMarkers(name: string): RegExp[] {
   const n = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return [
     new RegExp(`\\[${n}\\] (函数部署失败|部署失败|Function deploy failed|Deploy failed)`),
@@ -144,7 +144,7 @@ export function deployFailureMarkers(name: string): RegExp[] {
   ];
 }
 
-export function deploySuccessMarker(name: string): RegExp {
+function deploySuccessMarker(name: string): RegExp {
   const n = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(
     `\\[${n}\\] (云函数部署成功|云函数更新成功|Cloud function deployed successfully|Cloud function updated successfully)`,

@@ -35,6 +35,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Page } from 'playwright-core';
+import { commandLineOrExit } from '../cli';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const MP = path.join(ROOT, 'miniprogram');
@@ -486,14 +487,32 @@ export function stalePictures(htmlDir: string, picturesDir: string): string[] {
   return problems;
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? undefined : process.argv[i + 1];
-}
+const SHOOT_COMMAND = {
+  name: 'tsx scripts/screenshots/shoot.ts',
+  usage: `usage: tsx scripts/screenshots/shoot.ts [--html DIR] [--out DIR] [--only a,b] [--light-only] [--layout]
+       tsx scripts/screenshots/shoot.ts --html DIR --check DIR
+  --html DIR     the states' HTML (default .data/screenshots/html)
+  --out DIR      where the pictures go (default docs/screenshots)
+  --only a,b     these states only
+  --light-only   the light scheme only
+  --layout       layout check into a temporary folder; the record is left alone
+  --check DIR    exit 1 when a committed picture in DIR is stale
+  -h, --help     this text`,
+  options: {
+    html: { type: 'string' },
+    out: { type: 'string' },
+    only: { type: 'string' },
+    check: { type: 'string' },
+    'light-only': { type: 'boolean' },
+    layout: { type: 'boolean' },
+  },
+  allowPositionals: false,
+} as const;
 
 async function main(): Promise<void> {
-  const htmlDir = path.resolve(arg('--html') ?? path.join(ROOT, '.data', 'screenshots', 'html'));
-  const check = arg('--check');
+  const { values } = commandLineOrExit(SHOOT_COMMAND);
+  const htmlDir = path.resolve(values.html ?? path.join(ROOT, '.data', 'screenshots', 'html'));
+  const check = values.check;
   if (check !== undefined) {
     const stale = stalePictures(htmlDir, path.resolve(check));
     if (stale.length === 0) {
@@ -506,16 +525,16 @@ async function main(): Promise<void> {
     for (const line of stale) console.error(`  - ${line}`);
     process.exit(1);
   }
-  const only = arg('--only');
-  const outDir = path.resolve(arg('--out') ?? path.join(ROOT, 'docs', 'screenshots'));
+  const only = values.only;
+  const outDir = path.resolve(values.out ?? path.join(ROOT, 'docs', 'screenshots'));
   const written = await shoot({
     htmlDir,
     outDir,
     ...(only ? { only: only.split(',') } : {}),
-    schemes: process.argv.includes('--light-only') ? ['light'] : ['light', 'dark'],
-    layout: process.argv.includes('--layout'),
+    schemes: values['light-only'] ? ['light'] : ['light', 'dark'],
+    layout: values.layout === true,
     // The record belongs to the committed pictures; a test drawing into a temp dir skips it.
-    record: !process.argv.includes('--layout'),
+    record: values.layout !== true,
   });
   for (const f of written) console.log(path.relative(ROOT, f));
 }

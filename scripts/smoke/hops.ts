@@ -27,7 +27,7 @@ import type { SmokeTarget } from './target';
 
 /** The owner of every smoke task: a colon never appears in a WeChat openid. */
 export const SMOKE_OWNER = 'smoke:operator';
-export const SMOKE_TASK_PREFIX = 'smoke-';
+const SMOKE_TASK_PREFIX = 'smoke-';
 
 /** A hop that did not pass: what was seen, and the one thing to fix. */
 export class HopFailure extends Error {
@@ -100,7 +100,7 @@ export async function checkRoute(target: SmokeTarget): Promise<HopResult<null>> 
 }
 
 /** A signed callback, as the workflow's sign_callback node makes it. */
-export function signedCallback(secret: string, body: CallbackBody) {
+function signedCallback(secret: string, body: CallbackBody) {
   const raw = JSON.stringify(body);
   const id = `msg_smoke_${randomBytes(12).toString('hex')}`;
   const timestamp = Math.floor(Date.now() / 1000);

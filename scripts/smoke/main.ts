@@ -27,7 +27,7 @@ import {
 } from './hops';
 import { TargetError, cloudTarget, localTarget, type SmokeTarget } from './target';
 
-export const SMOKE_USAGE = `usage: npm run smoke -- --share-text "<share text>" [--wait-s N]
+const SMOKE_USAGE = `usage: npm run smoke -- --share-text "<share text>" [--wait-s N]
        npm run smoke -- --print-test-inputs [--wait-s N]
        npm run smoke -- --local [--print-test-inputs]
   checks the deployment of .env: the webhook route (401 unsigned), the secret (404 for a signed
@@ -42,7 +42,7 @@ export const SMOKE_USAGE = `usage: npm run smoke -- --share-text "<share text>" 
   -h, --help            this text
   exit 0 every hop passed; 1 a hop failed (the fix is printed); 2 bad flags`;
 
-export const SMOKE_COMMAND = {
+const SMOKE_COMMAND = {
   name: 'npm run smoke',
   usage: SMOKE_USAGE,
   options: {

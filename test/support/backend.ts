@@ -112,7 +112,7 @@ export interface Backend {
   close(): Promise<void>;
 }
 
-export const TEST_ENV: Record<string, string> = {
+const TEST_ENV: Record<string, string> = {
   COZE_API_BASE: 'http://127.0.0.1:9/coze',
   COZE_API_BASE_CUSTOM: 'true',
   COZE_API_TOKEN: LOCAL_DEFAULTS.COZE_API_TOKEN,

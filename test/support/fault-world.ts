@@ -123,7 +123,7 @@ const INTERNAL_FIELDS = [
 ];
 
 /** Share texts in the apps' formats; every fourth one's run fails (its path says `fail`). */
-export function shareTextFor(tag: string, i: number): { text: string; expect: Expectation } {
+function shareTextFor(tag: string, i: number): { text: string; expect: Expectation } {
   const code = `${tag}${i}x${Math.random().toString(36).slice(2, 7)}`.replace(/[^A-Za-z0-9]/g, '');
   const fail = i % 4 === 3;
   const links = [

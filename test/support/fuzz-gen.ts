@@ -23,8 +23,8 @@ export function prng(seed: number): Rand {
   };
 }
 
-export const int = (r: Rand, n: number) => Math.floor(r() * n);
-export function pick<T>(r: Rand, xs: readonly T[]): T {
+const int = (r: Rand, n: number) => Math.floor(r() * n);
+function pick<T>(r: Rand, xs: readonly T[]): T {
   return xs[int(r, xs.length)] as T;
 }
 
@@ -35,7 +35,7 @@ const ALPHABETS = [
   '😀🎬\u0000\u0001\u200b\u202e\ufeff\ud800',
 ];
 
-export function junk(r: Rand, max = 64): string {
+function junk(r: Rand, max = 64): string {
   const n = int(r, max + 1);
   let s = '';
   for (let i = 0; i < n; i++) {
@@ -45,7 +45,7 @@ export function junk(r: Rand, max = 64): string {
   return s;
 }
 
-export function bytes(r: Rand, max = 512): Buffer {
+function bytes(r: Rand, max = 512): Buffer {
   const n = int(r, max + 1);
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = int(r, 256);
@@ -53,7 +53,7 @@ export function bytes(r: Rand, max = 512): Buffer {
 }
 
 /** A random JSON value, nested up to `depth`. */
-export function jsonValue(r: Rand, depth = 2): unknown {
+function jsonValue(r: Rand, depth = 2): unknown {
   const k = int(r, depth > 0 ? 9 : 6);
   switch (k) {
     case 0:
@@ -165,7 +165,7 @@ function mutatedBody(r: Rand, taskId: string, token: string, maxMutations = 3): 
 }
 
 /** What the contract answers a POST (the oracle: size, signature, schema, task, token). */
-export function expectedWebhookStatus(
+function expectedWebhookStatus(
   ctx: WebhookFuzzContext,
   headers: Record<string, string>,
   body: Buffer,

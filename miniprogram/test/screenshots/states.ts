@@ -28,7 +28,7 @@ export interface ShotState {
 const NOW = new Date('2026-05-20T06:00:00.000Z');
 const MIN = 60_000;
 
-export const LONG_RESULT = {
+const LONG_RESULT = {
   title: '普通人如何在30天内养成早起习惯？亲测有效的5个方法',
   content:
     '大家好，我是小林。今天跟大家聊一聊早起这件事。很多人都说想早起，但是闹钟一响就关掉继续睡，对吧？我以前也是这样。' +
