@@ -298,14 +298,14 @@ describe('list answers summaries', () => {
     expect(answer.tasks[0]).toMatchObject({
       status: TaskStatus.Completed,
       title: RESULT.title,
-      caption: '好可爱',
+      caption: '小猫的作品 · 好可爱',
       cover: RESULT.cover,
       snippet: expect.stringMatching(/^大家好。很长的文案。/),
     });
     // `get` still answers the whole transcript.
     const full = task(await call(ALICE, { action: 'get', taskId: answer.tasks[0]!.taskId }));
     expect(full.result!.content).toBe(content);
-    expect(full.caption).toBe('好可爱');
+    expect(full.caption).toBe('小猫的作品 · 好可爱');
   });
 
   it('the database answers the projection only: no transcript leaves it', async () => {

@@ -260,14 +260,14 @@ describe('following a task', () => {
     expect(page.text('#wait')).toBe('通常约 1 分钟'); // no finished task to go by
     // The video's words from the share text head the card (as the history names the task);
     // the link is the small print.
-    expect(page.text('#subject')).toBe('好可爱');
-    expect(page.text('#source')).toBe('抖音好可爱');
+    expect(page.text('#subject')).toBe('小猫的作品 · 好可爱');
+    expect(page.text('#source')).toBe('抖音小猫的作品 · 好可爱');
     expect(page.text('#source-link')).toBe('v.douyin.com/iRNBho6u');
     server.update(id, { status: TaskStatus.Processing, progress: 40, started_at: new Date() });
     expect(page.text('#headline')).toBe('正在提取文案');
     expect(page.text('#progress-text')).toBe('40%');
     // The watch's document has no caption; the card keeps the one the function answered.
-    expect(page.text('#source')).toBe('抖音好可爱');
+    expect(page.text('#source')).toBe('抖音小猫的作品 · 好可爱');
     // No badge, no stage row: the headline is the only place the state is said.
     expect(page.exists('#status')).toBe(false);
     expect(page.exists('#stages')).toBe(false);
