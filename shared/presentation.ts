@@ -11,6 +11,7 @@ import {
   isFailureCode,
   type FailureCode,
 } from './errors';
+import { resultKind } from './result';
 import { PLATFORM_LABELS, PLATFORMS, type Platform } from './share-text';
 import { TaskStatus, isTerminal } from './status';
 import type { TaskView } from './task';
@@ -247,6 +248,27 @@ export function durationText(ms: number): string {
   return `${Math.round(s / 60)} 分钟`;
 }
 
+/** Where a waiting task stands in the queue: tasks ahead of it and the estimated wait, seconds. */
+export interface QueueSpot {
+  ahead: number;
+  waitS: number;
+}
+
+/**
+ * The queue said plainly: how many wait ahead (the progress slot) and about when it starts (the
+ * wait line). The wait is the queue's measured drain rate, so it moves as the queue does.
+ */
+export function queueTexts(spot: QueueSpot): { progressText: string; waitText: string } {
+  if (spot.ahead <= 0) return { progressText: '马上开始', waitText: '前面没有人了，马上开始提取' };
+  return {
+    progressText: `前面还有 ${spot.ahead} 个`,
+    waitText:
+      spot.waitS > 0
+        ? `现在提取的人多，预计约 ${durationText(spot.waitS * 1000)}后开始`
+        : '现在提取的人多，正在排队',
+  };
+}
+
 /** One honest line about the wait, from the typical duration (null = no history yet). */
 export function waitText(typicalMs: number | null, elapsedMs: number): string {
   const typical = typicalMs ?? DEFAULT_TYPICAL_MS;
@@ -272,6 +294,10 @@ export interface TaskCard {
   terminal: boolean;
   /** finished with a result */
   succeeded: boolean;
+  /** the result is a photo note's own text, not a transcript */
+  isNote: boolean;
+  /** what the text is called: 文案 (a transcript) or 笔记正文 (a photo note's own text) */
+  contentLabel: string;
   /** the state, said once: 排队中 / 正在提取文案 / 提取完成 / 提取失败 / 处理超时 / 已取消 */
   headline: string;
   /** shown as timed out by the client's clock while the stored status is still active */
@@ -279,8 +305,10 @@ export interface TaskCard {
   percent: number;
   /** while running: the percentage, or that it is about to start */
   progressText: string;
-  /** while running: how long it usually takes */
+  /** while running: how long it usually takes, or, while it waits in the queue, when it starts */
   waitText: string;
+  /** it waits in the queue behind others (its place is known) */
+  queued: boolean;
   platformLabel: string;
   /** the submitted link as one short line */
   sourceText: string;
@@ -316,6 +344,12 @@ const HEADLINES: Readonly<Record<TaskStatus, string>> = {
   [TaskStatus.Cancelled]: '已取消',
 };
 
+/** Headlines a failure code says better than 提取失败. */
+const FAILURE_HEADLINES: Readonly<Partial<Record<FailureCode, string>>> = {
+  // Nothing ran: it waited in the queue past its bound (its quota unit was given back).
+  TOO_BUSY: '排队太久，没能开始',
+};
+
 /** The title of a task before (or without) a result: the caption, else the platform's video. */
 export function fallbackTitle(platform: Platform, caption: string | null | undefined): string {
   return caption?.trim() || `${PLATFORM_LABELS[platform]}视频`;
@@ -323,26 +357,44 @@ export function fallbackTitle(platform: Platform, caption: string | null | undef
 
 /**
  * Everything the task card draws. `typicalMs` is the typical wait from recent tasks
- * (`typicalWaitMs`), null when unknown.
+ * (`typicalWaitMs`), null when unknown; `queue`, where a waiting task stands in the queue now
+ * (null when it is not waiting behind others, or its place is not known).
  */
-export function presentTask(task: CardTask, now: Date, typicalMs: number | null = null): TaskCard {
+export function presentTask(
+  task: CardTask,
+  now: Date,
+  typicalMs: number | null = null,
+  queue: QueueSpot | null = null,
+): TaskCard {
   const status = effectiveStatus(task, now);
   const terminal = isTerminal(status);
   const succeeded = status === TaskStatus.Completed;
   const result = succeeded ? task.result : null;
+  const isNote = resultKind(result) === 'note';
   const ended = terminal && !succeeded;
   const outcome = ended ? failureOutcome(task, status) : null;
   const percent = progressPercent(task, status);
+  const waiting = status === TaskStatus.Pending && queue !== null ? queueTexts(queue) : null;
+  const failureHeadline =
+    ended && status === TaskStatus.Failed && isFailureCode(task.error_code)
+      ? FAILURE_HEADLINES[task.error_code]
+      : undefined;
   return {
     id: task._id,
     status,
     terminal,
     succeeded,
-    headline: HEADLINES[status],
+    isNote,
+    contentLabel: isNote ? '笔记正文' : '文案',
+    headline: isNote ? '已取出笔记的文字' : (failureHeadline ?? HEADLINES[status]),
     timedOutLocally: status !== task.status,
     percent,
-    progressText: status === TaskStatus.Pending ? '马上开始' : `${percent}%`,
-    waitText: terminal ? '' : waitText(typicalMs, now.getTime() - Date.parse(task.created_at)),
+    progressText:
+      waiting?.progressText ?? (status === TaskStatus.Pending ? '马上开始' : `${percent}%`),
+    waitText: terminal
+      ? ''
+      : (waiting?.waitText ?? waitText(typicalMs, now.getTime() - Date.parse(task.created_at))),
+    queued: waiting !== null && (queue?.ahead ?? 0) > 0,
     platformLabel: PLATFORM_LABELS[task.platform],
     sourceText: shortLink(task.input_url),
     title: result?.title.trim() || fallbackTitle(task.platform, task.caption),
@@ -417,7 +469,7 @@ export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
     platform: task.platform,
     statusLabel: STATUS_LABELS[status],
     tone: STATUS_TONES[status],
-    meta: `${platform} · ${relativeTime(task.createdAt, now)}`,
+    meta: `${platform}${done && task.kind === 'note' ? ' · 图文笔记' : ''} · ${relativeTime(task.createdAt, now)}`,
     canCopy: done && snippet !== '',
     running,
   };

@@ -137,6 +137,7 @@ describe('history summaries', () => {
       caption: '小猫的作品 · 好可爱',
       snippet: '全文全文',
       cover: 'https://c/x.jpg',
+      kind: 'transcript',
       errorCode: null,
       progress: 100,
       createdAt: now.toISOString(),

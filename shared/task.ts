@@ -4,7 +4,7 @@
 import * as z from './zod';
 import { NOTICE_STATES, NoticeState } from './notice-state';
 import { queueTicketSchema, type QueueTicket } from './queue';
-import { taskResultSchema } from './result';
+import { resultKind, taskResultSchema, type ResultKind } from './result';
 import { TASK_STATUSES, TaskStatus } from './status';
 import { PLATFORMS, captionOf, type Platform } from './share-text';
 import { shanghaiDay } from './time';
@@ -188,6 +188,8 @@ export interface TaskSummary {
   /** the transcript's opening */
   snippet: string | null;
   cover: string | null;
+  /** what the result's text is (a transcript, or a photo note's own words); null without one */
+  kind: ResultKind | null;
   errorCode: string | null;
   progress: number;
   createdAt: string;
@@ -210,6 +212,7 @@ export const SUMMARY_FIELDS = [
   'snippet',
   'result.title',
   'result.cover',
+  'result.kind',
   'error_code',
   'progress',
   'created_at',
@@ -227,7 +230,13 @@ export const taskSummaryDocSchema = z.object({
   caption: z._default(z.nullable(z.string()), null),
   snippet: z._default(z.nullable(z.string()), null),
   result: z._default(
-    z.nullable(z.object({ title: z.optional(z.string()), cover: z.optional(z.string()) })),
+    z.nullable(
+      z.object({
+        title: z.optional(z.string()),
+        cover: z.optional(z.string()),
+        kind: z.optional(z.string()),
+      }),
+    ),
     null,
   ),
   error_code: z._default(z.nullable(z.string()), null),
@@ -251,6 +260,7 @@ export function toTaskSummary(doc: TaskSummaryDoc | TaskDoc): TaskSummary {
     caption: doc.caption,
     snippet: doc.snippet,
     cover: textOrNull(doc.result?.cover),
+    kind: doc.result ? resultKind(doc.result) : null,
     errorCode: doc.error_code,
     progress: doc.progress,
     createdAt: iso(doc.created_at),

@@ -17,8 +17,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { readBody, sendJson } from '../emulator/routes';
-import { type CallbackBody, type CallbackType } from '../shared/callback';
+import { type CallbackBodyInput, type CallbackType } from '../shared/callback';
 import { signCallback } from '../shared/signing';
+import { resultKind } from '../shared/result';
 import {
   CALLBACK_URL_PATTERN,
   COZE_CODES,
@@ -333,9 +334,10 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
 
   async function deliver(run: StandinRun, step: Step, webhookId: string): Promise<void> {
     const { outcome } = run;
+    // As sign_callback sends it: `kind` always said (transcript unless the note's own text).
     const output =
       step.type === 'workflow.execution.completed' && outcome.kind === 'completed'
-        ? outcome.result
+        ? { ...outcome.result, kind: resultKind(outcome.result) }
         : { title: '', content: '', cover: '', video_url: '' };
     const error =
       step.type === 'workflow.execution.failed' && outcome.kind === 'failed'
@@ -352,7 +354,7 @@ export function createCozeStandin(opts: CozeStandinOptions): CozeStandin {
         output,
         error,
       },
-    } satisfies CallbackBody;
+    } satisfies CallbackBodyInput;
     const body = JSON.stringify(callback);
     const at = now();
     const timestamp = Math.floor(at / 1000);

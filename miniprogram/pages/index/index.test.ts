@@ -5,6 +5,7 @@ import {
   NETWORK_ERROR_MESSAGE,
   VIDEO_LINK_NOTE,
 } from '../../../shared/presentation';
+import type { TaskResult } from '../../../shared/result';
 import { TaskStatus } from '../../../shared/status';
 import type { FakeServer } from '../../test/fake-server';
 import { DOUYIN_TEXT, RESULT, wire } from '../../test/fixtures';
@@ -34,7 +35,7 @@ async function submit(text = DOUYIN_TEXT): Promise<string> {
 }
 
 /** Opens the page, submits, and has the task complete with RESULT (changed by `result`). */
-async function completed(result: Partial<typeof RESULT> = {}): Promise<string> {
+async function completed(result: Partial<TaskResult> = {}): Promise<string> {
   open();
   const id = await submit();
   server.update(id, {
@@ -325,6 +326,26 @@ describe('following a task', () => {
       title: `「${RESULT.title}」的文案提取好了`,
       path: '/pages/index/index',
     });
+  });
+
+  it("a photo note: its own text, labelled as the note's (not a transcript), no video to save", async () => {
+    await completed({
+      title: '杭州小众咖啡店合集',
+      content: '第一家在巷子里',
+      video_url: '',
+      kind: 'note',
+    });
+    expect(page.text('#headline')).toBe('已取出笔记的文字');
+    expect(page.text('#content-label')).toBe('笔记正文');
+    expect(page.text('#note-kind')).toContain('这是图文笔记');
+    expect(page.text('#content')).toBe('第一家在巷子里');
+    expect(page.exists('#save-video')).toBe(false);
+    expect(page.exists('#save-cover')).toBe(true);
+    // A transcript says 文案 and nothing about notes.
+    page.call('onUnload');
+    await completed();
+    expect(page.text('#content-label')).toBe('文案');
+    expect(page.exists('#note-kind')).toBe(false);
   });
 
   it.each(['PHOTO_NOTE', 'NO_SPEECH', 'TOO_LONG', 'VIDEO_UNAVAILABLE'] as const)(
