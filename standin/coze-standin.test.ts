@@ -439,7 +439,9 @@ describe('fault knobs', () => {
     expect(h.logs.filter((l) => l.includes('task-500') && l.includes('-> 500'))).toHaveLength(3);
     await expect(h.client().getRun(id)).resolves.toMatchObject({ event: { type: 'completed' } });
     expect(h2.logs.filter((l) => /post failed .*not retried/.test(l))).toHaveLength(3);
-    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({ event: { type: 'completed' } });
+    await expect(h2.client().getRun(deadId)).resolves.toMatchObject({
+      event: { type: 'completed' },
+    });
   });
 });
 
