@@ -16,7 +16,7 @@ export type {
   RemoveAnswer,
   TaskAnswer,
 } from '../shared/api';
-export { LIST_DEFAULT_LIMIT } from '../shared/api';
+export { LIST_DEFAULT_LIMIT, quotaResetsAt, type Quota } from '../shared/api';
 export { ERROR_MESSAGES, isErrorCode, type ErrorAnswer, type ErrorCode } from '../shared/errors';
 export {
   EXPIRY_GRACE_MS,
@@ -28,10 +28,14 @@ export {
   isSilentPastExpiry,
   presentSummary,
   presentTask,
+  queueTexts,
+  quotaText,
+  busyRefusalText,
   shortLink,
   typicalWaitMs,
   type CardTask,
   type HistoryRow,
+  type QueueSpot,
   type TaskCard,
 } from '../shared/presentation';
 export { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';

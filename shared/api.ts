@@ -7,7 +7,7 @@
 import * as z from './zod';
 import { MAX_SHARE_TEXT_LENGTH } from './share-text';
 import type { ErrorAnswer } from './errors';
-import { DAY_MS } from './time';
+import { DAY_MS, SHANGHAI_OFFSET_MS } from './time';
 import type { TaskSummary, TaskView } from './task';
 
 export type { TaskSummary };
@@ -50,17 +50,48 @@ export const extractRequestSchema = z.discriminatedUnion('action', [
 
 export type ExtractRequest = z.infer<typeof extractRequestSchema>;
 
+/**
+ * Today's uses: `used` of `limit` creates admitted this Shanghai day, and when the day (and the
+ * count) starts again. Read from the user's ledger: `create` gets it back from the admission's
+ * own write, `list` (its first page) reads it beside the page.
+ */
+export interface Quota {
+  used: number;
+  limit: number;
+  /** ISO time of the next Asia/Shanghai midnight */
+  resetsAt: string;
+}
+
+/** The next Asia/Shanghai midnight after `now`: when the daily quota starts again. */
+export function quotaResetsAt(now: Date): Date {
+  const dayStart = Math.floor((now.getTime() + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS;
+  return new Date(dayStart + DAY_MS - SHANGHAI_OFFSET_MS);
+}
+
+/** The quota as answered: the day's count (never above the limit it is shown against). */
+export function quotaOf(used: number, limit: number, now: Date): Quota {
+  return {
+    used: Math.max(0, Math.min(used, limit)),
+    limit,
+    resetsAt: quotaResetsAt(now).toISOString(),
+  };
+}
+
 export interface TaskAnswer {
   ok: true;
   task: TaskView;
   /** while it waits in the queue: tasks ahead of it now, and the wait at the measured drain rate */
   queue?: { ahead: number; waitS: number };
+  /** `create` and `retry`: today's uses after this one */
+  quota?: Quota;
 }
 /** A page of history: summaries only (no transcript); `get` answers the full task. */
 export interface ListAnswer {
   ok: true;
   tasks: TaskSummary[];
   nextCursor: string | null;
+  /** the first page (no cursor): today's uses, when the user's ledger could be read */
+  quota?: Quota;
 }
 export interface RemoveAnswer {
   ok: true;

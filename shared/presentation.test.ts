@@ -12,6 +12,9 @@ import {
   failureOutcome,
   presentSummary,
   presentTask,
+  busyRefusalText,
+  longDurationText,
+  quotaText,
   progressPercent,
   relativeTime,
   shortLink,
@@ -398,5 +401,27 @@ describe('history rows', () => {
     expect(running).toMatchObject({ detail: '正在提取 40%', running: true, initial: '抖' });
     const long = presentSummary(summary({ snippet: '字'.repeat(80) }), NOW);
     expect(long.detail).toHaveLength(61);
+  });
+});
+
+describe("today's uses and a busy refusal", () => {
+  const resetsAt = '2024-05-20T16:00:00.000Z'; // midnight in Shanghai, 10 hours on
+  it('says what is left, or that it is spent and for how long', () => {
+    expect(quotaText({ used: 3, limit: 50, resetsAt }, NOW)).toEqual({
+      text: '今天还可以提取 47 次（每天 0 点重置）',
+      usedUp: false,
+    });
+    expect(quotaText({ used: 50, limit: 50, resetsAt }, NOW)).toEqual({
+      text: '今天的 50 次已用完，0 点后可以再提取，还有约 10 小时',
+      usedUp: true,
+    });
+  });
+  it('says when to try again as a wait and a Shanghai clock time', () => {
+    expect(busyRefusalText(180, NOW)).toBe(
+      '现在提取的人太多了，排不上队，这次没有扣次数。请 3 分钟后（14:03 左右）再试',
+    );
+    expect(busyRefusalText(undefined, NOW)).toContain('5 分钟后（14:05 左右）');
+    expect(longDurationText(45_000)).toBe('45 秒');
+    expect(longDurationText(3 * 3600_000)).toBe('3 小时');
   });
 });

@@ -3,7 +3,7 @@
  * action, the wait, word counts, times and history rows. Pure (no wx, no I/O, `now` is passed
  * in) so the mini-program, the demo and tests all render a task the same way.
  */
-import type { TaskSummary } from './api';
+import type { Quota, TaskSummary } from './api';
 import {
   ERROR_MESSAGES,
   FAILURE_MESSAGES,
@@ -264,9 +264,43 @@ export function queueTexts(spot: QueueSpot): { progressText: string; waitText: s
     progressText: `前面还有 ${spot.ahead} 个`,
     waitText:
       spot.waitS > 0
-        ? `现在提取的人多，预计约 ${durationText(spot.waitS * 1000)}后开始`
+        ? `现在提取的人多，预计约 ${longDurationText(spot.waitS * 1000)}后开始`
         : '现在提取的人多，正在排队',
   };
+}
+
+/** As `durationText`, and in hours from an hour and a half on: `3 小时`. */
+export function longDurationText(ms: number): string {
+  return ms < 90 * 60_000 ? durationText(ms) : `${Math.round(ms / 3600_000)} 小时`;
+}
+
+/** `14:05` in Asia/Shanghai. */
+function clockText(at: Date | number): string {
+  const s = shanghaiParts(at);
+  return `${pad2(s.hour)}:${pad2(s.minute)}`;
+}
+
+/**
+ * Today's uses in one line under the submit button: what is left and when the day starts again
+ * (Shanghai midnight), or that it is spent and how long until more.
+ */
+export function quotaText(quota: Quota, now: Date): { text: string; usedUp: boolean } {
+  const left = Math.max(0, quota.limit - quota.used);
+  if (left > 0) return { text: `今天还可以提取 ${left} 次（每天 0 点重置）`, usedUp: false };
+  const untilMs = Date.parse(quota.resetsAt) - now.getTime();
+  const until =
+    Number.isFinite(untilMs) && untilMs > 0 ? `，还有约 ${longDurationText(untilMs)}` : '';
+  return { text: `今天的 ${quota.limit} 次已用完，0 点后可以再提取${until}`, usedUp: true };
+}
+
+/**
+ * A submit the queue refused (TOO_BUSY): nothing was charged, and when to try again, as a wait
+ * and a clock time, so the user need not guess.
+ */
+export function busyRefusalText(retryAfterS: number | undefined, now: Date): string {
+  const s = Math.max(30, Math.round(retryAfterS ?? 300));
+  const at = clockText(now.getTime() + s * 1000);
+  return `现在提取的人太多了，排不上队，这次没有扣次数。请 ${longDurationText(s * 1000)}后（${at} 左右）再试`;
 }
 
 /** One honest line about the wait, from the typical duration (null = no history yet). */

@@ -374,7 +374,9 @@ export class LedgerStore {
 
   /**
    * The usual path: the domain's admission as one conditional update that takes a slot and counts
-   * the task. False when it does not hold or there is no ledger yet.
+   * the task, answering the day's count after it (the ledger comes back from the same write:
+   * `updateAndReturn`, so the answer can say the quota at no extra operation). Null when it does
+   * not hold or there is no ledger yet.
    */
   async admit(
     openid: string,
@@ -382,7 +384,7 @@ export class LedgerStore {
     day: string,
     limits: Pick<AdmissionLimits, 'dailyQuota' | 'maxActive'>,
     now: Date,
-  ): Promise<boolean> {
+  ): Promise<number | null> {
     const _ = this._;
     const data: Fields = {
       [`counts.${day}`]: _.inc(1),
@@ -392,7 +394,13 @@ export class LedgerStore {
     };
     for (const k of staleDayKeys(day)) data[`counts.${k}`] = _.remove();
     const where = toQuery(_, admissionConditions(openid, entry.task, day, limits));
-    return updated(await this.ledgers.where(where).update({ data }));
+    const doc = (await updateAndReturn(this.db, LEDGERS_COLLECTION, where, data)) as {
+      counts?: Record<string, unknown>;
+    } | null;
+    if (!doc) return null;
+    const count = doc.counts?.[day];
+    // The write held, so the day counts at least this admission.
+    return typeof count === 'number' && Number.isSafeInteger(count) && count > 0 ? count : 1;
   }
 
   /** The user's ledger; `corrupt` with what is wrong when it does not match the schema. */

@@ -145,6 +145,53 @@ describe('create', () => {
   });
 });
 
+describe("today's uses in the answers the page already gets (issue 25 item 4)", () => {
+  // T0 is 10:00 in Shanghai on 2026-11-28: the day starts again at its midnight, 16:00 UTC.
+  const RESETS = '2026-11-28T16:00:00.000Z';
+  const quotaOf = (answer: ExtractAnswer) => (answer as TaskAnswer | ListAnswer).quota;
+
+  it('create and retry say the count after them; the same request again counts nothing', async () => {
+    // A user with no ledger yet: the first page says none used.
+    expect(quotaOf(await call(ALICE, { action: 'list' }))).toEqual({
+      used: 0,
+      limit: 6,
+      resetsAt: RESETS,
+    });
+    const first = await create(ALICE, { requestId: 'req-quota-1' });
+    expect(quotaOf(first)).toEqual({ used: 1, limit: 6, resetsAt: RESETS });
+    expect(quotaOf(await create(ALICE, { requestId: 'req-quota-1' }))).toMatchObject({ used: 1 });
+    await call(ALICE, { action: 'cancel', taskId: task(first)._id });
+    expect(quotaOf(await create(ALICE))).toMatchObject({ used: 2 });
+    const retried = await call(ALICE, { action: 'retry', taskId: task(first)._id });
+    expect(quotaOf(retried)).toMatchObject({ used: 3 });
+    // The first page of the history says it too; a later page does not repeat it.
+    const page = (await call(ALICE, { action: 'list', limit: 1 })) as ListAnswer;
+    expect(page.quota).toEqual({ used: 3, limit: 6, resetsAt: RESETS });
+    const next = (await call(ALICE, { action: 'list', cursor: page.nextCursor! })) as ListAnswer;
+    expect(next.quota).toBeUndefined();
+    // get and cancel do not carry it.
+    expect(quotaOf(await call(ALICE, { action: 'get', taskId: task(first)._id }))).toBeUndefined();
+  });
+
+  it('used up: QUOTA_EXCEEDED says when it starts again; the next day counts from zero', async () => {
+    for (let i = 0; i < 6; i++) {
+      const t = task(await create(ALICE));
+      await call(ALICE, { action: 'cancel', taskId: t._id });
+    }
+    const refused = await create(ALICE);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'QUOTA_EXCEEDED' } });
+    expect(!refused.ok && refused.error.retryAfterS).toBe(14 * 3600);
+    expect(quotaOf(await call(ALICE, { action: 'list' }))).toMatchObject({ used: 6, limit: 6 });
+    b.clock.advance(14 * 3600_000);
+    expect(quotaOf(await call(ALICE, { action: 'list' }))).toEqual({
+      used: 0,
+      limit: 6,
+      resetsAt: '2026-11-29T16:00:00.000Z',
+    });
+    expect(quotaOf(await create(ALICE))).toMatchObject({ used: 1 });
+  });
+});
+
 describe('the ledger under strain', () => {
   it('a corrupted ledger is rebuilt from the user’s tasks and logged: nobody is locked out (item 9)', async () => {
     const first = task(await create(ALICE));

@@ -8,6 +8,9 @@ import {
   describeRequestIssues,
   encodeCursor,
   extractRequestSchema,
+  quotaOf,
+  quotaResetsAt,
+  type Quota,
   type ClearAnswer,
   type ExtractAnswer,
   type ExtractRequest,
@@ -100,11 +103,12 @@ async function owned(deps: ExtractDeps, openid: string, taskId: string): Promise
  * A task as answered: its view and, while it waits in the queue, where it stands (tasks ahead and
  * the wait at the measured drain rate: the page then follows the queue's state document live).
  */
-async function answerTask(deps: ExtractDeps, task: TaskDoc): Promise<TaskAnswer> {
+async function answerTask(deps: ExtractDeps, task: TaskDoc, quota?: Quota): Promise<TaskAnswer> {
   const view = toTaskView(task);
-  if (task.status !== TaskStatus.Pending || !task.queue) return { ok: true, task: view };
+  const answer: TaskAnswer = { ok: true, task: view, ...(quota ? { quota } : {}) };
+  if (task.status !== TaskStatus.Pending || !task.queue) return answer;
   const state = await deps.queue.readFresh(deps.now());
-  return { ok: true, task: view, queue: queuePosition(task.queue, state) };
+  return { ...answer, queue: queuePosition(task.queue, state) };
 }
 
 async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Promise<TaskAnswer> {
@@ -145,13 +149,19 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
     queue: place.ticket,
   });
 
+  const quota = (used: number) => quotaOf(used, config.DAILY_QUOTA_PER_USER, now);
   // The same request again (a double tap, a resend) meets its own `_id`.
   if ((await store.insert(task)) === 'exists') {
-    if (admission === 'admitted') await ledger.release(openid, taskId, day, now);
-    return answerTask(deps, await owned(deps, openid, taskId));
+    if (admission.kind === 'admitted') await ledger.release(openid, taskId, day, now);
+    const used = admission.kind === 'admitted' ? admission.used - 1 : admission.used;
+    return answerTask(deps, await owned(deps, openid, taskId), quota(used));
   }
   log.info('task_created', { task: taskId, platform: share.platform, start: place.mode });
-  return answerTask(deps, await startOnCreate(deps, task, token, place.mode));
+  return answerTask(
+    deps,
+    await startOnCreate(deps, task, token, place.mode),
+    quota(admission.used),
+  );
 }
 
 /**
@@ -208,7 +218,8 @@ const ADMISSION_ATTEMPTS = 6;
  * Takes the task's quota unit and active slot on the user's ledger: one compare-and-set on the
  * usual path. Only when that misses is the ledger read: to make it (a new user), to say which
  * limit refused, to give back the slots of tasks that ended since (reclaimed lazily, here), or to
- * rebuild a corrupted one.
+ * rebuild a corrupted one. Answers the day's count after it (the answer's quota), known on every
+ * path without a further read.
  */
 async function admit(
   deps: ExtractDeps,
@@ -216,7 +227,7 @@ async function admit(
   taskId: string,
   day: string,
   now: Date,
-): Promise<'admitted' | 'already'> {
+): Promise<{ kind: 'admitted' | 'already'; used: number }> {
   const { ledger, store, config, log } = deps;
   const limits = {
     dailyQuota: config.DAILY_QUOTA_PER_USER,
@@ -224,22 +235,26 @@ async function admit(
     createGraceMs: FUNCTION_TIMEOUT_S.extractText * 1000,
   };
   const entry = { task: taskId, at: now.getTime() };
+  const admitted = (used: number) => ({ kind: 'admitted' as const, used });
   const admitNow = async () => {
     try {
-      return await ledger.admit(openid, entry, day, limits, now);
+      const used = await ledger.admit(openid, entry, day, limits, now);
+      return used === null ? null : admitted(used);
     } catch (err) {
       // A ledger the write cannot apply to (a corrupted `active`): the slow path reads and mends it.
       log.warn('ledger_admit_failed', { detail: describeError(err) });
-      return false;
+      return null;
     }
   };
-  if (await admitNow()) return 'admitted';
+  const first = await admitNow();
+  if (first) return first;
   for (let attempt = 0; attempt < ADMISSION_ATTEMPTS; attempt++) {
     const read = await ledger.read(openid);
     if (!read) {
-      if (await ledger.create(openid, entry, day, now)) return 'admitted';
+      if (await ledger.create(openid, entry, day, now)) return admitted(1);
       // Another create made it first: the one-write path again.
-      if (await admitNow()) return 'admitted';
+      const again = await admitNow();
+      if (again) return again;
       continue;
     }
     if (read.kind === 'corrupt') {
@@ -252,22 +267,29 @@ async function admit(
       const statuses = await store.statusesOf(decision.ids);
       decision = decideAdmission(seen, taskId, day, now, limits, statuses);
     }
+    const usedBefore = seen.counts[day] ?? 0;
     switch (decision.kind) {
       case 'already':
-        return 'already';
+        return { kind: 'already', used: usedBefore };
       case 'quota_exceeded':
-        throw new AppError('QUOTA_EXCEEDED');
+        // The day starts again at Shanghai midnight: the answer says when.
+        throw new AppError('QUOTA_EXCEEDED', undefined, {
+          retryAfterS: (quotaResetsAt(now).getTime() - now.getTime()) / 1000,
+        });
       case 'rate_limited':
         throw new AppError('RATE_LIMITED');
-      case 'admit':
+      case 'admit': {
         // Nothing to reclaim (the ledger filled and emptied meanwhile): the one-write path, which
         // concurrent creates cannot make fail for one another. Else replace the slots by revision.
         if (decision.keep.length === seen.active.length) {
-          if (await admitNow()) return 'admitted';
+          const again = await admitNow();
+          if (again) return again;
         } else if (await ledger.admitOver(seen, decision.keep, entry, day, now)) {
-          return 'admitted';
+          // By revision: nothing else counted in between.
+          return admitted(usedBefore + 1);
         }
         break;
+      }
       case 'look_up':
         break;
     }
@@ -309,14 +331,34 @@ async function list(
     throw new AppError('INVALID_INPUT', 'bad cursor', { publicDetail: 'cursor: not one we gave' });
   }
   const n = limit ?? LIST_DEFAULT_LIMIT;
-  const docs = await deps.store.listSummaries(openid, after, n + 1);
+  // The first page also says today's uses (one ledger read beside the page, at the same time).
+  const [docs, quota] = await Promise.all([
+    deps.store.listSummaries(openid, after, n + 1),
+    after ? Promise.resolve(null) : quotaNow(deps, openid),
+  ]);
   const page = docs.slice(0, n);
   const last = page[page.length - 1];
   return {
     ok: true,
     tasks: page.map(toTaskSummary),
     nextCursor: docs.length > n && last ? encodeCursor(last.created_at, last._id) : null,
+    ...(quota ? { quota } : {}),
   };
+}
+
+/** Today's uses from the user's ledger (none yet: 0); null when it cannot be read soundly. */
+async function quotaNow(deps: ExtractDeps, openid: string): Promise<Quota | null> {
+  const now = deps.now();
+  try {
+    const read = await deps.ledger.read(openid);
+    if (read?.kind === 'corrupt') return null;
+    const used = read ? (read.doc.counts[shanghaiDay(now)] ?? 0) : 0;
+    return quotaOf(used, deps.config.DAILY_QUOTA_PER_USER, now);
+  } catch (err) {
+    // The page still gets its history; the quota line waits for the next answer.
+    deps.log.warn('quota_read_failed', { detail: describeError(err) });
+    return null;
+  }
 }
 
 /** Rounds of read → (cancel) → conditional remove before giving up on a task that keeps moving. */

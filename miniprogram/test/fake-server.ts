@@ -3,7 +3,7 @@
  * page tests can drive every state: answer calls, change a task (which pushes watch snapshots),
  * break watches, take the network down.
  */
-import type { ExtractAnswer, ExtractRequest } from '../../shared/api';
+import { quotaOf, type ExtractAnswer, type ExtractRequest } from '../../shared/api';
 import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
@@ -52,6 +52,9 @@ export class FakeServer {
   readonly watchOpenedAt: number[] = [];
   /** tasks a user may have pending or processing at once (MAX_ACTIVE_TASKS_PER_USER) */
   maxActive = 3;
+  /** creates a day (DAILY_QUOTA_PER_USER) and how many were made today */
+  dailyQuota = 20;
+  usedToday = 0;
   /** answers the next call of an action instead of the fake logic */
   readonly overrides = new Map<string, (req: FakeRequest) => FakeAnswer>();
   private seq = 0;
@@ -121,6 +124,11 @@ export class FakeServer {
     }
   }
 
+  /** Today's uses as the function answers them. */
+  quota() {
+    return quotaOf(this.usedToday, this.dailyQuota, new Date());
+  }
+
   openWatches(taskId?: string): Watch[] {
     return this.watches.filter((w) => !w.closed && (taskId === undefined || w.taskId === taskId));
   }
@@ -160,6 +168,8 @@ export class FakeServer {
           (t) => t._openid === OPENID && !isTerminal(t.status),
         );
         if (active.length >= this.maxActive) return err('RATE_LIMITED');
+        if (this.usedToday >= this.dailyQuota) return err('QUOTA_EXCEEDED');
+        this.usedToday++;
         const doc = this.seed(
           {
             _id: id,
@@ -173,7 +183,7 @@ export class FakeServer {
           },
           req.shareText,
         );
-        return { ok: true, task: toTaskView(doc) };
+        return { ok: true, task: toTaskView(doc), quota: this.quota() };
       }
       case 'get': {
         const doc = this.tasks.get(req.taskId);
@@ -187,7 +197,12 @@ export class FakeServer {
         const limit = req.limit ?? 20;
         const page = all.slice(start, start + limit);
         const next = start + limit < all.length ? `c${start + limit}` : null;
-        return { ok: true, tasks: page.map(toTaskSummary), nextCursor: next };
+        return {
+          ok: true,
+          tasks: page.map(toTaskSummary),
+          nextCursor: next,
+          ...(req.cursor ? {} : { quota: this.quota() }),
+        };
       }
       case 'cancel': {
         const doc = this.tasks.get(req.taskId);

@@ -252,6 +252,60 @@ describe('submitting', () => {
   });
 });
 
+describe("today's uses", () => {
+  it('said under the button from the answers the page already gets, no call of its own', async () => {
+    server.usedToday = 3;
+    open();
+    await settle();
+    // The first history page (the wait estimate's) said it.
+    expect(page.text('#quota')).toBe('今天还可以提取 17 次（每天 0 点重置）');
+    expect(server.calls().map((r) => r.action)).toEqual(['list']);
+    await submit();
+    await page.tap('#next');
+    // The create's answer said the new count.
+    expect(page.text('#quota')).toBe('今天还可以提取 16 次（每天 0 点重置）');
+    // (The tracker's `get` follows the task; nothing was called for the quota.)
+    expect(server.calls('list')).toHaveLength(1);
+    expect(server.calls('create')).toHaveLength(1);
+  });
+
+  it('used up: says so and when more come, and offers no resend', async () => {
+    server.usedToday = 19;
+    open();
+    await submit();
+    await page.tap('#next');
+    expect(page.text('#quota')).toBe('今天的 20 次已用完，0 点后可以再提取，还有约 10 小时');
+    await page.input('#share-text', DOUYIN_TEXT.replace('iRNBho6u', 'other123'));
+    await page.tap('#submit');
+    await settle();
+    expect(page.text('#submit-error')).toBe(ERROR_MESSAGES.QUOTA_EXCEEDED);
+    expect(page.text('#submit')).toBe('提取文案');
+    // The next Shanghai day reads as fresh, with no call.
+    jest.setSystemTime(new Date('2024-05-20T16:00:01.000Z'));
+    page.call('onHide');
+    page.call('onShow');
+    expect(page.text('#quota')).toBe('今天还可以提取 20 次（每天 0 点重置）');
+  });
+
+  it('a submit the queue refused (TOO_BUSY) says nothing was charged and when to try again', async () => {
+    open();
+    server.overrides.set('create', () => ({
+      ok: false,
+      error: { code: 'TOO_BUSY', message: ERROR_MESSAGES.TOO_BUSY, retryAfterS: 180 },
+    }));
+    await page.input('#share-text', DOUYIN_TEXT);
+    await page.tap('#submit');
+    await settle();
+    // 14:00 in Shanghai now: three minutes on.
+    expect(page.text('#submit-error')).toBe(
+      '现在提取的人太多了，排不上队，这次没有扣次数。请 3 分钟后（14:03 左右）再试',
+    );
+    // Sending again at once would be refused the same way: no 重新提交.
+    expect(page.text('#submit')).toBe('提取文案');
+    expect(page.data.view).toBe('form');
+  });
+});
+
 describe('following a task', () => {
   it('queued, then processing through the watch: the state said once, the caption as title', async () => {
     open();

@@ -13,12 +13,14 @@ import {
   TaskStatus,
   VIDEO_LINK_NOTE,
   answerErrorMessage,
+  busyRefusalText,
   countWords,
   isSilentPastExpiry,
   isTerminal,
   parseShareText,
   presentSummary,
   presentTask,
+  quotaText,
   shortLink,
   type CardTask,
   type Platform,
@@ -37,6 +39,7 @@ import {
   retryTask,
   type Failure,
 } from '../../services/index';
+import { knownQuota, noteQuotaUsedUp } from '../../services/quota';
 import { askToNotify, recordGrants, type SubscribeOutcome } from '../../services/subscribe';
 import { TaskTracker, type LinkState } from '../../services/task-tracker';
 import { knownTypicalWait, loadTypicalWait, recentTasks } from '../../services/wait';
@@ -91,6 +94,9 @@ export interface IndexData {
   submitError: string;
   /** sending the same text again may succeed (the button then says 重新提交) */
   resendable: boolean;
+  /** today's uses under the button ('' before any answer said them) */
+  quotaText: string;
+  quotaUsedUp: boolean;
   card: TaskCard | null;
   link: LinkState;
   notifyNote: string;
@@ -140,6 +146,8 @@ export function initialIndexData(): IndexData {
     submitting: false,
     submitError: '',
     resendable: false,
+    quotaText: '',
+    quotaUsedUp: false,
     card: null,
     link: 'live',
     notifyNote: NOTE_UNSUBSCRIBED,
@@ -226,6 +234,7 @@ class IndexPage {
     if (TASK_ID.test(taskId)) this.open(taskId);
     // The first history page: the typical wait, and the tasks still running since last time.
     void loadTypicalWait().then(() => {
+      this.showQuota();
       this.followRunning(recentTasks());
       const focused = this.current();
       if (focused?.tracker.task && !isTerminal(focused.tracker.task.status))
@@ -241,7 +250,15 @@ class IndexPage {
       if (!f.tracker.isFinished) f.tracker.start();
       else if (id === this.focused && this.view.data.card?.timedOutLocally) void this.reread(id);
     }
+    this.showQuota();
     if (this.view.data.view === 'form') void this.offerClipboard();
+  }
+
+  /** Today's uses as the last answer said them (a new day reads as fresh). */
+  private showQuota(): void {
+    const quota = knownQuota();
+    const shown = quota ? quotaText(quota, new Date()) : { text: '', usedUp: false };
+    this.view.setData({ quotaText: shown.text, quotaUsedUp: shown.usedUp });
   }
 
   hide(): void {
@@ -359,12 +376,25 @@ class IndexPage {
     } finally {
       this.busy = false;
       this.view.setData({ submitting: false });
+      this.showQuota();
     }
   }
 
   private showSubmitError(out: Failure): void {
-    if (INPUT_CODES.includes(out.code)) this.view.setData({ inputError: out.message });
-    else this.view.setData({ submitError: out.message, resendable: true });
+    if (INPUT_CODES.includes(out.code)) {
+      this.view.setData({ inputError: out.message });
+    } else if (out.code === 'TOO_BUSY') {
+      // Nothing was charged; sending again at once would be refused the same way: say when.
+      this.view.setData({
+        submitError: busyRefusalText(out.retryAfterS, new Date()),
+        resendable: false,
+      });
+    } else if (out.code === 'QUOTA_EXCEEDED') {
+      noteQuotaUsedUp();
+      this.view.setData({ submitError: out.message, resendable: false });
+    } else {
+      this.view.setData({ submitError: out.message, resendable: true });
+    }
   }
 
   /**
