@@ -16,7 +16,7 @@ export type {
   RemoveAnswer,
   TaskAnswer,
 } from '../shared/api';
-export { LIST_DEFAULT_LIMIT, quotaResetsAt, type Quota } from '../shared/api';
+export { LIST_DEFAULT_LIMIT, quotaResetsAt, type Quota, type SharedResult } from '../shared/api';
 export { ERROR_MESSAGES, isErrorCode, type ErrorAnswer, type ErrorCode } from '../shared/errors';
 export {
   EXPIRY_GRACE_MS,
@@ -25,6 +25,7 @@ export {
   VIDEO_LINK_NOTE,
   answerErrorMessage,
   countWords,
+  dateTimeText,
   isSilentPastExpiry,
   presentSummary,
   presentTask,

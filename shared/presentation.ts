@@ -274,6 +274,19 @@ export function longDurationText(ms: number): string {
   return ms < 90 * 60_000 ? durationText(ms) : `${Math.round(ms / 3600_000)} 小时`;
 }
 
+/** `5月27日 14:00` in Asia/Shanghai. */
+export function dateTimeText(at: Date | number): string {
+  const s = shanghaiParts(at);
+  return `${s.month}月${s.day}日 ${pad2(s.hour)}:${pad2(s.minute)}`;
+}
+
+/** The owner's line about a shared result: until when friends can open it; '' once it ended. */
+export function sharedText(sharedUntil: string | null, now: Date): string {
+  const until = sharedUntil ? Date.parse(sharedUntil) : NaN;
+  if (!Number.isFinite(until) || until <= now.getTime()) return '';
+  return `已分享：好友在 ${dateTimeText(until)} 前可以打开查看`;
+}
+
 /** `14:05` in Asia/Shanghai. */
 function clockText(at: Date | number): string {
   const s = shanghaiParts(at);
@@ -330,6 +343,8 @@ export interface TaskCard {
   succeeded: boolean;
   /** the result is a photo note's own text, not a transcript */
   isNote: boolean;
+  /** shared with friends now: until when they can open it ('' when not shared now) */
+  sharedText: string;
   /** what the text is called: 文案 (a transcript) or 笔记正文 (a photo note's own text) */
   contentLabel: string;
   /** the state, said once: 排队中 / 正在提取文案 / 提取完成 / 提取失败 / 处理超时 / 已取消 */
@@ -420,6 +435,7 @@ export function presentTask(
     succeeded,
     isNote,
     contentLabel: isNote ? '笔记正文' : '文案',
+    sharedText: succeeded ? sharedText(task.shared_until ?? null, now) : '',
     headline: isNote ? '已取出笔记的文字' : (failureHeadline ?? HEADLINES[status]),
     timedOutLocally: status !== task.status,
     percent,

@@ -35,6 +35,7 @@ import {
 import {
   SUMMARY_FIELDS,
   TASKS_COLLECTION,
+  type ShareLink,
   taskDocSchema,
   taskSummaryDocSchema,
   type TaskDoc,
@@ -184,6 +185,37 @@ export class TaskStore {
     return this.updateWhere(
       { _id: id, callback_ids: this._.nin([deliveryId]) },
       { callback_ids: this._.push({ each: [deliveryId], slice: -REMEMBERED_DELIVERIES }) },
+    );
+  }
+
+  /**
+   * Writes the owner's share link of a completed task, only while the link is still the one read
+   * (`seenToken`; null: none, or one that is no longer usable was read under that token). A
+   * compare-and-set, so two taps at once never leave a friend holding a link that was replaced.
+   */
+  async setShareLink(
+    id: string,
+    openid: string,
+    seenToken: string | null,
+    link: ShareLink,
+  ): Promise<boolean> {
+    const _ = this._;
+    const seen =
+      seenToken === null
+        ? _.or([{ share_link: _.eq(null) }, { share_link: _.exists(false) }])
+        : { 'share_link.token': seenToken };
+    const where = _.and([
+      { _id: id, _openid: openid, status: TaskStatus.Completed },
+      seen,
+    ]) as unknown as Query;
+    return this.updateWhere(where, { share_link: _.set(link) });
+  }
+
+  /** Stops the owner's share link (its token then answers as stopped). True when it was active. */
+  stopShareLink(id: string, openid: string, token: string, now: Date): Promise<boolean> {
+    return this.updateWhere(
+      { _id: id, _openid: openid, 'share_link.token': token, 'share_link.revoked_at': null },
+      { 'share_link.revoked_at': now },
     );
   }
 

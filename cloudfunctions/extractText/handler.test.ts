@@ -434,3 +434,134 @@ describe('remove and clear', () => {
     expect(await call(ALICE, { action: 'clear' })).toEqual({ ok: true, removed: 0, kept: 1 });
   });
 });
+
+describe('sharing a result (issue 25 item 1)', () => {
+  const CAROL = 'o_carol';
+  async function completedTask(owner = ALICE) {
+    const t = task(await create(owner));
+    await transition(b.deps, t._id, { type: 'completed', result: RESULT, source: 'history' });
+    return t._id;
+  }
+  const shareOf = (answer: ExtractAnswer) => {
+    if (!answer.ok || !('share' in answer)) throw new Error(JSON.stringify(answer));
+    return answer.share;
+  };
+  const sharedOf = (answer: ExtractAnswer) => {
+    if (!answer.ok || !('shared' in answer)) throw new Error(JSON.stringify(answer));
+    return answer.shared;
+  };
+
+  it('a friend reads the result as shared, and nothing else of the task', async () => {
+    const id = await completedTask();
+    const link = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    expect(link.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(link.path).toBe(`/pages/shared/shared?task=${id}&s=${link.token}`);
+    expect(link.expiresAt).toBe(new Date(b.clock.now().getTime() + 7 * 86_400_000).toISOString());
+    const seen = await call(BOB, { action: 'shared', taskId: id, token: link.token });
+    expect(sharedOf(seen)).toEqual({
+      taskId: id,
+      platform: 'douyin',
+      title: RESULT.title,
+      cover: RESULT.cover,
+      content: RESULT.content,
+      kind: 'transcript',
+      edited: false,
+      sharedAt: b.clock.now().toISOString(),
+      expiresAt: link.expiresAt,
+    });
+    // Nothing of the owner, the pasted link, the video link or the task's bookkeeping.
+    const text = JSON.stringify(seen);
+    for (const secret of [ALICE, 'v.douyin.com', RESULT.video_url, 'callback', 'status']) {
+      expect(text).not.toContain(secret);
+    }
+    // The task itself stays the owner's: the friend still cannot get, cancel or share it.
+    expect(code(await call(BOB, { action: 'get', taskId: id }))).toBe('NOT_FOUND');
+    expect(code(await call(BOB, { action: 'share', taskId: id }))).toBe('NOT_FOUND');
+    // The owner's view says until when it is shared.
+    expect(task(await call(ALICE, { action: 'get', taskId: id })).shared_until).toBe(
+      link.expiresAt,
+    );
+  });
+
+  it("shares the owner's correction; a second tap keeps the same link and renews it", async () => {
+    const id = await completedTask();
+    const first = shareOf(
+      await call(ALICE, { action: 'share', taskId: id, text: '改过的\u202e文案' }),
+    );
+    expect(
+      sharedOf(await call(BOB, { action: 'shared', taskId: id, token: first.token })),
+    ).toMatchObject({
+      content: '改过的文案', // bidi controls removed, as from any text we show
+      edited: true,
+    });
+    b.clock.advance(3 * 86_400_000);
+    const again = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    expect(again.token).toBe(first.token); // the first friend's card still opens
+    expect(Date.parse(again.expiresAt)).toBe(b.clock.now().getTime() + 7 * 86_400_000);
+    // Shared without a correction now: the friend reads the original.
+    expect(
+      sharedOf(await call(CAROL, { action: 'shared', taskId: id, token: first.token })),
+    ).toMatchObject({
+      content: RESULT.content,
+      edited: false,
+    });
+  });
+
+  it('expired, stopped and deleted each say so; a wrong token says nothing of the task', async () => {
+    const id = await completedTask();
+    const link = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    const read = () => call(BOB, { action: 'shared', taskId: id, token: link.token });
+    const wrong = link.token.slice(0, -2) + (link.token.endsWith('AA') ? 'BB' : 'AA');
+    expect(code(await call(BOB, { action: 'shared', taskId: id, token: wrong }))).toBe(
+      'SHARE_GONE',
+    );
+    expect(code(await call(BOB, { action: 'shared', taskId: 'nope-id', token: link.token }))).toBe(
+      'SHARE_GONE',
+    );
+
+    b.clock.advance(7 * 86_400_000);
+    const expired = await read();
+    expect(expired).toEqual({
+      ok: false,
+      error: { code: 'SHARE_EXPIRED', message: ERROR_MESSAGES.SHARE_EXPIRED },
+    });
+    // Shared again after it expired: a new link; the old one stays dead.
+    const renewed = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    expect(renewed.token).not.toBe(link.token);
+    expect(code(await read())).toBe('SHARE_GONE');
+
+    const stopped = task(await call(ALICE, { action: 'unshare', taskId: id }));
+    expect(stopped.shared_until).toBeNull();
+    expect(code(await call(BOB, { action: 'shared', taskId: id, token: renewed.token }))).toBe(
+      'SHARE_REVOKED',
+    );
+    expect(code(await call(BOB, { action: 'unshare', taskId: id }))).toBe('NOT_FOUND');
+
+    const again = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    await call(ALICE, { action: 'remove', taskId: id });
+    expect(code(await call(BOB, { action: 'shared', taskId: id, token: again.token }))).toBe(
+      'SHARE_GONE',
+    );
+  });
+
+  it('only a completed task can be shared; requests are strict', async () => {
+    const running = task(await create(ALICE));
+    expect(code(await call(ALICE, { action: 'share', taskId: running._id }))).toBe('CONFLICT');
+    const id = await completedTask(CAROL);
+    for (const bad of [
+      { action: 'share', taskId: id, text: '' },
+      { action: 'share', taskId: id, text: 'x'.repeat(50_001) },
+      { action: 'share', taskId: id, days: 30 },
+      { action: 'shared', taskId: id, token: 'short' },
+      { action: 'shared', taskId: id, token: 'a'.repeat(22), extra: 1 },
+    ]) {
+      expect(code(await call(CAROL, bad))).toBe('INVALID_INPUT');
+    }
+    expect(await call(CAROL, { action: 'share', taskId: id, days: 30 })).toMatchObject({
+      error: { detail: 'days: unknown field' },
+    });
+    expect(code(await call(CAROL, { action: 'share', taskId: id, text: ' \u202e ' }))).toBe(
+      'INVALID_INPUT',
+    );
+  });
+});

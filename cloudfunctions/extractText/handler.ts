@@ -1,7 +1,9 @@
 /**
  * The `extractText` actions. The caller is the WXContext openid the entry passes in; every task
- * read is filtered by owner, and another user's task is answered as NOT_FOUND.
+ * read is filtered by owner, and another user's task is answered as NOT_FOUND. The one exception
+ * is `shared`: anyone holding a share link reads the result its owner shared, and nothing else.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   LIST_DEFAULT_LIMIT,
   decodeCursor,
@@ -10,7 +12,10 @@ import {
   extractRequestSchema,
   quotaOf,
   quotaResetsAt,
+  sharedPath,
   type Quota,
+  type ShareAnswer,
+  type SharedAnswer,
   type ClearAnswer,
   type ExtractAnswer,
   type ExtractRequest,
@@ -29,9 +34,19 @@ import {
   type QueueState,
   type QueueTicket,
 } from '../../shared/queue';
+import { fallbackTitle } from '../../shared/presentation';
 import { TaskStatus, canRetry, isTerminal } from '../../shared/status';
-import { newTask, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
-import { shanghaiDay } from '../../shared/time';
+import { boundResult, resultKind } from '../../shared/result';
+import {
+  SHARE_DAYS,
+  newTask,
+  shareLinkActive,
+  toTaskSummary,
+  toTaskView,
+  type ShareLink,
+  type TaskDoc,
+} from '../../shared/task';
+import { DAY_MS, shanghaiDay } from '../../shared/time';
 import type { LedgerStore, QueueStore } from '../_adapters/database';
 import { mintCallbackToken, newTaskId, taskIdForRequest } from '../_adapters/ids';
 import { startTask, type StartDeps } from '../_pipeline/starts';
@@ -85,6 +100,12 @@ export async function handleExtract(
         return await remove(deps, openid, req.taskId);
       case 'clear':
         return await clear(deps, openid);
+      case 'share':
+        return await share(deps, openid, req.taskId, req.text);
+      case 'unshare':
+        return await unshare(deps, openid, req.taskId);
+      case 'shared':
+        return await shared(deps, req.taskId, req.token);
     }
   } catch (err) {
     if (!(err instanceof AppError))
@@ -450,4 +471,112 @@ async function retry(
     requestId: `retry:${task._id}`.slice(0, 64),
     subscribed: subscribed ?? task.subscribed,
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharing a result (what a friend may see, and for how long: `shareLinkSchema` in shared/task.ts)
+
+/** A share link's token: 128 random bits, base64url. */
+const mintShareToken = (): string => randomBytes(16).toString('base64url');
+
+/** Rounds of read → compare-and-set before a share gives up on a link that keeps changing. */
+const SHARE_ATTEMPTS = 3;
+
+/**
+ * The owner shares a completed task: the same link while it is usable (a second tap, a second
+ * friend: every card sent keeps working), renewed for SHARE_DAYS and holding the text as shared
+ * now (their correction, or the result as extracted); a new link once the last was stopped or
+ * expired. Two writes at most on the usual path (the read and the compare-and-set).
+ */
+async function share(
+  deps: ExtractDeps,
+  openid: string,
+  taskId: string,
+  text: string | undefined,
+): Promise<ShareAnswer> {
+  // The correction as the page kept it, cleaned as any text we show (control and bidi marks).
+  const corrected =
+    text === undefined
+      ? null
+      : boundResult({ title: '', content: text, cover: '', video_url: '' }).content;
+  if (corrected !== null && corrected.trim() === '') {
+    throw new AppError('INVALID_INPUT', 'share: empty text', { publicDetail: 'text: empty' });
+  }
+  for (let attempt = 0; attempt < SHARE_ATTEMPTS; attempt++) {
+    const task = await owned(deps, openid, taskId);
+    if (task.status !== TaskStatus.Completed || !task.result) {
+      throw new AppError('CONFLICT', `share from ${task.status}`);
+    }
+    const now = deps.now();
+    const seen = task.share_link;
+    const keep = shareLinkActive(seen, now);
+    const link: ShareLink = {
+      token: keep ? seen.token : mintShareToken(),
+      // The same text as the result is no correction: the friend reads the original.
+      text: corrected !== null && corrected !== task.result.content ? corrected : null,
+      created_at: now,
+      expires_at: new Date(now.getTime() + SHARE_DAYS * DAY_MS),
+      revoked_at: null,
+    };
+    if (await deps.store.setShareLink(taskId, openid, seen?.token ?? null, link)) {
+      deps.log.info('result_shared', { task: taskId, renewed: keep, edited: link.text !== null });
+      return {
+        ok: true,
+        share: {
+          token: link.token,
+          path: sharedPath(taskId, link.token),
+          expiresAt: link.expires_at.toISOString(),
+        },
+      };
+    }
+    // Changed meanwhile (another tap, a stop): read again.
+  }
+  throw new AppError('CONFLICT', 'share: the link kept changing');
+}
+
+/** The owner stops sharing: the link answers SHARE_REVOKED from now on. */
+async function unshare(deps: ExtractDeps, openid: string, taskId: string): Promise<TaskAnswer> {
+  const task = await owned(deps, openid, taskId);
+  const link = task.share_link;
+  if (link && link.revoked_at === null) {
+    await deps.store.stopShareLink(taskId, openid, link.token, deps.now());
+    deps.log.info('result_unshared', { task: taskId });
+  }
+  return { ok: true, task: toTaskView((await deps.store.getOwned(taskId, openid)) ?? task) };
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * A friend reads a shared result with its link: the snapshot, nothing else of the task. A link
+ * that names no task, or not with this token, is SHARE_GONE (whether the task exists is not said);
+ * a stopped one SHARE_REVOKED; an old one SHARE_EXPIRED.
+ */
+async function shared(deps: ExtractDeps, taskId: string, token: string): Promise<SharedAnswer> {
+  const task = await deps.store.get(taskId);
+  const link = task?.share_link ?? null;
+  if (!task || !link || !task.result || !sameToken(link.token, token)) {
+    throw new AppError('SHARE_GONE');
+  }
+  if (link.revoked_at !== null) throw new AppError('SHARE_REVOKED');
+  if (link.expires_at.getTime() <= deps.now().getTime()) throw new AppError('SHARE_EXPIRED');
+  const result = task.result;
+  return {
+    ok: true,
+    shared: {
+      taskId,
+      platform: task.platform,
+      title: result.title.trim() || fallbackTitle(task.platform, task.caption),
+      cover: result.cover,
+      content: link.text ?? result.content,
+      kind: resultKind(result),
+      edited: link.text !== null,
+      sharedAt: link.created_at.toISOString(),
+      expiresAt: link.expires_at.toISOString(),
+    },
+  };
 }

@@ -12,6 +12,7 @@ import {
   type ExtractAnswer,
   type ExtractRequest,
   type QueueSpot,
+  type SharedResult,
   type TaskSummary,
   type TaskView,
 } from '../domain';
@@ -120,6 +121,33 @@ export async function clearTasks(): Promise<Outcome<{ removed: number; kept: num
   const answer = await invoke({ action: 'clear' });
   if (answer.ok && 'kept' in answer)
     return { ok: true, removed: answer.removed, kept: answer.kept };
+  return failure(answer);
+}
+
+/** Shares a completed task's result (the user's correction, when given): the card's link. */
+export async function shareTask(
+  taskId: string,
+  text: string | null,
+): Promise<Outcome<{ path: string; expiresAt: string }>> {
+  const answer = await invoke({ action: 'share', taskId, ...(text !== null ? { text } : {}) });
+  if (answer.ok && 'share' in answer) {
+    return { ok: true, path: answer.share.path, expiresAt: answer.share.expiresAt };
+  }
+  return failure(answer);
+}
+
+/** Stops sharing a task's result: its link answers SHARE_REVOKED from now on. */
+export function unshareTask(taskId: string) {
+  return taskCall({ action: 'unshare', taskId });
+}
+
+/** A friend's read of a shared result, with the link's token. */
+export async function readShared(
+  taskId: string,
+  token: string,
+): Promise<Outcome<{ shared: SharedResult }>> {
+  const answer = await invoke({ action: 'shared', taskId, token });
+  if (answer.ok && 'shared' in answer) return { ok: true, shared: answer.shared };
   return failure(answer);
 }
 

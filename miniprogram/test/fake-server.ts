@@ -3,7 +3,8 @@
  * page tests can drive every state: answer calls, change a task (which pushes watch snapshots),
  * break watches, take the network down.
  */
-import { quotaOf, type ExtractAnswer, type ExtractRequest } from '../../shared/api';
+import { quotaOf, sharedPath, type ExtractAnswer, type ExtractRequest } from '../../shared/api';
+import { resultKind } from '../../shared/result';
 import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
@@ -57,6 +58,11 @@ export class FakeServer {
   usedToday = 0;
   /** answers the next call of an action instead of the fake logic */
   readonly overrides = new Map<string, (req: FakeRequest) => FakeAnswer>();
+  /** share links by task: as `share` stores them on the task */
+  readonly shares = new Map<
+    string,
+    { token: string; text: string | null; sharedAt: Date; expiresAt: Date; revoked: boolean }
+  >();
   private seq = 0;
   private snapshotSeq = 0;
 
@@ -233,6 +239,58 @@ export class FakeServer {
           } else kept++;
         }
         return { ok: true, removed, kept };
+      }
+      case 'share': {
+        const doc = this.tasks.get(req.taskId);
+        if (!doc) return err('NOT_FOUND');
+        if (doc.status !== TaskStatus.Completed || !doc.result) return err('CONFLICT');
+        const now = new Date();
+        const old = this.shares.get(req.taskId);
+        const keep = old && !old.revoked && old.expiresAt > now;
+        const link = {
+          token: keep ? old.token : `tok${String(++this.seq).padStart(19, '0')}`,
+          text: req.text !== undefined && req.text !== doc.result.content ? req.text : null,
+          sharedAt: now,
+          expiresAt: new Date(now.getTime() + 7 * 86_400_000),
+          revoked: false,
+        };
+        this.shares.set(req.taskId, link);
+        return {
+          ok: true,
+          share: {
+            token: link.token,
+            path: sharedPath(req.taskId, link.token),
+            expiresAt: link.expiresAt.toISOString(),
+          },
+        };
+      }
+      case 'unshare': {
+        const doc = this.tasks.get(req.taskId);
+        if (!doc) return err('NOT_FOUND');
+        const link = this.shares.get(req.taskId);
+        if (link) link.revoked = true;
+        return { ok: true, task: { ...toTaskView(doc), shared_until: null } };
+      }
+      case 'shared': {
+        const doc = this.tasks.get(req.taskId);
+        const link = this.shares.get(req.taskId);
+        if (!doc?.result || !link || link.token !== req.token) return err('SHARE_GONE');
+        if (link.revoked) return err('SHARE_REVOKED');
+        if (link.expiresAt <= new Date()) return err('SHARE_EXPIRED');
+        return {
+          ok: true,
+          shared: {
+            taskId: doc._id,
+            platform: doc.platform,
+            title: doc.result.title,
+            cover: doc.result.cover,
+            content: link.text ?? doc.result.content,
+            kind: resultKind(doc.result),
+            edited: link.text !== null,
+            sharedAt: link.sharedAt.toISOString(),
+            expiresAt: link.expiresAt.toISOString(),
+          },
+        };
       }
       case 'retry': {
         const doc = this.tasks.get(req.taskId);

@@ -376,10 +376,56 @@ describe('following a task', () => {
     const calls = server.requests.length;
     await settle(120_000);
     expect(server.requests).toHaveLength(calls);
-    expect(page.call('onShareAppMessage')).toEqual({
+  });
+
+  it('分享 shares what the card promises: a link to the result, with the correction; 停止分享 ends it', async () => {
+    const id = await completed();
+    await page.tap('#edit');
+    await page.input('#edit-text', '大家好，今天教大家做红烧排骨。');
+    await page.tap('#edit-save');
+    expect(page.exists('#share-state')).toBe(false);
+    const card = page.call('onShareAppMessage') as {
+      title: string;
+      path: string;
+      promise: Promise<{ title: string; path: string }>;
+    };
+    // Until the link is made (WeChat waits up to 3 s), the card promises nothing it cannot show.
+    expect(card).toMatchObject({ path: '/pages/index/index' });
+    await settle();
+    const made = await card.promise;
+    const token = server.shares.get(id)!.token;
+    expect(made).toEqual({
       title: `「${RESULT.title}」的文案提取好了`,
+      path: `/pages/shared/shared?task=${id}&s=${token}`,
+    });
+    // The correction is what the friend reads.
+    expect(server.calls('share')).toEqual([
+      { action: 'share', taskId: id, text: '大家好，今天教大家做红烧排骨。' },
+    ]);
+    expect(page.text('#share-state')).toContain('已分享：好友在 5月27日 14:00 前可以打开查看');
+
+    await page.tap('#stop-sharing');
+    await settle();
+    expect(server.calls('unshare')).toEqual([{ action: 'unshare', taskId: id }]);
+    expect(page.exists('#share-state')).toBe(false);
+    expect(server.handle({ action: 'shared', taskId: id, token })).toMatchObject({
+      error: { code: 'SHARE_REVOKED' },
+    });
+  });
+
+  it('a share link that could not be made leaves the plain card and says why', async () => {
+    await completed();
+    server.offline = true;
+    const card = page.call('onShareAppMessage') as { promise: Promise<object> };
+    await settle();
+    expect(await card.promise).toEqual({
+      title: '粘贴短视频分享链接，一键提取视频文案',
       path: '/pages/index/index',
     });
+    expect(wx.showToast).toHaveBeenLastCalledWith(
+      expect.objectContaining({ title: expect.stringContaining('没能生成分享链接') }),
+    );
+    expect(page.exists('#share-state')).toBe(false);
   });
 
   it("a photo note: its own text, labelled as the note's (not a transcript), no video to save", async () => {

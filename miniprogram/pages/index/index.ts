@@ -37,6 +37,8 @@ import {
   listTasks,
   newRequestId,
   retryTask,
+  shareTask,
+  unshareTask,
   type Failure,
 } from '../../services/index';
 import { knownQuota, noteQuotaUsedUp } from '../../services/quota';
@@ -223,6 +225,8 @@ class IndexPage {
   private pending: { text: string; requestId: string } | null = null;
   /** the save to retry once the user granted the album permission in the settings page */
   private saveAfterSetting: SaveKind | null = null;
+  /** what this page learnt of a task's share link since its view (a share, a stop) */
+  private readonly sharedUntil = new Map<string, string | null>();
 
   constructor(private readonly view: View<IndexData>) {}
 
@@ -547,7 +551,14 @@ class IndexPage {
   private present(task: CardTask): void {
     const f = this.followed.get(task._id);
     const caption = task.caption !== undefined ? task.caption : (f?.caption ?? null);
-    let card = presentTask({ ...task, caption }, new Date(), knownTypicalWait());
+    const shared = this.sharedUntil.has(task._id)
+      ? (this.sharedUntil.get(task._id) ?? null)
+      : (task.shared_until ?? null);
+    let card = presentTask(
+      { ...task, caption, shared_until: shared },
+      new Date(),
+      knownTypicalWait(),
+    );
     let edited = false;
     if (card.succeeded) {
       const edit = loadEdit(card.id);
@@ -800,14 +811,68 @@ class IndexPage {
     }
   }
 
-  share(): WechatMiniprogram.Page.ICustomShareContent {
+  /**
+   * The share card. A completed result is shared as what the card promises: a read-only page of
+   * it (`pages/shared/shared`), through a link the backend makes on this tap (`share`, with the
+   * user's correction when there is one). WeChat waits up to 3 s for it (the `promise` of
+   * onShareAppMessage); a link that is not ready by then, or a failed call, leaves the plain card
+   * that opens the app's own page and promises nothing it cannot show.
+   */
+  share():
+    WechatMiniprogram.Page.ICustomShareContent | WechatMiniprogram.Page.IAsyncCustomShareContent {
     const card = this.view.data.card;
-    const done = card && card.status === TaskStatus.Completed;
-    return {
-      title: done ? `「${card.title}」的文案提取好了` : '粘贴短视频分享链接，一键提取视频文案',
-      // Never the task: it belongs to this user only.
-      path: '/pages/index/index',
-    };
+    const plain = { title: '粘贴短视频分享链接，一键提取视频文案', path: '/pages/index/index' };
+    if (!card || card.status !== TaskStatus.Completed) return plain;
+    const taskId = card.id;
+    const title = `「${card.title}」的${card.isNote ? '笔记文字' : '文案'}提取好了`;
+    const promise = shareTask(taskId, loadEdit(taskId)).then((out) => {
+      if (!out.ok) {
+        wx.showToast({ title: `没能生成分享链接：${out.message}`, icon: 'none' });
+        return plain;
+      }
+      this.sharedUntil.set(taskId, out.expiresAt);
+      this.representIfShown(taskId);
+      return { title, path: out.path };
+    });
+    return { ...plain, promise };
+  }
+
+  /** 停止分享: the link the user gave out stops opening (friends are told it was stopped). */
+  stopSharing(): void {
+    const card = this.view.data.card;
+    if (!card?.sharedText || this.busy) return;
+    const taskId = card.id;
+    wx.showModal({
+      title: '停止分享？',
+      content: '已经发出去的分享卡片会打不开，好友会看到「已停止分享」。',
+      confirmText: '停止分享',
+      confirmColor: '#fa5151',
+      success: (res) => {
+        if (res.confirm) void this.doStopSharing(taskId);
+      },
+    });
+  }
+
+  private async doStopSharing(taskId: string): Promise<void> {
+    this.busy = true;
+    try {
+      const out = await unshareTask(taskId);
+      if (out.ok) {
+        this.sharedUntil.set(taskId, null);
+        this.representIfShown(taskId);
+        wx.showToast({ title: '已停止分享', icon: 'success' });
+      } else {
+        wx.showToast({ title: out.message, icon: 'none' });
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Draws the card again when this task is the one on screen. */
+  private representIfShown(taskId: string): void {
+    const task = this.followed.get(taskId)?.tracker.task;
+    if (task && this.focused === taskId && this.view.data.view === 'task') this.present(task);
   }
 }
 
@@ -837,6 +902,9 @@ Component({
     },
     onShareAppMessage() {
       return ctl(this).share();
+    },
+    onStopSharing() {
+      ctl(this).stopSharing();
     },
     onInput(e: WechatMiniprogram.TextareaInput) {
       ctl(this).input(e.detail.value);
