@@ -41,4 +41,12 @@ export {
 } from '../shared/presentation';
 export { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';
 export { TaskStatus, isTerminal } from '../shared/status';
+export {
+  QUEUE_COLLECTION,
+  QUEUE_STATE_ID,
+  queuePosition,
+  queueProgressFromRaw,
+  type QueueProgress,
+  type QueueTicket,
+} from '../shared/queue';
 export { viewFromRaw, type TaskSummary, type TaskView } from '../shared/task';

@@ -108,8 +108,11 @@ export function failureReason(
 ): string {
   if (status === TaskStatus.Cancelled) return FAILURE_MESSAGES.CANCELLED;
   if (status === TaskStatus.Timeout && task.status !== TaskStatus.Timeout) {
-    // Timed out on the client's clock: the stored status says nothing yet.
-    return FAILURE_MESSAGES.TIMEOUT;
+    // Timed out on the client's clock: the stored status says nothing yet. A task still waiting
+    // to start is past its queue bound, which the sweeper ends as TOO_BUSY: it never ran.
+    return task.status === TaskStatus.Pending
+      ? FAILURE_MESSAGES.TOO_BUSY
+      : FAILURE_MESSAGES.TIMEOUT;
   }
   if (isFailureCode(task.error_code)) return FAILURE_MESSAGES[task.error_code];
   if (task.error_message) return task.error_message;
@@ -424,8 +427,11 @@ export function presentTask(
   const outcome = ended ? failureOutcome(task, status) : null;
   const percent = progressPercent(task, status);
   const waiting = status === TaskStatus.Pending && queue !== null ? queueTexts(queue) : null;
-  const failureHeadline =
-    ended && status === TaskStatus.Failed && isFailureCode(task.error_code)
+  // A task still waiting when its bound passed (on this phone's clock) never started, like TOO_BUSY.
+  const neverStarted = status === TaskStatus.Timeout && task.status === TaskStatus.Pending;
+  const failureHeadline = neverStarted
+    ? FAILURE_HEADLINES.TOO_BUSY
+    : ended && status === TaskStatus.Failed && isFailureCode(task.error_code)
       ? FAILURE_HEADLINES[task.error_code]
       : undefined;
   return {
@@ -508,7 +514,11 @@ export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
         ? '排队中'
         : `正在提取 ${progressPercent(task, TaskStatus.Processing)}%`;
   else if (status === TaskStatus.Cancelled) detail = CANCELLED_TEXT;
-  else detail = failureReason({ status, error_code: task.errorCode, error_message: null });
+  else
+    detail = failureReason(
+      { status: task.status, error_code: task.errorCode, error_message: null },
+      status,
+    );
   return {
     id: task.taskId,
     title: task.title?.trim() || fallbackTitle(task.platform, task.caption),

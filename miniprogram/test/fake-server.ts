@@ -5,6 +5,7 @@
  */
 import { quotaOf, sharedPath, type ExtractAnswer, type ExtractRequest } from '../../shared/api';
 import { resultKind } from '../../shared/result';
+import { QUEUE_STATE_ID, queuePosition, type QueueProgress } from '../../shared/queue';
 import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
@@ -13,8 +14,11 @@ import { newTask, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/t
 import type { WatchSnapshot } from '../services/types';
 
 export const OPENID = 'test-user';
+/** The `taskId` of a watch on the queue's state document. */
+export const QUEUE_WATCH = '#queue';
 
 interface Watch {
+  /** the watched task, or QUEUE_WATCH for the queue's state document */
   taskId: string;
   onChange(s: WatchSnapshot): void;
   onError(e: unknown): void;
@@ -53,6 +57,17 @@ export class FakeServer {
   readonly watchOpenedAt: number[] = [];
   /** tasks a user may have pending or processing at once (MAX_ACTIVE_TASKS_PER_USER) */
   maxActive = 3;
+  /** the queue's state document as the dispatcher publishes it (what a page reads of it) */
+  queueState: QueueProgress & { _id: string } = {
+    _id: QUEUE_STATE_ID,
+    started_total: 100,
+    rate: 0.5,
+    qps: 3,
+  };
+  /** while set, a create waits in the queue behind this many (its ticket) */
+  queueAhead: number | null = null;
+  /** whether a queue watch is served the document (the local stack's may not be) */
+  queueServed = true;
   /** creates a day (DAILY_QUOTA_PER_USER) and how many were made today */
   dailyQuota = 20;
   usedToday = 0;
@@ -130,6 +145,29 @@ export class FakeServer {
     }
   }
 
+  /** The dispatcher publishes: the state changes and its watches see it. */
+  publishQueue(patch: Partial<QueueProgress>): void {
+    this.queueState = { ...this.queueState, ...patch };
+    if (!this.queueServed) return;
+    const doc = this.queueState;
+    for (const w of this.openWatches(QUEUE_WATCH)) {
+      w.onChange({
+        id: ++this.snapshotSeq,
+        docChanges: [
+          { id: this.snapshotSeq, dataType: 'update', queueType: 'update', docId: doc._id, doc },
+        ],
+        docs: [doc],
+      });
+    }
+  }
+
+  /** Where a waiting task stands now, as `get` and `create` answer it. */
+  private queueOf(doc: TaskDoc) {
+    return doc.status === TaskStatus.Pending && doc.queue
+      ? { queue: queuePosition(doc.queue, this.queueState) }
+      : {};
+  }
+
   /** Today's uses as the function answers them. */
   quota() {
     return quotaOf(this.usedToday, this.dailyQuota, new Date());
@@ -186,14 +224,18 @@ export class FakeServer {
               success: req.subscribed?.success ?? false,
               failure: req.subscribed?.failure ?? false,
             },
+            queue:
+              this.queueAhead === null
+                ? null
+                : { ahead: this.queueAhead, started_seen: this.queueState.started_total },
           },
           req.shareText,
         );
-        return { ok: true, task: toTaskView(doc), quota: this.quota() };
+        return { ok: true, task: toTaskView(doc), ...this.queueOf(doc), quota: this.quota() };
       }
       case 'get': {
         const doc = this.tasks.get(req.taskId);
-        return doc ? { ok: true, task: toTaskView(doc) } : err('NOT_FOUND');
+        return doc ? { ok: true, task: toTaskView(doc), ...this.queueOf(doc) } : err('NOT_FOUND');
       }
       case 'list': {
         const all = [...this.tasks.values()].sort(
@@ -327,13 +369,14 @@ export class FakeServer {
       }),
       database: () => ({
         collection: (name: string) => ({
-          where: (cond: { _id: string; _openid: string }) => ({
+          where: (cond: { _id: string; _openid?: string }) => ({
             watch: (h: { onChange(s: WatchSnapshot): void; onError(e: unknown): void }) => {
-              if (name !== 'tasks' || cond._openid !== '{openid}') {
-                throw new Error('watch must be on tasks with _openid {openid}');
+              const onQueue = name === 'queue' && cond._id === QUEUE_STATE_ID;
+              if (!onQueue && (name !== 'tasks' || cond._openid !== '{openid}')) {
+                throw new Error('watch must be on tasks with _openid {openid}, or on queue/coze');
               }
               const w: Watch = {
-                taskId: cond._id,
+                taskId: onQueue ? QUEUE_WATCH : cond._id,
                 onChange: h.onChange,
                 onError: h.onError,
                 closed: false,
@@ -347,6 +390,17 @@ export class FakeServer {
                 if (this.watchDown) {
                   w.closed = true;
                   w.onError({ errCode: -1, errMsg: 'realtime listener init failed' });
+                  return;
+                }
+                if (onQueue) {
+                  // The init snapshot: the document, or none where it is not served.
+                  const served = this.queueServed ? [this.queueState] : [];
+                  w.onChange({
+                    id: ++this.snapshotSeq,
+                    type: 'init',
+                    docChanges: [],
+                    docs: served,
+                  });
                   return;
                 }
                 const doc = this.tasks.get(cond._id);

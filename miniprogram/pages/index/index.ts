@@ -370,7 +370,9 @@ class IndexPage {
         this.pending = null;
         wx.showToast({ title: '已提交', icon: 'success' });
         this.view.setData({ text: '', detected: '' });
-        this.follow(out.task._id, { task: out.task, subscribed: sub.success });
+        this.follow(out.task._id, { task: out.task, subscribed: sub.success }).tracker.offerQueue(
+          out.queue,
+        );
         this.open(out.task._id);
       } else if (out.code === 'RATE_LIMITED') {
         await this.explainTooMany();
@@ -447,6 +449,11 @@ class IndexPage {
         onLost: (message) => this.onGone(taskId, message, false),
         // Deleted (from the history, or on another device): say so instead of a stale card.
         onRemoved: () => this.onGone(taskId, REMOVED_MESSAGE, true),
+        // Its place in the queue moved (the queue's feed, or `get` while the feed is down).
+        onQueue: () => {
+          const task = tracker.task;
+          if (task) this.onTask(taskId, task);
+        },
       },
       from.task ?? null,
     );
@@ -558,6 +565,7 @@ class IndexPage {
       { ...task, caption, shared_until: shared },
       new Date(),
       knownTypicalWait(),
+      f?.tracker.queueSpot ?? null,
     );
     let edited = false;
     if (card.succeeded) {
@@ -582,7 +590,12 @@ class IndexPage {
       if (id === this.focused && this.view.data.view !== 'form') continue;
       if (f.seen && ended) continue;
       if (task) {
-        const card = presentTask({ ...task, caption: f.caption ?? null }, now, knownTypicalWait());
+        const card = presentTask(
+          { ...task, caption: f.caption ?? null },
+          now,
+          knownTypicalWait(),
+          f.tracker.queueSpot,
+        );
         const edit = loadEdit(id);
         const shown = edit !== null ? { ...card, wordCount: countWords(edit) } : card;
         rows.push({ row: rowFromCard(shown, task.platform), at: task.created_at });
@@ -658,7 +671,9 @@ class IndexPage {
       const out = await retryTask(card.id, { success: sub.success, failure: sub.failure });
       if (out.ok) {
         wx.showToast({ title: '已重新提交', icon: 'success' });
-        this.follow(out.task._id, { task: out.task, subscribed: sub.success });
+        this.follow(out.task._id, { task: out.task, subscribed: sub.success }).tracker.offerQueue(
+          out.queue,
+        );
         this.open(out.task._id);
       } else {
         wx.showToast({ title: out.message, icon: 'none' });
