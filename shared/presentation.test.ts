@@ -248,7 +248,7 @@ describe('presentTask', () => {
         },
         NOW,
       ).meta,
-    ).toBe('抖音 · 图文笔记 · 3 分钟前');
+    ).toBe('抖音图文 · 3 分钟前');
   });
 
   it('a task that waited too long says it never started, with a retry', () => {

@@ -287,7 +287,7 @@ export function dateTimeText(at: Date | number): string {
 export function sharedText(sharedUntil: string | null, now: Date): string {
   const until = sharedUntil ? Date.parse(sharedUntil) : NaN;
   if (!Number.isFinite(until) || until <= now.getTime()) return '';
-  return `已分享：好友在 ${dateTimeText(until)} 前可以打开查看`;
+  return `已分享，${dateTimeText(until)} 前好友可查看`;
 }
 
 /** `14:05` in Asia/Shanghai. */
@@ -529,7 +529,8 @@ export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
     platform: task.platform,
     statusLabel: STATUS_LABELS[status],
     tone: STATUS_TONES[status],
-    meta: `${platform}${done && task.kind === 'note' ? ' · 图文笔记' : ''} · ${relativeTime(task.createdAt, now)}`,
+    // 图文: the text is the note's own (a photo note), not a transcript.
+    meta: `${platform}${done && task.kind === 'note' ? '图文' : ''} · ${relativeTime(task.createdAt, now)}`,
     canCopy: done && snippet !== '',
     running,
   };

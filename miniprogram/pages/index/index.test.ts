@@ -403,7 +403,7 @@ describe('following a task', () => {
     expect(server.calls('share')).toEqual([
       { action: 'share', taskId: id, text: '大家好，今天教大家做红烧排骨。' },
     ]);
-    expect(page.text('#share-state')).toContain('已分享：好友在 5月27日 14:00 前可以打开查看');
+    expect(page.text('#share-state')).toContain('已分享，5月27日 14:00 前好友可查看');
 
     await page.tap('#stop-sharing');
     await settle();
