@@ -12,7 +12,7 @@ import {
   type FailureCode,
 } from './errors';
 import { resultKind } from './result';
-import { PLATFORM_LABELS, PLATFORMS, type Platform } from './share-text';
+import { PLATFORM_LABELS, PLATFORMS, fallbackTitle, type Platform } from './share-text';
 import { TaskStatus, isTerminal } from './status';
 import type { TaskView } from './task';
 import { pad2, shanghaiParts } from './time';
@@ -402,10 +402,8 @@ const FAILURE_HEADLINES: Readonly<Partial<Record<FailureCode, string>>> = {
   TOO_BUSY: '排队太久，没能开始',
 };
 
-/** The title of a task before (or without) a result: the caption, else the platform's video. */
-export function fallbackTitle(platform: Platform, caption: string | null | undefined): string {
-  return caption?.trim() || `${PLATFORM_LABELS[platform]}视频`;
-}
+/** The title of a task before (or without) a result (`share-text.ts`, where captions are read). */
+export { fallbackTitle };
 
 /**
  * Everything the task card draws. `typicalMs` is the typical wait from recent tasks

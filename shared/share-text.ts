@@ -341,3 +341,11 @@ export function captionOf(shareText: string, platform: Platform): string | null 
   }
   return tidyCaption(withoutBoilerplate(text).replace(BRACKETED, ' '));
 }
+
+/**
+ * The video's name before (or without) a result: its caption, else the platform's video (抖音视频).
+ * The card, the history and the failure notice all name a task by it.
+ */
+export function fallbackTitle(platform: Platform, caption: string | null | undefined): string {
+  return caption?.trim() || `${PLATFORM_LABELS[platform]}视频`;
+}

@@ -5,7 +5,7 @@
  * twice; a sender that dies after claiming leaves a stale claim the sweeper takes over.
  */
 import { buildNotice, type NoticeTemplate } from '../../shared/notice';
-import { fallbackTitle } from '../../shared/presentation';
+import { fallbackTitle } from '../../shared/share-text';
 import { TaskStatus, planFinishedNotice } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
 import { NOTICE_SEND_TIMEOUT_MS, type Config } from '../../shared/config';

@@ -24,7 +24,7 @@ import {
   type TaskAnswer,
 } from '../../shared/api';
 import { AppError, describeError, toErrorAnswer } from '../../shared/errors';
-import { parseShareText } from '../../shared/share-text';
+import { fallbackTitle, parseShareText } from '../../shared/share-text';
 import { FUNCTION_TIMEOUT_S } from '../../shared/config';
 import { decideAdmission, rebuildLedger } from '../../shared/ledger';
 import {
@@ -34,7 +34,6 @@ import {
   type QueueState,
   type QueueTicket,
 } from '../../shared/queue';
-import { fallbackTitle } from '../../shared/presentation';
 import { TaskStatus, canRetry, isTerminal } from '../../shared/status';
 import { boundResult, resultKind } from '../../shared/result';
 import {
