@@ -16,7 +16,7 @@ export type {
   RemoveAnswer,
   TaskAnswer,
 } from '../shared/api';
-export { LIST_DEFAULT_LIMIT } from '../shared/api';
+export { LIST_DEFAULT_LIMIT, quotaResetsAt, type Quota, type SharedResult } from '../shared/api';
 export { ERROR_MESSAGES, isErrorCode, type ErrorAnswer, type ErrorCode } from '../shared/errors';
 export {
   EXPIRY_GRACE_MS,
@@ -25,15 +25,28 @@ export {
   VIDEO_LINK_NOTE,
   answerErrorMessage,
   countWords,
+  dateTimeText,
   isSilentPastExpiry,
   presentSummary,
   presentTask,
+  queueTexts,
+  quotaText,
+  busyRefusalText,
   shortLink,
   typicalWaitMs,
   type CardTask,
   type HistoryRow,
+  type QueueSpot,
   type TaskCard,
 } from '../shared/presentation';
 export { PLATFORM_LABELS, parseShareText, type Platform } from '../shared/share-text';
 export { TaskStatus, isTerminal } from '../shared/status';
+export {
+  QUEUE_COLLECTION,
+  QUEUE_STATE_ID,
+  queuePosition,
+  queueProgressFromRaw,
+  type QueueProgress,
+  type QueueTicket,
+} from '../shared/queue';
 export { viewFromRaw, type TaskSummary, type TaskView } from '../shared/task';

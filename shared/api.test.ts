@@ -45,7 +45,7 @@ describe('describeRequestIssues', () => {
     [null, 'request: expected object, received null'],
     [
       { action: 'explode' },
-      'action: expected one of create, get, list, cancel, retry, remove, clear',
+      'action: expected one of create, get, list, cancel, retry, remove, clear, share, unshare, shared',
     ],
     [{ action: 'list', limit: 500 }, 'limit: expected number to be <=50'],
     [

@@ -7,7 +7,9 @@
 import * as z from './zod';
 import { MAX_SHARE_TEXT_LENGTH } from './share-text';
 import type { ErrorAnswer } from './errors';
-import { DAY_MS } from './time';
+import { DAY_MS, SHANGHAI_OFFSET_MS } from './time';
+import type { ResultKind } from './result';
+import type { Platform } from './share-text';
 import type { TaskSummary, TaskView } from './task';
 
 export type { TaskSummary };
@@ -21,6 +23,18 @@ const subscribedInput = z.optional(
     failure: z._default(z.boolean(), false),
   }),
 );
+
+/**
+ * The longest text an owner may share as their correction: the page's bound on a correction
+ * (`MAX_EDIT_CHARS` in miniprogram/services/edits.ts), UTF-16 units as the page counts them.
+ */
+export const MAX_SHARED_TEXT_LENGTH = 50_000;
+
+/** A share link's token: 128 random bits, base64url (22 characters); a little slack either way. */
+const shareToken = z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/));
+
+/** The page a share card opens: the shared result, read-only. */
+export const SHARED_PAGE = 'pages/shared/shared';
 
 export const LIST_DEFAULT_LIMIT = 20;
 export const LIST_MAX_LIMIT = 50;
@@ -46,21 +60,62 @@ export const extractRequestSchema = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('remove'), taskId }),
   // Removes the caller's finished tasks; running ones stay.
   z.strictObject({ action: z.literal('clear') }),
+  // The owner shares a completed task's result (their corrected text, if they corrected it).
+  z.strictObject({
+    action: z.literal('share'),
+    taskId,
+    text: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_SHARED_TEXT_LENGTH))),
+  }),
+  // The owner stops sharing it: the link then answers SHARE_REVOKED.
+  z.strictObject({ action: z.literal('unshare'), taskId }),
+  // Anyone with the link reads the shared result (and nothing else of the task).
+  z.strictObject({ action: z.literal('shared'), taskId, token: shareToken }),
 ]);
 
 export type ExtractRequest = z.infer<typeof extractRequestSchema>;
+
+/**
+ * Today's uses: `used` of `limit` creates admitted this Shanghai day, and when the day (and the
+ * count) starts again. Read from the user's ledger: `create` gets it back from the admission's
+ * own write, `list` (its first page) reads it beside the page.
+ */
+export interface Quota {
+  used: number;
+  limit: number;
+  /** ISO time of the next Asia/Shanghai midnight */
+  resetsAt: string;
+}
+
+/** The next Asia/Shanghai midnight after `now`: when the daily quota starts again. */
+export function quotaResetsAt(now: Date): Date {
+  const dayStart = Math.floor((now.getTime() + SHANGHAI_OFFSET_MS) / DAY_MS) * DAY_MS;
+  return new Date(dayStart + DAY_MS - SHANGHAI_OFFSET_MS);
+}
+
+/** The quota as answered: the day's count (never above the limit it is shown against). */
+export function quotaOf(used: number, limit: number, now: Date): Quota {
+  return {
+    used: Math.max(0, Math.min(used, limit)),
+    limit,
+    resetsAt: quotaResetsAt(now).toISOString(),
+  };
+}
 
 export interface TaskAnswer {
   ok: true;
   task: TaskView;
   /** while it waits in the queue: tasks ahead of it now, and the wait at the measured drain rate */
   queue?: { ahead: number; waitS: number };
+  /** `create` and `retry`: today's uses after this one */
+  quota?: Quota;
 }
 /** A page of history: summaries only (no transcript); `get` answers the full task. */
 export interface ListAnswer {
   ok: true;
   tasks: TaskSummary[];
   nextCursor: string | null;
+  /** the first page (no cursor): today's uses, when the user's ledger could be read */
+  quota?: Quota;
 }
 export interface RemoveAnswer {
   ok: true;
@@ -71,7 +126,38 @@ export interface ClearAnswer extends RemoveAnswer {
   /** the caller's running tasks, which `clear` leaves in place */
   kept: number;
 }
-export type ExtractAnswer = TaskAnswer | ListAnswer | RemoveAnswer | ClearAnswer | ErrorAnswer;
+/** `share`: the link a share card carries, and until when it opens. */
+export interface ShareAnswer {
+  ok: true;
+  share: { token: string; path: string; expiresAt: string };
+}
+
+/** What a friend sees of a shared task: the result as shared, nothing else of the task. */
+export interface SharedResult {
+  taskId: string;
+  platform: Platform;
+  title: string;
+  cover: string;
+  content: string;
+  /** a transcript, or a photo note's own text */
+  kind: ResultKind;
+  /** the owner corrected the text before sharing it */
+  edited: boolean;
+  sharedAt: string;
+  expiresAt: string;
+}
+export interface SharedAnswer {
+  ok: true;
+  shared: SharedResult;
+}
+
+/** The path a share card opens for this task and token. */
+export function sharedPath(taskId: string, token: string): string {
+  return `/${SHARED_PAGE}?task=${encodeURIComponent(taskId)}&s=${encodeURIComponent(token)}`;
+}
+
+export type ExtractAnswer =
+  TaskAnswer | ListAnswer | RemoveAnswer | ClearAnswer | ShareAnswer | SharedAnswer | ErrorAnswer;
 
 /**
  * What `INVALID_INPUT`'s `detail` says about a malformed request: the first wrong field and the

@@ -119,6 +119,27 @@ describe('parseCallbackBody', () => {
     expect(!refused.ok && refused.issues).toBe('data.(a field): unknown field');
   });
 
+  it("takes the result's kind: a note is kept as such, a transcript by absence, anything else refused", () => {
+    const withKind = (kind: unknown) => {
+      const body = example('workflow.execution.completed');
+      return parseCallbackBody(
+        JSON.stringify({ ...body, data: { ...body.data, output: { ...body.data.output, kind } } }),
+      );
+    };
+    const note = withKind('note');
+    expect(note.ok && note.body.data.output).toMatchObject({ kind: 'note' });
+    const transcript = withKind('transcript');
+    expect(transcript.ok && transcript.body.data.output).toEqual({
+      title: '',
+      content: '',
+      cover: '',
+      video_url: '',
+    });
+    const odd = withKind('video');
+    expect(odd.ok).toBe(false);
+    expect(!odd.ok && odd.issues).toContain('data.output.kind');
+  });
+
   it('accepts long content with Chinese text and emoji, up to the content bound', () => {
     const content = '今天聊量子计算😀😀😀'.repeat(MAX_CONTENT_LENGTH / 10);
     expect(Array.from(content)).toHaveLength(MAX_CONTENT_LENGTH);

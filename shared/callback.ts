@@ -4,7 +4,7 @@
  */
 import * as z from './zod';
 import { workflowFailureCode } from './errors';
-import { adjustedFields, boundResult } from './result';
+import { RESULT_KINDS, adjustedFields, boundResult } from './result';
 import { failureEvent, type CallbackProof, type TaskEvent } from './status';
 
 export const CALLBACK_TYPES = [
@@ -23,6 +23,9 @@ const outputSchema = z.pipe(
     content: z._default(z.string(), ''),
     cover: z._default(z.string(), ''),
     video_url: z._default(z.string(), ''),
+    // `note`: the content is a photo note's own text; missing (a workflow built before notes,
+    // a progress callback) means a transcript.
+    kind: z.optional(z.enum(RESULT_KINDS)),
   }),
   z.transform(boundResult),
 );
@@ -79,6 +82,8 @@ export const callbackBodySchema = z.discriminatedUnion('type', [
   failedBody,
 ]);
 export type CallbackBody = z.infer<typeof callbackBodySchema>;
+/** A body as the workflow writes it (before defaults and bounds). */
+export type CallbackBodyInput = z.input<typeof callbackBodySchema>;
 
 export type ParseCallbackResult =
   | {

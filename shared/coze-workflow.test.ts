@@ -3,6 +3,7 @@ import {
   START_INPUTS,
   decodeRunOutput,
   encodeRunOutput,
+  endOutputsOf,
   envelopeSchema,
   historyAnswerSchema,
   runEndFromHistory,
@@ -74,6 +75,23 @@ describe('the End outputs in the run history', () => {
     const output = encodeRunOutput(RESULT);
     expect(typeof JSON.parse(output).Output).toBe('string');
     expect(decodeRunOutput(output)).toEqual({ result: RESULT, error: '' });
+  });
+
+  it("mark a photo note's text by kind; a transcript, or no kind, reads as a transcript", () => {
+    const note = { ...RESULT, video_url: '', kind: 'note' };
+    expect(decodeRunOutput(encodeRunOutput(note))?.result).toEqual({
+      ...RESULT,
+      video_url: '',
+      kind: 'note',
+    });
+    expect(decodeRunOutput(encodeRunOutput({ ...RESULT, kind: 'transcript' }))?.result).toEqual(
+      RESULT,
+    );
+    expect(decodeRunOutput(encodeRunOutput({ ...RESULT, kind: 'weird' }))?.result).toEqual(RESULT);
+    expect(decodeRunOutput(encodeRunOutput(endOutputsOf({ ...RESULT, kind: 'note' })))).toEqual({
+      result: { ...RESULT, kind: 'note' },
+      error: '',
+    });
   });
 
   it('show an empty Output while running, which decodes to nothing', () => {

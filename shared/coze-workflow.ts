@@ -9,7 +9,7 @@
  */
 import * as z from './zod';
 import { PROVIDER_ERROR, workflowFailureCode, type WorkflowFailureCode } from './errors';
-import { boundResult, type TaskResult } from './result';
+import { boundResult, resultKind, type TaskResult } from './result';
 import { failureEvent, type From, type TaskEvent } from './status';
 
 // ---------------------------------------------------------------------------------------------
@@ -141,8 +141,23 @@ export interface HistoryEntryWire {
 // ---------------------------------------------------------------------------------------------
 // The End node's outputs, double-encoded in the history's `output`
 
-/** The End node's outputs, all String; `error` is the failure code, empty on success. */
-export const END_OUTPUTS = ['title', 'content', 'cover', 'video_url', 'error'] as const;
+/**
+ * The End node's outputs, all String; `error` is the failure code, empty on success; `kind` is
+ * `note` when `content` is a photo note's own text, `transcript` (or empty) otherwise.
+ */
+export const END_OUTPUTS = ['title', 'content', 'cover', 'video_url', 'error', 'kind'] as const;
+
+/** A result as the End node returns it (what the stand-in writes into its run history). */
+export function endOutputsOf(result: TaskResult): Record<(typeof END_OUTPUTS)[number], string> {
+  return {
+    title: result.title,
+    content: result.content,
+    cover: result.cover,
+    video_url: result.video_url,
+    error: '',
+    kind: resultKind(result),
+  };
+}
 
 /** As Coze writes it: a JSON text whose `Output` is itself a JSON text (empty while running). */
 export function encodeRunOutput(outputs: object | null): string {
@@ -198,6 +213,7 @@ export function decodeRunOutput(output: string | null | undefined): DecodedOutpu
       content: str(o.content),
       cover: str(o.cover),
       video_url: str(o.video_url),
+      kind: str(o.kind).trim().toLowerCase() === 'note' ? 'note' : 'transcript',
     }),
     error: error.trim(),
   };

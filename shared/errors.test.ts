@@ -32,6 +32,9 @@ describe('error catalogue', () => {
       'CONFLICT',
       'UPSTREAM_UNAVAILABLE',
       'INTERNAL',
+      'SHARE_EXPIRED',
+      'SHARE_REVOKED',
+      'SHARE_GONE',
     ]);
     expect(isErrorCode('NO_LINK')).toBe(true);
     expect(isErrorCode('nope')).toBe(false);

@@ -15,6 +15,9 @@ export const ERROR_CODES = [
   'CONFLICT',
   'UPSTREAM_UNAVAILABLE',
   'INTERNAL',
+  'SHARE_EXPIRED',
+  'SHARE_REVOKED',
+  'SHARE_GONE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -30,6 +33,10 @@ export const ERROR_MESSAGES: Readonly<Record<ErrorCode, string>> = {
   CONFLICT: '任务当前的状态不允许这个操作，请刷新后再试',
   UPSTREAM_UNAVAILABLE: '提取服务暂时繁忙，请稍后重试',
   INTERNAL: '服务出了点问题，请稍后重试',
+  // A friend's shared link (`shared`): each says what happened and what the friend can do.
+  SHARE_EXPIRED: '这条分享已过期（分享后 7 天内可以查看），可以请好友重新分享一次',
+  SHARE_REVOKED: '分享的人已经停止分享这条文案了',
+  SHARE_GONE: '这条分享已经不在了：分享的人可能删除了这条记录，或链接不完整',
 };
 
 export function isErrorCode(code: unknown): code is ErrorCode {

@@ -3,6 +3,7 @@ import {
   DEFAULT_NOTICE_TITLE,
   FAILURE_NOTE,
   NOTICE_PAGE,
+  NOTICE_REASONS,
   SUCCESS_NOTE,
   buildNotice,
   fitKeywordValue,
@@ -11,6 +12,7 @@ import {
   type NoticeInput,
   type NoticeTemplate,
 } from './notice';
+import { FAILURE_CODES } from './errors';
 
 const codePoints = (s: string) => Array.from(s).length;
 
@@ -241,6 +243,31 @@ describe('buildNotice', () => {
     });
     expect(codePoints(notice.data.thing5!.value)).toBe(20);
     expect(notice.miniprogramState).toBe('trial');
+  });
+
+  it('says every failure code in whole words that fit: 20 characters, or 5 Han for a phrase', () => {
+    for (const code of FAILURE_CODES) {
+      const { text, short } = NOTICE_REASONS[code];
+      // Written to fit: fitting changes nothing, so no word is ever cut.
+      expect(fitKeywordValue('thing5', text)).toBe(text);
+      expect(fitKeywordValue('phrase5', short)).toBe(short);
+      expect(fitKeywordValue('short_thing5', short)).toBe(short);
+      expect(text).not.toContain('…');
+      // Different from the page's longer words, which would be cut (the old notice's fault).
+      expect(codePoints(text)).toBeLessThanOrEqual(20);
+    }
+    const withCode = (keys: NoticeTemplate['keys'], code: string) =>
+      buildNotice({ id: 't', keys }, input({ kind: 'failure', reason: code })).data;
+    expect(withCode(FAILURE_TEMPLATE.keys, 'VIDEO_UNAVAILABLE').thing5).toEqual({
+      value: NOTICE_REASONS.VIDEO_UNAVAILABLE.text,
+    });
+    // A phrase keyword gets the short words; a template without a reason puts them in the note.
+    expect(withCode({ ...FAILURE_TEMPLATE.keys, reason: 'phrase5' }, 'NO_SPEECH').phrase5).toEqual({
+      value: '没有人声',
+    });
+    expect(withCode(SUCCESS_TEMPLATE.keys, 'TOO_LONG').thing4).toEqual({
+      value: NOTICE_REASONS.TOO_LONG.text,
+    });
   });
 
   it('fills every keyword of a template that has both note and reason', () => {

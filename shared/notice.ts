@@ -6,6 +6,7 @@
  * rule of its keyword name (`thing1` → thing, ...). Pure: no clock, no `Intl`, no platform API, so
  * it also runs in the mini-program bundle.
  */
+import { isFailureCode, type FailureCode } from './errors';
 import { withoutBidi } from './result';
 import { pad2, shanghaiParts } from './time';
 
@@ -22,9 +23,12 @@ export interface NoticeInput {
   kind: NoticeKind;
   taskId: string;
   openid: string;
-  /** May be empty: a default title is used. */
+  /** The video's name (the result's title, else the share text's caption); empty: a default. */
   title: string;
-  /** The user-safe Chinese failure reason. */
+  /**
+   * Why it failed: a failure code (the notice says it in its own words, `NOTICE_REASONS`, written
+   * to fit the keyword) or, for anything else, a user-safe Chinese text (fitted, cut if it must).
+   */
   reason?: string;
   finishedAt: Date;
   miniprogramState?: MiniprogramState;
@@ -50,6 +54,25 @@ export const SUCCESS_NOTE = '点击查看完整文案';
 export const DEFAULT_FAILURE_REASON = '提取失败，请稍后重试';
 /** The note of a failure notice whose template also has a separate reason keyword. */
 export const FAILURE_NOTE = '点击查看详情或重试';
+
+/**
+ * Failure reasons as a notice says them. The page's reasons (FAILURE_MESSAGES) run to 35
+ * characters; a `thing` keyword keeps 20, so they would be cut mid-word. These are written to fit
+ * instead: `text` within 20 characters (thing, the usual reason keyword, and the note), `short`
+ * within 5 Han characters (a `phrase` or `short_thing` keyword). Each says what happened in
+ * whole words; the page, one tap away, says the rest.
+ */
+export const NOTICE_REASONS: Readonly<Record<FailureCode, { text: string; short: string }>> = {
+  VIDEO_UNAVAILABLE: { text: '视频无法访问，可能已删除或设为私密', short: '视频不可用' },
+  PHOTO_NOTE: { text: '这篇图文笔记里没有可提取的文字', short: '笔记无文字' },
+  TOO_LONG: { text: '视频超过30分钟，暂时不支持', short: '视频太长' },
+  NO_SPEECH: { text: '视频里没有识别到说话的声音', short: '没有人声' },
+  PROVIDER_ERROR: { text: '提取服务出错了，请稍后重试', short: '服务出错' },
+  UPSTREAM_UNAVAILABLE: { text: '提取服务繁忙，请稍后重试', short: '服务繁忙' },
+  TOO_BUSY: { text: '排队的人太多没能开始，次数已退回', short: '排队太久' },
+  TIMEOUT: { text: '处理超时了，请重新提取', short: '处理超时' },
+  CANCELLED: { text: '你取消了这次提取', short: '已取消' },
+};
 
 type KeywordType =
   | 'thing'
@@ -120,6 +143,24 @@ function sanitize(value: string): string {
 
 // Joiners and variation selectors that would dangle at a cut.
 const DANGLING = /(?:\u200d|\ufe0e|\ufe0f)+$/;
+
+/** The most a keyword of this name keeps, in characters (none: unbounded). */
+function keywordMax(keyword: string): number | undefined {
+  const type = keywordType(keyword);
+  return type === null ? undefined : VALUE_RULES[type].max;
+}
+
+/**
+ * A failure's reason for this keyword: the written-to-fit words of a failure code (the full ones
+ * where they fit, else the short ones), or the given text, to be fitted like any value.
+ */
+export function reasonFor(keyword: string, reason: string): string {
+  const code = reason.trim();
+  if (!isFailureCode(code)) return reason;
+  const words = NOTICE_REASONS[code];
+  const max = keywordMax(keyword);
+  return max === undefined || Array.from(words.text).length <= max ? words.text : words.short;
+}
 
 /** Fits a value to the rule of its keyword name's type (`thing4` → thing). Throws on an unknown type. */
 export function fitKeywordValue(keyword: string, value: string): string {
@@ -240,10 +281,10 @@ export function buildNotice(template: NoticeTemplate, input: NoticeInput): Subsc
     const reason = sanitize(input.reason ?? '') || DEFAULT_FAILURE_REASON;
     // Without a reason keyword the reason goes in the note, where the user still sees it.
     if (k.reason) {
-      put(k.reason, reason);
+      put(k.reason, reasonFor(k.reason, reason));
       put(k.note, FAILURE_NOTE);
-    } else {
-      put(k.note, reason);
+    } else if (k.note) {
+      put(k.note, reasonFor(k.note, reason));
     }
   }
 

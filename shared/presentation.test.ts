@@ -12,6 +12,9 @@ import {
   failureOutcome,
   presentSummary,
   presentTask,
+  busyRefusalText,
+  longDurationText,
+  quotaText,
   progressPercent,
   relativeTime,
   shortLink,
@@ -25,6 +28,26 @@ import { TASK_STATUSES, TaskStatus } from './status';
 import type { TaskView } from './task';
 
 const NOW = new Date('2024-05-20T06:00:00.000Z'); // 14:00 in Shanghai
+
+function summaryOf(id: string): TaskSummary {
+  return {
+    taskId: id,
+    status: TaskStatus.Completed,
+    platform: 'douyin',
+    title: null,
+    caption: null,
+    snippet: null,
+    cover: null,
+    kind: 'transcript',
+    errorCode: null,
+    progress: 100,
+    createdAt: new Date(NOW.getTime() - 180_000).toISOString(),
+    startedAt: null,
+    completedAt: null,
+    updatedAt: NOW.toISOString(),
+    expiresAt: new Date(NOW.getTime() + 600_000).toISOString(),
+  };
+}
 
 function view(patch: Partial<TaskView> = {}): TaskView {
   return {
@@ -188,6 +211,79 @@ describe('presentTask', () => {
     const done = presentTask(view({ status: TaskStatus.Completed, progress: 100 }), NOW);
     expect(done).toMatchObject({ mainAction: '', canRetry: false, waitText: '' });
   });
+  it("a photo note's text is labelled as the note's, not a transcript", () => {
+    const note = presentTask(
+      view({
+        status: TaskStatus.Completed,
+        result: {
+          title: '咖啡店合集',
+          content: '第一家在巷子里',
+          cover: '',
+          video_url: '',
+          kind: 'note',
+        },
+      }),
+      NOW,
+    );
+    expect(note).toMatchObject({
+      succeeded: true,
+      isNote: true,
+      contentLabel: '笔记正文',
+      headline: '已取出笔记的文字',
+      content: '第一家在巷子里',
+    });
+    const transcript = presentTask(
+      view({
+        status: TaskStatus.Completed,
+        result: { title: 't', content: 'c', cover: '', video_url: '' },
+      }),
+      NOW,
+    );
+    expect(transcript).toMatchObject({ isNote: false, contentLabel: '文案', headline: '提取完成' });
+    expect(
+      presentSummary(
+        {
+          ...summaryOf(transcript.id),
+          kind: 'note',
+        },
+        NOW,
+      ).meta,
+    ).toBe('抖音图文 · 3 分钟前');
+  });
+
+  it('a task that waited too long says it never started, with a retry', () => {
+    const card = presentTask(
+      view({ status: TaskStatus.Failed, error_code: 'TOO_BUSY', error_message: 'x' }),
+      NOW,
+    );
+    expect(card).toMatchObject({
+      headline: '排队太久，没能开始',
+      reason: FAILURE_MESSAGES.TOO_BUSY,
+      mainAction: 'retry',
+      permanent: false,
+    });
+  });
+
+  it('while it waits in the queue: how many are ahead and when it starts', () => {
+    const waiting = presentTask(view(), NOW, null, { ahead: 12, waitS: 95 });
+    expect(waiting).toMatchObject({
+      headline: '排队中',
+      queued: true,
+      progressText: '前面还有 12 个',
+      waitText: '现在提取的人多，预计约 2 分钟后开始',
+    });
+    expect(presentTask(view(), NOW, null, { ahead: 0, waitS: 2 })).toMatchObject({
+      queued: false,
+      progressText: '马上开始',
+    });
+    // Started: the queue no longer speaks.
+    const started = presentTask(view({ status: TaskStatus.Processing, progress: 40 }), NOW, null, {
+      ahead: 3,
+      waitS: 10,
+    });
+    expect(started).toMatchObject({ queued: false, progressText: '40%' });
+  });
+
   it('shows links as one short line', () => {
     const card = presentTask(
       view({
@@ -268,20 +364,7 @@ describe('the wait', () => {
 
 describe('history rows', () => {
   const summary = (patch: Partial<TaskSummary> = {}): TaskSummary => ({
-    taskId: 's1',
-    status: TaskStatus.Completed,
-    platform: 'douyin',
-    title: null,
-    caption: null,
-    snippet: null,
-    cover: null,
-    errorCode: null,
-    progress: 100,
-    createdAt: new Date(NOW.getTime() - 180_000).toISOString(),
-    startedAt: null,
-    completedAt: null,
-    updatedAt: NOW.toISOString(),
-    expiresAt: new Date(NOW.getTime() + 600_000).toISOString(),
+    ...summaryOf('s1'),
     ...patch,
   });
   it('shows a task silent past its expiry as timed out, as the task page does', () => {
@@ -318,5 +401,27 @@ describe('history rows', () => {
     expect(running).toMatchObject({ detail: '正在提取 40%', running: true, initial: '抖' });
     const long = presentSummary(summary({ snippet: '字'.repeat(80) }), NOW);
     expect(long.detail).toHaveLength(61);
+  });
+});
+
+describe("today's uses and a busy refusal", () => {
+  const resetsAt = '2024-05-20T16:00:00.000Z'; // midnight in Shanghai, 10 hours on
+  it('says what is left, or that it is spent and for how long', () => {
+    expect(quotaText({ used: 3, limit: 50, resetsAt }, NOW)).toEqual({
+      text: '今天还可以提取 47 次（每天 0 点重置）',
+      usedUp: false,
+    });
+    expect(quotaText({ used: 50, limit: 50, resetsAt }, NOW)).toEqual({
+      text: '今天的 50 次已用完，0 点后可以再提取，还有约 10 小时',
+      usedUp: true,
+    });
+  });
+  it('says when to try again as a wait and a Shanghai clock time', () => {
+    expect(busyRefusalText(180, NOW)).toBe(
+      '现在提取的人太多了，排不上队，这次没有扣次数。请 3 分钟后（14:03 左右）再试',
+    );
+    expect(busyRefusalText(undefined, NOW)).toContain('5 分钟后（14:05 左右）');
+    expect(longDurationText(45_000)).toBe('45 秒');
+    expect(longDurationText(3 * 3600_000)).toBe('3 小时');
   });
 });

@@ -3,7 +3,7 @@
  * action, the wait, word counts, times and history rows. Pure (no wx, no I/O, `now` is passed
  * in) so the mini-program, the demo and tests all render a task the same way.
  */
-import type { TaskSummary } from './api';
+import type { Quota, TaskSummary } from './api';
 import {
   ERROR_MESSAGES,
   FAILURE_MESSAGES,
@@ -11,7 +11,8 @@ import {
   isFailureCode,
   type FailureCode,
 } from './errors';
-import { PLATFORM_LABELS, PLATFORMS, type Platform } from './share-text';
+import { resultKind } from './result';
+import { PLATFORM_LABELS, PLATFORMS, fallbackTitle, type Platform } from './share-text';
 import { TaskStatus, isTerminal } from './status';
 import type { TaskView } from './task';
 import { pad2, shanghaiParts } from './time';
@@ -107,8 +108,11 @@ export function failureReason(
 ): string {
   if (status === TaskStatus.Cancelled) return FAILURE_MESSAGES.CANCELLED;
   if (status === TaskStatus.Timeout && task.status !== TaskStatus.Timeout) {
-    // Timed out on the client's clock: the stored status says nothing yet.
-    return FAILURE_MESSAGES.TIMEOUT;
+    // Timed out on the client's clock: the stored status says nothing yet. A task still waiting
+    // to start is past its queue bound, which the sweeper ends as TOO_BUSY: it never ran.
+    return task.status === TaskStatus.Pending
+      ? FAILURE_MESSAGES.TOO_BUSY
+      : FAILURE_MESSAGES.TIMEOUT;
   }
   if (isFailureCode(task.error_code)) return FAILURE_MESSAGES[task.error_code];
   if (task.error_message) return task.error_message;
@@ -247,6 +251,74 @@ export function durationText(ms: number): string {
   return `${Math.round(s / 60)} 分钟`;
 }
 
+/** Where a waiting task stands in the queue: tasks ahead of it and the estimated wait, seconds. */
+export interface QueueSpot {
+  ahead: number;
+  waitS: number;
+}
+
+/**
+ * The queue said plainly: how many wait ahead (the progress slot) and about when it starts (the
+ * wait line). The wait is the queue's measured drain rate, so it moves as the queue does.
+ */
+export function queueTexts(spot: QueueSpot): { progressText: string; waitText: string } {
+  if (spot.ahead <= 0) return { progressText: '马上开始', waitText: '前面没有人了，马上开始提取' };
+  return {
+    progressText: `前面还有 ${spot.ahead} 个`,
+    waitText:
+      spot.waitS > 0
+        ? `现在提取的人多，预计约 ${longDurationText(spot.waitS * 1000)}后开始`
+        : '现在提取的人多，正在排队',
+  };
+}
+
+/** As `durationText`, and in hours from an hour and a half on: `3 小时`. */
+export function longDurationText(ms: number): string {
+  return ms < 90 * 60_000 ? durationText(ms) : `${Math.round(ms / 3600_000)} 小时`;
+}
+
+/** `5月27日 14:00` in Asia/Shanghai. */
+export function dateTimeText(at: Date | number): string {
+  const s = shanghaiParts(at);
+  return `${s.month}月${s.day}日 ${pad2(s.hour)}:${pad2(s.minute)}`;
+}
+
+/** The owner's line about a shared result: until when friends can open it; '' once it ended. */
+export function sharedText(sharedUntil: string | null, now: Date): string {
+  const until = sharedUntil ? Date.parse(sharedUntil) : NaN;
+  if (!Number.isFinite(until) || until <= now.getTime()) return '';
+  return `已分享，${dateTimeText(until)} 前好友可查看`;
+}
+
+/** `14:05` in Asia/Shanghai. */
+function clockText(at: Date | number): string {
+  const s = shanghaiParts(at);
+  return `${pad2(s.hour)}:${pad2(s.minute)}`;
+}
+
+/**
+ * Today's uses in one line under the submit button: what is left and when the day starts again
+ * (Shanghai midnight), or that it is spent and how long until more.
+ */
+export function quotaText(quota: Quota, now: Date): { text: string; usedUp: boolean } {
+  const left = Math.max(0, quota.limit - quota.used);
+  if (left > 0) return { text: `今天还可以提取 ${left} 次（每天 0 点重置）`, usedUp: false };
+  const untilMs = Date.parse(quota.resetsAt) - now.getTime();
+  const until =
+    Number.isFinite(untilMs) && untilMs > 0 ? `，还有约 ${longDurationText(untilMs)}` : '';
+  return { text: `今天的 ${quota.limit} 次已用完，0 点后可以再提取${until}`, usedUp: true };
+}
+
+/**
+ * A submit the queue refused (TOO_BUSY): nothing was charged, and when to try again, as a wait
+ * and a clock time, so the user need not guess.
+ */
+export function busyRefusalText(retryAfterS: number | undefined, now: Date): string {
+  const s = Math.max(30, Math.round(retryAfterS ?? 300));
+  const at = clockText(now.getTime() + s * 1000);
+  return `现在提取的人太多了，排不上队，这次没有扣次数。请 ${longDurationText(s * 1000)}后（${at} 左右）再试`;
+}
+
 /** One honest line about the wait, from the typical duration (null = no history yet). */
 export function waitText(typicalMs: number | null, elapsedMs: number): string {
   const typical = typicalMs ?? DEFAULT_TYPICAL_MS;
@@ -272,6 +344,12 @@ export interface TaskCard {
   terminal: boolean;
   /** finished with a result */
   succeeded: boolean;
+  /** the result is a photo note's own text, not a transcript */
+  isNote: boolean;
+  /** shared with friends now: until when they can open it ('' when not shared now) */
+  sharedText: string;
+  /** what the text is called: 文案 (a transcript) or 笔记正文 (a photo note's own text) */
+  contentLabel: string;
   /** the state, said once: 排队中 / 正在提取文案 / 提取完成 / 提取失败 / 处理超时 / 已取消 */
   headline: string;
   /** shown as timed out by the client's clock while the stored status is still active */
@@ -279,8 +357,10 @@ export interface TaskCard {
   percent: number;
   /** while running: the percentage, or that it is about to start */
   progressText: string;
-  /** while running: how long it usually takes */
+  /** while running: how long it usually takes, or, while it waits in the queue, when it starts */
   waitText: string;
+  /** it waits in the queue behind others (its place is known) */
+  queued: boolean;
   platformLabel: string;
   /** the submitted link as one short line */
   sourceText: string;
@@ -316,33 +396,59 @@ const HEADLINES: Readonly<Record<TaskStatus, string>> = {
   [TaskStatus.Cancelled]: '已取消',
 };
 
-/** The title of a task before (or without) a result: the caption, else the platform's video. */
-export function fallbackTitle(platform: Platform, caption: string | null | undefined): string {
-  return caption?.trim() || `${PLATFORM_LABELS[platform]}视频`;
-}
+/** Headlines a failure code says better than 提取失败. */
+const FAILURE_HEADLINES: Readonly<Partial<Record<FailureCode, string>>> = {
+  // Nothing ran: it waited in the queue past its bound (its quota unit was given back).
+  TOO_BUSY: '排队太久，没能开始',
+};
+
+/** The title of a task before (or without) a result (`share-text.ts`, where captions are read). */
+export { fallbackTitle };
 
 /**
  * Everything the task card draws. `typicalMs` is the typical wait from recent tasks
- * (`typicalWaitMs`), null when unknown.
+ * (`typicalWaitMs`), null when unknown; `queue`, where a waiting task stands in the queue now
+ * (null when it is not waiting behind others, or its place is not known).
  */
-export function presentTask(task: CardTask, now: Date, typicalMs: number | null = null): TaskCard {
+export function presentTask(
+  task: CardTask,
+  now: Date,
+  typicalMs: number | null = null,
+  queue: QueueSpot | null = null,
+): TaskCard {
   const status = effectiveStatus(task, now);
   const terminal = isTerminal(status);
   const succeeded = status === TaskStatus.Completed;
   const result = succeeded ? task.result : null;
+  const isNote = resultKind(result) === 'note';
   const ended = terminal && !succeeded;
   const outcome = ended ? failureOutcome(task, status) : null;
   const percent = progressPercent(task, status);
+  const waiting = status === TaskStatus.Pending && queue !== null ? queueTexts(queue) : null;
+  // A task still waiting when its bound passed (on this phone's clock) never started, like TOO_BUSY.
+  const neverStarted = status === TaskStatus.Timeout && task.status === TaskStatus.Pending;
+  const failureHeadline = neverStarted
+    ? FAILURE_HEADLINES.TOO_BUSY
+    : ended && status === TaskStatus.Failed && isFailureCode(task.error_code)
+      ? FAILURE_HEADLINES[task.error_code]
+      : undefined;
   return {
     id: task._id,
     status,
     terminal,
     succeeded,
-    headline: HEADLINES[status],
+    isNote,
+    contentLabel: isNote ? '笔记正文' : '文案',
+    sharedText: succeeded ? sharedText(task.shared_until ?? null, now) : '',
+    headline: isNote ? '已取出笔记的文字' : (failureHeadline ?? HEADLINES[status]),
     timedOutLocally: status !== task.status,
     percent,
-    progressText: status === TaskStatus.Pending ? '马上开始' : `${percent}%`,
-    waitText: terminal ? '' : waitText(typicalMs, now.getTime() - Date.parse(task.created_at)),
+    progressText:
+      waiting?.progressText ?? (status === TaskStatus.Pending ? '马上开始' : `${percent}%`),
+    waitText: terminal
+      ? ''
+      : (waiting?.waitText ?? waitText(typicalMs, now.getTime() - Date.parse(task.created_at))),
+    queued: waiting !== null && (queue?.ahead ?? 0) > 0,
     platformLabel: PLATFORM_LABELS[task.platform],
     sourceText: shortLink(task.input_url),
     title: result?.title.trim() || fallbackTitle(task.platform, task.caption),
@@ -406,7 +512,11 @@ export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
         ? '排队中'
         : `正在提取 ${progressPercent(task, TaskStatus.Processing)}%`;
   else if (status === TaskStatus.Cancelled) detail = CANCELLED_TEXT;
-  else detail = failureReason({ status, error_code: task.errorCode, error_message: null });
+  else
+    detail = failureReason(
+      { status: task.status, error_code: task.errorCode, error_message: null },
+      status,
+    );
   return {
     id: task.taskId,
     title: task.title?.trim() || fallbackTitle(task.platform, task.caption),
@@ -417,7 +527,8 @@ export function presentSummary(task: TaskSummary, now: Date): HistoryRow {
     platform: task.platform,
     statusLabel: STATUS_LABELS[status],
     tone: STATUS_TONES[status],
-    meta: `${platform} · ${relativeTime(task.createdAt, now)}`,
+    // 图文: the text is the note's own (a photo note), not a transcript.
+    meta: `${platform}${done && task.kind === 'note' ? '图文' : ''} · ${relativeTime(task.createdAt, now)}`,
     canCopy: done && snippet !== '',
     running,
   };

@@ -147,6 +147,20 @@ export function admitsWait(waitS: number, maxWaitS: number): boolean {
   return waitS <= maxWaitS * ADMIT_WITHIN;
 }
 
+/** The part of the state a waiting page reads to place its task (what `queuePosition` needs). */
+export const queueProgressSchema = z.object({
+  started_total: z.number().check(z.int(), z.minimum(0)),
+  rate: z.number().check(z.minimum(0)),
+  qps: z.number().check(z.minimum(0)),
+});
+export type QueueProgress = z.infer<typeof queueProgressSchema>;
+
+/** Reads the state document as a watch delivers it; null when it is not one. */
+export function queueProgressFromRaw(raw: unknown): QueueProgress | null {
+  const parsed = queueProgressSchema.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
 /** Where a queued task stands now: tasks ahead (at least none) and the wait at the drain rate. */
 export function queuePosition(
   ticket: QueueTicket,

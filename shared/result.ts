@@ -22,20 +22,38 @@
  */
 import * as z from './zod';
 
+/**
+ * What the result's text is: `transcript`, the video's speech as text (every result before photo
+ * notes were read); `note`, a photo note's own words (its title and body: there is no speech).
+ */
+export const RESULT_KINDS = ['transcript', 'note'] as const;
+export type ResultKind = (typeof RESULT_KINDS)[number];
+
 export interface TaskResult {
   title: string;
   content: string;
   cover: string;
   video_url: string;
+  /**
+   * `note` when the content is a photo note's own text; absent for a transcript (so every
+   * result stored before notes, and every transcript since, reads the same).
+   */
+  kind?: 'note';
 }
 
-/** As stored on a task: every field present (bounded before it was written). */
+/** As stored on a task: every field present (bounded before it was written); `kind` on notes only. */
 export const taskResultSchema = z.object({
   title: z.string(),
   content: z.string(),
   cover: z.string(),
   video_url: z.string(),
+  kind: z.optional(z.literal('note')),
 });
+
+/** A result's kind: a note says so, anything else is a transcript. */
+export function resultKind(result: { kind?: unknown } | null | undefined): ResultKind {
+  return result?.kind === 'note' ? 'note' : 'transcript';
+}
 
 export const EMPTY_RESULT: TaskResult = { title: '', content: '', cover: '', video_url: '' };
 
@@ -146,8 +164,13 @@ export function mediaUrlOrEmpty(url: string): string {
 
 // ---------------------------------------------------------------------------------------------
 
-/** A run's output within the bounds above: what a task stores and a user is shown. */
-export function boundResult(output: TaskResult): TaskResult {
+/**
+ * A run's output within the bounds above: what a task stores and a user is shown. Its kind is
+ * kept only when it is a note (`transcript` is the default, spelled by absence).
+ */
+export function boundResult(
+  output: Omit<TaskResult, 'kind'> & { kind?: ResultKind | undefined },
+): TaskResult {
   const title = output.title.replace(TITLE_CONTROLS, '');
   const content = output.content.replace(CONTENT_CONTROLS, '');
   const shortTitle = cutAt(title, MAX_TITLE_LENGTH);
@@ -157,6 +180,7 @@ export function boundResult(output: TaskResult): TaskResult {
     content: shortContent === null ? content : `${shortContent}${CONTENT_CUT_MARK}`,
     cover: mediaUrlOrEmpty(output.cover),
     video_url: mediaUrlOrEmpty(output.video_url),
+    ...(output.kind === 'note' ? { kind: 'note' as const } : {}),
   };
 }
 

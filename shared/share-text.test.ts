@@ -371,7 +371,7 @@ describe('captionOf', () => {
     [
       'douyin',
       '7.94 复制打开抖音，看看【小猫的作品】好可爱 # 猫 #日常 https://v.douyin.com/iRNBho6u/ g@B.tE 03/12 :7pm',
-      '好可爱',
+      '小猫的作品 · 好可爱',
     ],
     [
       'douyin',
@@ -415,9 +415,10 @@ describe('captionOf', () => {
     const long = `看看【小猫的作品】${'好'.repeat(500)} https://v.douyin.com/iRNBho6u/`;
     const caption = captionOf(long, 'douyin')!;
     expect(Array.from(caption)).toHaveLength(MAX_CAPTION_LENGTH + 1);
+    expect(caption.startsWith('小猫的作品 · 好好')).toBe(true);
     expect(caption.endsWith('…')).toBe(true);
     expect(
       captionOf('看看【小猫的作品】好\u200b可爱\n\n  真的 https://v.douyin.com/x/', 'douyin'),
-    ).toBe('好可爱 真的');
+    ).toBe('小猫的作品 · 好可爱 真的');
   });
 });

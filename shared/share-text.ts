@@ -297,10 +297,23 @@ function withoutBoilerplate(text: string): string {
   return out;
 }
 
+/** Between the author's work and the post's own words in a Douyin caption. */
+export const CAPTION_JOINER = ' · ';
+
 /**
- * The title-like words a share text carries besides its link, or null: Douyin's description after
- * `【…的作品】` (else the `…的作品` itself), the `【title】` of Bilibili and Xiaohongshu, and for
- * Kuaishou and Xiaohongshu the text left once the link and the app's boilerplate are gone.
+ * The title-like words a share text carries besides its link, or null: the name of the video as
+ * the user saw it in the share text.
+ *
+ * Douyin writes `看看【小猫的作品】好可爱 #猫 https://…`: `【小猫的作品】` names the author's work
+ * (it is what the share card and the chat show in brackets), `好可爱` is the post's own text. The
+ * caption is both, the bracket first: `小猫的作品 · 好可爱`. The bracket alone is the same for every
+ * video of one author (five rows of 小猫的作品 in a history tell nothing apart); the post's text
+ * alone drops the name the user recognises and is often a fragment or only hashtags. Bracket first
+ * means a notice cut at 20 characters still names the work; the post's words fill what is left.
+ * Either part alone when the other is missing.
+ *
+ * Bilibili and Xiaohongshu: the `【title】`; Kuaishou and Xiaohongshu without one: the text left
+ * once the link and the app's boilerplate are gone.
  */
 export function captionOf(shareText: string, platform: Platform): string | null {
   const text = cleanShareText(shareText).slice(0, 2 * MAX_SHARE_TEXT_LENGTH);
@@ -312,7 +325,10 @@ export function captionOf(shareText: string, platform: Platform): string | null 
     const rest = text.slice(m.index + m[0].length);
     const link = rest.search(/https?:\/\//i);
     const after = link === -1 ? rest : rest.slice(0, link);
-    return tidyCaption(withoutBoilerplate(after)) ?? tidyCaption(m[1] ?? '');
+    const work = tidyCaption(m[1] ?? '');
+    const description = tidyCaption(withoutBoilerplate(after));
+    if (work && description) return tidyCaption(`${work}${CAPTION_JOINER}${description}`);
+    return work ?? description;
   }
   const bracket = BRACKETED.exec(text);
   if (platform === 'bilibili' && bracket?.[1]) {
@@ -324,4 +340,12 @@ export function captionOf(shareText: string, platform: Platform): string | null 
     return tidyCaption(title);
   }
   return tidyCaption(withoutBoilerplate(text).replace(BRACKETED, ' '));
+}
+
+/**
+ * The video's name before (or without) a result: its caption, else the platform's video (抖音视频).
+ * The card, the history and the failure notice all name a task by it.
+ */
+export function fallbackTitle(platform: Platform, caption: string | null | undefined): string {
+  return caption?.trim() || `${PLATFORM_LABELS[platform]}视频`;
 }

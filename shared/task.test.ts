@@ -92,9 +92,9 @@ describe('history summaries', () => {
   });
 
   it('a new task carries its caption from the share text, and no snippet yet', () => {
-    expect(douyin.caption).toBe('好可爱');
+    expect(douyin.caption).toBe('小猫的作品 · 好可爱');
     expect(douyin.snippet).toBeNull();
-    expect(toTaskView(douyin).caption).toBe('好可爱');
+    expect(toTaskView(douyin).caption).toBe('小猫的作品 · 好可爱');
   });
 
   it('completing writes the transcript opening as the snippet, whitespace folded', () => {
@@ -134,9 +134,10 @@ describe('history summaries', () => {
       status: TaskStatus.Completed,
       platform: 'douyin',
       title: '红烧肉',
-      caption: '好可爱',
+      caption: '小猫的作品 · 好可爱',
       snippet: '全文全文',
       cover: 'https://c/x.jpg',
+      kind: 'transcript',
       errorCode: null,
       progress: 100,
       createdAt: now.toISOString(),

@@ -4,12 +4,53 @@
 import * as z from './zod';
 import { NOTICE_STATES, NoticeState } from './notice-state';
 import { queueTicketSchema, type QueueTicket } from './queue';
-import { taskResultSchema } from './result';
+import { resultKind, taskResultSchema, type ResultKind } from './result';
 import { TASK_STATUSES, TaskStatus } from './status';
 import { PLATFORMS, captionOf, type Platform } from './share-text';
 import { shanghaiDay } from './time';
 
 export const TASKS_COLLECTION = 'tasks';
+
+/**
+ * A finished task's result, shared by its owner with a friend (the share card opens
+ * `pages/shared/shared?task=<id>&s=<token>`). What a friend may see, and for how long:
+ *
+ * - the result as the owner shares it: its title, cover, platform and text (the owner's corrected
+ *   text when they corrected it on the phone, else the text as extracted), whether it was
+ *   corrected, when it was shared and until when it is readable. Never the owner (no openid, no
+ *   name), the link they pasted (a Xiaohongshu link carries the sharer's access token), the video
+ *   link, the task's status or any other task.
+ * - for SHARE_DAYS (7) after the owner last shared it: a card is opened within hours or days of
+ *   being sent, while a card keeps travelling (forwarded on, to whoever it reaches) for as long as
+ *   it opens, carrying what may be a private text; the owner sharing again renews it. The owner
+ *   can stop it at once (`unshare`), and deleting the task (or its clean-up after
+ *   TASK_RETENTION_DAYS) ends it with the task: the copy lives in the task's own document, so
+ *   nothing of it outlives the task.
+ *
+ * The token is 128 random bits: unguessable, so the link is the permission. It is kept as is (not
+ * hashed) because it guards only this document's result, which whoever can read the document can
+ * read without it; keeping it lets the owner's second tap give the same link, so the first friend's
+ * card keeps working. The security rule keeps tasks unreadable to anyone but their owner; a friend
+ * reads only through `extractText`'s `shared`, which answers this snapshot and nothing else.
+ */
+export const shareLinkSchema = z.strictObject({
+  token: z.string().check(z.minLength(16)),
+  /** the owner's corrected text when they shared it; null: the result's text as extracted */
+  text: z.nullable(z.string()),
+  created_at: z.dateLike,
+  expires_at: z.dateLike,
+  /** when the owner stopped sharing (the token then answers SHARE_REVOKED) */
+  revoked_at: z.nullable(z.dateLike),
+});
+export type ShareLink = z.infer<typeof shareLinkSchema>;
+
+/** How long a shared result stays readable after the owner's last share (see shareLinkSchema). */
+export const SHARE_DAYS = 7;
+
+/** Is the share link usable now: not stopped, not expired. */
+export function shareLinkActive(link: ShareLink | null, now: Date): link is ShareLink {
+  return link !== null && link.revoked_at === null && link.expires_at.getTime() > now.getTime();
+}
 
 /** Which subscription templates the user accepted at submit time. */
 export const subscribedSchema = z.object({ success: z.boolean(), failure: z.boolean() });
@@ -48,6 +89,8 @@ export const taskDocSchema = z.object({
   notification_claimed_at: z.nullable(z.dateLike),
   notification_error: z.nullable(z.string()),
   notification_attempts: z.number().check(z.int(), z.minimum(0)),
+  /** The result as its owner shared it with friends (completed tasks only); null: never shared. */
+  share_link: z._default(z.nullable(shareLinkSchema), null),
   /** The last few callback delivery ids applied (`webhook-id`): a redelivery answers `duplicate`. */
   callback_ids: z._default(z.array(z.string()), []),
   /** Asia/Shanghai calendar day of creation, for the daily quota. */
@@ -104,6 +147,7 @@ export function newTask(input: NewTaskInput): TaskDoc {
     notification_claimed_at: null,
     notification_error: null,
     notification_attempts: 0,
+    share_link: null,
     callback_ids: [],
     day: shanghaiDay(now),
     created_at: now,
@@ -132,6 +176,8 @@ export const taskViewSchema = z.object({
   progress: z.number(),
   /** its place in the queue at submit, while it waits (null when it started at once) */
   queue: z.nullable(queueTicketSchema),
+  /** until when friends can read the result the owner shared (maybe past); null: not shared */
+  shared_until: z.optional(z.nullable(z.string())),
   created_at: z.string(),
   updated_at: z.string(),
   started_at: z.nullable(z.string()),
@@ -156,6 +202,9 @@ export function toTaskView(doc: TaskDoc): TaskView {
     error_message: doc.error_message,
     progress: doc.progress,
     queue: doc.queue,
+    // Until when it was shared (the page compares with its clock); null when stopped or never.
+    shared_until:
+      doc.share_link && doc.share_link.revoked_at === null ? iso(doc.share_link.expires_at) : null,
     created_at: iso(doc.created_at),
     updated_at: iso(doc.updated_at),
     started_at: isoOrNull(doc.started_at),
@@ -188,6 +237,8 @@ export interface TaskSummary {
   /** the transcript's opening */
   snippet: string | null;
   cover: string | null;
+  /** what the result's text is (a transcript, or a photo note's own words); null without one */
+  kind: ResultKind | null;
   errorCode: string | null;
   progress: number;
   createdAt: string;
@@ -210,6 +261,7 @@ export const SUMMARY_FIELDS = [
   'snippet',
   'result.title',
   'result.cover',
+  'result.kind',
   'error_code',
   'progress',
   'created_at',
@@ -227,7 +279,13 @@ export const taskSummaryDocSchema = z.object({
   caption: z._default(z.nullable(z.string()), null),
   snippet: z._default(z.nullable(z.string()), null),
   result: z._default(
-    z.nullable(z.object({ title: z.optional(z.string()), cover: z.optional(z.string()) })),
+    z.nullable(
+      z.object({
+        title: z.optional(z.string()),
+        cover: z.optional(z.string()),
+        kind: z.optional(z.string()),
+      }),
+    ),
     null,
   ),
   error_code: z._default(z.nullable(z.string()), null),
@@ -251,6 +309,7 @@ export function toTaskSummary(doc: TaskSummaryDoc | TaskDoc): TaskSummary {
     caption: doc.caption,
     snippet: doc.snippet,
     cover: textOrNull(doc.result?.cover),
+    kind: doc.result ? resultKind(doc.result) : null,
     errorCode: doc.error_code,
     progress: doc.progress,
     createdAt: iso(doc.created_at),

@@ -4,7 +4,8 @@
  * and the timers and posts in flight tracked so the stand-in can settle or close.
  */
 import { randomUUID } from 'node:crypto';
-import type { CallbackBody, CallbackType } from '../shared/callback';
+import type { CallbackBodyInput, CallbackType } from '../shared/callback';
+import { resultKind } from '../shared/result';
 import { signCallback } from '../shared/signing';
 import type { StandinDelivery, StandinRun } from './runs';
 import type { RunStore } from './run-store';
@@ -104,7 +105,7 @@ export class Courier {
     const { outcome } = run;
     const output =
       step.type === 'workflow.execution.completed' && outcome.kind === 'completed'
-        ? outcome.result
+        ? { ...outcome.result, kind: resultKind(outcome.result) }
         : { title: '', content: '', cover: '', video_url: '' };
     const error =
       step.type === 'workflow.execution.failed' && outcome.kind === 'failed'
@@ -121,7 +122,7 @@ export class Courier {
         output,
         error,
       },
-    } satisfies CallbackBody;
+    } satisfies CallbackBodyInput;
     const body = JSON.stringify(callback);
     const at = this.now();
     const timestamp = Math.floor(at / 1000);

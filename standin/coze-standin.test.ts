@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callbackBodySchema, type CallbackBody } from '../shared/callback';
 import { verifyCallback } from '../shared/signing';
-import { historyAnswerSchema, runEndFromHistory } from '../shared/coze-workflow';
+import { endOutputsOf, historyAnswerSchema, runEndFromHistory } from '../shared/coze-workflow';
 import {
   createCozeClient,
   CozeError,
@@ -251,7 +251,9 @@ describe('a run as our workflow plays it', () => {
       error_message: '',
     });
     const output = String(done[0]!.output);
-    expect(JSON.parse(JSON.parse(output).Output as string)).toEqual(run.result);
+    // The End node's outputs, `kind` said (a transcript) and `error` empty.
+    expect(JSON.parse(JSON.parse(output).Output as string)).toEqual(endOutputsOf(run.result));
+    expect(endOutputsOf(run.result)).toMatchObject({ kind: 'transcript', error: '' });
     // What the callback carried and what the history says are the same result.
     const completed = verified(h.hooks[2]!).body;
     expect(completed.data.output).toEqual(run.result);
@@ -285,6 +287,20 @@ describe('a run as our workflow plays it', () => {
     await expect(h.client().getRun(id)).resolves.toMatchObject({
       event: { type: 'failed', errorCode: 'PHOTO_NOTE' },
     });
+  });
+
+  it('a Xiaohongshu photo note gives back its own text, marked as the note', async () => {
+    const h = await harness();
+    const id = await h.start('杭州咖啡店合集 http://xhslink.com/a/note3Kf9 复制本条信息');
+    await h.standin.settle();
+    const callback = verified(h.hooks[2]!).body;
+    expect(callback.type).toBe('workflow.execution.completed');
+    expect(callback.data.output).toMatchObject({ kind: 'note', video_url: '' });
+    const end = await h.client().getRun(id);
+    if (end?.event.type !== 'completed') throw new Error('not completed');
+    // The run history tells the same: the note's text, kind `note`.
+    expect(end.event.result).toEqual(callback.data.output);
+    expect(end.event.result.content).toContain('笔记自己的正文');
   });
 
   it('other platforms succeed with their label in the simulated title', async () => {

@@ -5,7 +5,12 @@ import { randomInt } from 'node:crypto';
 import * as z from 'zod';
 import { CALLBACK_TYPES, type CallbackType } from '../shared/callback';
 import { taskResultSchema } from '../shared/result';
-import { EXECUTE_STATUS, encodeRunOutput, type HistoryEntryWire } from '../shared/coze-workflow';
+import {
+  EXECUTE_STATUS,
+  encodeRunOutput,
+  endOutputsOf,
+  type HistoryEntryWire,
+} from '../shared/coze-workflow';
 import { WORKFLOW_FAILURE_CODES } from '../shared/errors';
 import {
   CALLBACK_MODES,
@@ -114,7 +119,9 @@ export function historyEntry(run: StandinRun): HistoryEntryWire {
         : EXECUTE_STATUS.fail,
     create_time: Math.floor(run.startedAt / 1000),
     update_time: Math.floor((run.finishedAt ?? run.startedAt) / 1000),
-    output: encodeRunOutput(finished && outcome.kind === 'completed' ? outcome.result : null),
+    output: encodeRunOutput(
+      finished && outcome.kind === 'completed' ? endOutputsOf(outcome.result) : null,
+    ),
     error_code: fail ? fail.errorCode : finished ? '0' : '',
     // As the docs' workflow raises it: "<CODE>: <message>".
     error_message: fail ? `${fail.errorCode}: ${fail.errorMessage}` : '',

@@ -57,10 +57,26 @@ export function simulateOutcome(shareText: string, executeId: string): PlannedOu
   if (!link) return simulatedFailure('VIDEO_UNAVAILABLE', '分享内容里没有可访问的链接');
   if (/fail/i.test(link.path)) return simulatedFailure('VIDEO_UNAVAILABLE', '链接路径含 fail');
   if (link.platform === 'douyin' && /\/note\//.test(link.path)) {
-    return simulatedFailure('PHOTO_NOTE', '抖音 /note/ 链接是图文笔记');
+    // A photo note with no words of its own: nothing to give back.
+    return simulatedFailure('PHOTO_NOTE', '抖音 /note/ 链接是没有文字的图文笔记');
+  }
+  const segment = link.path.split('/').filter(Boolean).pop() ?? '';
+  if (link.platform === 'xiaohongshu' && /note/i.test(link.path)) {
+    // A photo note (most Xiaohongshu posts): its own title and body are the result.
+    return {
+      kind: 'completed',
+      result: {
+        title: `【模拟】小红书图文笔记 ${segment}`,
+        content:
+          `（本地模拟结果）这是一篇图文笔记，没有语音；这里是笔记自己的正文，由本地开发环境的 Coze 替身生成。` +
+          `链接是 ${link.url}。\n\n周末去了三家小众咖啡店，第一家在巷子里，手冲很稳；第二家有露台；第三家的甜品值得专门去。#咖啡 #周末去哪儿`,
+        cover: `${SIMULATED_MEDIA}/cover/${executeId}.jpg`,
+        video_url: '',
+        kind: 'note',
+      },
+    };
   }
   const label = link.platform ? PLATFORM_LABELS[link.platform] : '';
-  const segment = link.path.split('/').filter(Boolean).pop() ?? '';
   return {
     kind: 'completed',
     result: {

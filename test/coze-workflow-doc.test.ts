@@ -115,6 +115,8 @@ const CASES = {
     },
   },
   unknownCode: { params: { ...FINAL, error_code: 'boom' } },
+  note: { params: { ...FINAL, video_url: '', kind: 'note' } },
+  noteFailed: { params: { ...FINAL, kind: 'note', error_code: 'PHOTO_NOTE' } },
   progress: {
     params: {
       task_id: FINAL.task_id,
@@ -281,6 +283,21 @@ describe('docs/coze-workflow.md code node', () => {
     });
   });
 
+  it("a photo note's text is sent marked as the note; a failure is never a note", () => {
+    const note = callbackBodySchema.parse(JSON.parse(runNode('note').body));
+    expect(note).toMatchObject({
+      type: 'workflow.execution.completed',
+      data: { output: { kind: 'note', content: CONTENT, video_url: '' } },
+    });
+    const failed = JSON.parse(runNode('noteFailed').body) as CallbackBody;
+    expect(failed.type).toBe('workflow.execution.failed');
+    expect(failed.data.output).toMatchObject({ kind: 'transcript' });
+    // A transcript is said too (the schema reads it as the default, spelled by absence).
+    expect(JSON.parse(runNode('final').body)).toMatchObject({
+      data: { output: { kind: 'transcript' } },
+    });
+  });
+
   it('progress copies post a progress callback', () => {
     const out = runNode('progress');
     expect(verifyCallback([SECRET], out.headers, out.body, Date.now() / 1000)).toEqual({
@@ -327,8 +344,8 @@ const PROOF = { tokenHash: 'h', executeId: null, deliveryId: 'msg_doc' };
 const endOfCallback = (body: CallbackBody): string => endOf(eventFromCallback(body, PROOF));
 
 describe('the callback and the run history tell the same end', () => {
-  it.each(['final', 'photoNote', 'unknownCode'] as const)('%s', (name) => {
-    const params = CASES[name].params;
+  it.each(['final', 'photoNote', 'unknownCode', 'note'] as const)('%s', (name) => {
+    const params: Record<string, unknown> = CASES[name].params;
     const callback = callbackBodySchema.parse(JSON.parse(runNode(name).body));
     // The End node, bound as the page says: classify's outputs, `error` = classify.error_code.
     const end = {
@@ -337,6 +354,7 @@ describe('the callback and the run history tell the same end', () => {
       cover: params.cover,
       video_url: params.video_url,
       error: params.error_code,
+      kind: params.kind ?? 'transcript',
     };
     expect(Object.keys(end)).toEqual([...END_OUTPUTS]);
     const history = runEndFromHistory(
@@ -460,7 +478,22 @@ const failedLink = (errorMessage: string, errorCode = '') => ({
   video_url: '',
 });
 
-const CLASSIFY_CASES: [string, Record<string, unknown>, string, string?][] = [
+/** A Xiaohongshu photo note as a parse tool answers it: no video, its own title and body. */
+const NOTE_LINK = {
+  ...LINK,
+  share_text: 'https://www.xiaohongshu.com/explore/64a1b2c3d4e5f6',
+  media_type: 'normal',
+  duration: '',
+  title: '杭州小众咖啡店合集',
+  note_text: '周末去了三家小众咖啡店，第一家在巷子里。#咖啡',
+  video_url: '',
+};
+const UNTOUCHED = { speech_ok: null, speech_error: null, text: null };
+/** A photo note with no words of its own. */
+const BARE = { title: '', note_text: '' };
+
+/** [name, inputs, error_code, content (final stage), kind] */
+const CLASSIFY_CASES: [string, Record<string, unknown>, string, string?, string?][] = [
   ['a video within 30 minutes may be transcribed', LINK, ''],
   ['its transcript is the result', TRANSCRIBED, '', '大家好，今天做红烧肉'],
   [
@@ -499,12 +532,54 @@ const CLASSIFY_CASES: [string, Record<string, unknown>, string, string?][] = [
     { ...LINK, link_ok: 'false', link_error: '{"errorMessage":"404 not found","errorCode":"404"}' },
     'VIDEO_UNAVAILABLE',
   ],
-  ['an image note by type (Douyin 图文)', { ...LINK, media_type: '图文' }, 'PHOTO_NOTE'],
-  ['an image note by type (Xiaohongshu normal)', { ...LINK, media_type: 'normal' }, 'PHOTO_NOTE'],
   [
-    'a Douyin /note/ link whatever the type says',
-    { ...LINK, share_text: 'https://www.douyin.com/note/7301234567890' },
+    'an image note by type with no text (Douyin 图文)',
+    { ...LINK, ...BARE, media_type: '图文' },
     'PHOTO_NOTE',
+  ],
+  [
+    'an image note by type with no text (Xiaohongshu normal)',
+    { ...LINK, ...BARE, media_type: 'normal' },
+    'PHOTO_NOTE',
+  ],
+  [
+    'a Douyin /note/ link with no text, whatever the type says',
+    { ...LINK, ...BARE, share_text: 'https://www.douyin.com/note/7301234567890' },
+    'PHOTO_NOTE',
+  ],
+  [
+    'a photo note with text skips transcription at the link stage',
+    NOTE_LINK,
+    '',
+    undefined,
+    'note',
+  ],
+  [
+    "a Xiaohongshu photo note's body is the result, marked as the note",
+    { ...NOTE_LINK, stage: 'final', ...UNTOUCHED },
+    '',
+    NOTE_LINK.note_text,
+    'note',
+  ],
+  [
+    'a photo note with only a title gives the title',
+    { ...NOTE_LINK, stage: 'final', note_text: '', ...UNTOUCHED },
+    '',
+    NOTE_LINK.title,
+    'note',
+  ],
+  [
+    'a Douyin 图文 with its description',
+    {
+      ...LINK,
+      stage: 'final',
+      share_text: 'https://www.douyin.com/note/7301234567890',
+      note_text: '今天的晚饭',
+      ...UNTOUCHED,
+    },
+    '',
+    '今天的晚饭',
+    'note',
   ],
   ['no video URL', { ...LINK, video_url: '' }, 'VIDEO_UNAVAILABLE'],
   ['over 30 minutes, in seconds', { ...LINK, duration: '1801' }, 'TOO_LONG'],
@@ -538,8 +613,8 @@ const CLASSIFY_CASES: [string, Record<string, unknown>, string, string?][] = [
     'NO_SPEECH',
   ],
   [
-    'final after the condition skipped transcribe (image note)',
-    { ...TRANSCRIBED, media_type: 'image', speech_ok: null, speech_error: null, text: null },
+    'final after the condition skipped transcribe (image note, no text)',
+    { ...TRANSCRIBED, ...BARE, media_type: 'image', ...UNTOUCHED },
     'PHOTO_NOTE',
   ],
   [
@@ -581,10 +656,11 @@ beforeAll(() => {
 describe('docs/coze-workflow.md classify node', () => {
   it.each(CLASSIFY_CASES.map((c, i) => [c[0], i] as const))('%s', (_name, i) => {
     if (classifyFailure) throw classifyFailure;
-    const [, params, code, content] = CLASSIFY_CASES[i]!;
+    const [, params, code, content, kind = 'transcript'] = CLASSIFY_CASES[i]!;
     const r = classified[i];
     if (!r?.out || !r.signed) throw new Error(`classify raised: ${r?.error ?? 'no result'}`);
     expect(r.out.error_code).toBe(code);
+    expect(r.out.kind).toBe(kind);
     if (code) {
       expect(r.out.content).toBe('');
       expect(r.out.error_message).not.toBe('');
@@ -598,6 +674,8 @@ describe('docs/coze-workflow.md classify node', () => {
     const body = callbackBodySchema.parse(JSON.parse(r.signed.body));
     if (params.stage === 'final') {
       expect(endOfCallback(body)).toBe(code ? `failed ${code}` : 'completed');
+      // The note is marked as such all the way to what the task stores.
+      expect(body.data.output?.kind ?? 'transcript').toBe(kind);
     }
   });
 

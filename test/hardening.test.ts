@@ -206,7 +206,7 @@ describe('list answers summaries, get the full task (item 6)', () => {
       expect(listed.tasks[0]).toMatchObject({
         status: TaskStatus.Completed,
         title: '长视频',
-        caption: '好可爱',
+        caption: '小猫的作品 · 好可爱',
         snippet: expect.stringMatching(/^大家好。a+…$/),
       });
       const full = taskOf(await extract(BOB, { action: 'get', taskId: ids[0] }));

@@ -35,6 +35,7 @@ import {
 import {
   SUMMARY_FIELDS,
   TASKS_COLLECTION,
+  type ShareLink,
   taskDocSchema,
   taskSummaryDocSchema,
   type TaskDoc,
@@ -184,6 +185,37 @@ export class TaskStore {
     return this.updateWhere(
       { _id: id, callback_ids: this._.nin([deliveryId]) },
       { callback_ids: this._.push({ each: [deliveryId], slice: -REMEMBERED_DELIVERIES }) },
+    );
+  }
+
+  /**
+   * Writes the owner's share link of a completed task, only while the link is still the one read
+   * (`seenToken`; null: none, or one that is no longer usable was read under that token). A
+   * compare-and-set, so two taps at once never leave a friend holding a link that was replaced.
+   */
+  async setShareLink(
+    id: string,
+    openid: string,
+    seenToken: string | null,
+    link: ShareLink,
+  ): Promise<boolean> {
+    const _ = this._;
+    const seen =
+      seenToken === null
+        ? _.or([{ share_link: _.eq(null) }, { share_link: _.exists(false) }])
+        : { 'share_link.token': seenToken };
+    const where = _.and([
+      { _id: id, _openid: openid, status: TaskStatus.Completed },
+      seen,
+    ]) as unknown as Query;
+    return this.updateWhere(where, { share_link: _.set(link) });
+  }
+
+  /** Stops the owner's share link (its token then answers as stopped). True when it was active. */
+  stopShareLink(id: string, openid: string, token: string, now: Date): Promise<boolean> {
+    return this.updateWhere(
+      { _id: id, _openid: openid, 'share_link.token': token, 'share_link.revoked_at': null },
+      { 'share_link.revoked_at': now },
     );
   }
 
@@ -394,7 +426,9 @@ export class LedgerStore {
 
   /**
    * The usual path: the domain's admission as one conditional update that takes a slot and counts
-   * the task. False when it does not hold or there is no ledger yet.
+   * the task, answering the day's count after it (the ledger comes back from the same write:
+   * `updateAndReturn`, so the answer can say the quota at no extra operation). Null when it does
+   * not hold or there is no ledger yet.
    */
   async admit(
     openid: string,
@@ -402,7 +436,7 @@ export class LedgerStore {
     day: string,
     limits: Pick<AdmissionLimits, 'dailyQuota' | 'maxActive'>,
     now: Date,
-  ): Promise<boolean> {
+  ): Promise<number | null> {
     const _ = this._;
     const data: Fields = {
       [`counts.${day}`]: _.inc(1),
@@ -412,7 +446,13 @@ export class LedgerStore {
     };
     for (const k of staleDayKeys(day)) data[`counts.${k}`] = _.remove();
     const where = toQuery(_, admissionConditions(openid, entry.task, day, limits));
-    return updated(await this.ledgers.where(where).update({ data }));
+    const doc = (await updateAndReturn(this.db, LEDGERS_COLLECTION, where, data)) as {
+      counts?: Record<string, unknown>;
+    } | null;
+    if (!doc) return null;
+    const count = doc.counts?.[day];
+    // The write held, so the day counts at least this admission.
+    return typeof count === 'number' && Number.isSafeInteger(count) && count > 0 ? count : 1;
   }
 
   /** The user's ledger; `corrupt` with what is wrong when it does not match the schema. */

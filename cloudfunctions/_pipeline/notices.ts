@@ -5,7 +5,7 @@
  * twice; a sender that dies after claiming leaves a stale claim the sweeper takes over.
  */
 import { buildNotice, type NoticeTemplate } from '../../shared/notice';
-import { PLATFORM_LABELS } from '../../shared/share-text';
+import { fallbackTitle } from '../../shared/share-text';
 import { TaskStatus, planFinishedNotice } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
 import { NOTICE_SEND_TIMEOUT_MS, type Config } from '../../shared/config';
@@ -104,8 +104,11 @@ export async function sendClaimedNotice(deps: NoticeDeps, task: TaskDoc): Promis
     kind: wanted.kind,
     taskId: task._id,
     openid: task._openid,
-    title: task.result?.title || `${PLATFORM_LABELS[task.platform]}视频`,
-    reason: task.error_message ?? undefined,
+    // The video's name as the page and the history show it: the result's title, else the share
+    // text's caption (never a bare 抖音视频 when the share text named it).
+    title: task.result?.title.trim() || fallbackTitle(task.platform, task.caption),
+    // The code: the notice has its own words for it, written to fit the keyword.
+    reason: task.error_code ?? task.error_message ?? undefined,
     finishedAt: task.completed_at ?? claimedAt,
     miniprogramState: config.MINIPROGRAM_STATE,
   });

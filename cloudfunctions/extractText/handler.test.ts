@@ -161,6 +161,53 @@ describe('create', () => {
   });
 });
 
+describe("today's uses in the answers the page already gets (issue 25 item 4)", () => {
+  // T0 is 10:00 in Shanghai on 2026-11-28: the day starts again at its midnight, 16:00 UTC.
+  const RESETS = '2026-11-28T16:00:00.000Z';
+  const quotaOf = (answer: ExtractAnswer) => (answer as TaskAnswer | ListAnswer).quota;
+
+  it('create and retry say the count after them; the same request again counts nothing', async () => {
+    // A user with no ledger yet: the first page says none used.
+    expect(quotaOf(await call(ALICE, { action: 'list' }))).toEqual({
+      used: 0,
+      limit: 6,
+      resetsAt: RESETS,
+    });
+    const first = await create(ALICE, { requestId: 'req-quota-1' });
+    expect(quotaOf(first)).toEqual({ used: 1, limit: 6, resetsAt: RESETS });
+    expect(quotaOf(await create(ALICE, { requestId: 'req-quota-1' }))).toMatchObject({ used: 1 });
+    await call(ALICE, { action: 'cancel', taskId: task(first)._id });
+    expect(quotaOf(await create(ALICE))).toMatchObject({ used: 2 });
+    const retried = await call(ALICE, { action: 'retry', taskId: task(first)._id });
+    expect(quotaOf(retried)).toMatchObject({ used: 3 });
+    // The first page of the history says it too; a later page does not repeat it.
+    const page = (await call(ALICE, { action: 'list', limit: 1 })) as ListAnswer;
+    expect(page.quota).toEqual({ used: 3, limit: 6, resetsAt: RESETS });
+    const next = (await call(ALICE, { action: 'list', cursor: page.nextCursor! })) as ListAnswer;
+    expect(next.quota).toBeUndefined();
+    // get and cancel do not carry it.
+    expect(quotaOf(await call(ALICE, { action: 'get', taskId: task(first)._id }))).toBeUndefined();
+  });
+
+  it('used up: QUOTA_EXCEEDED says when it starts again; the next day counts from zero', async () => {
+    for (let i = 0; i < 6; i++) {
+      const t = task(await create(ALICE));
+      await call(ALICE, { action: 'cancel', taskId: t._id });
+    }
+    const refused = await create(ALICE);
+    expect(refused).toMatchObject({ ok: false, error: { code: 'QUOTA_EXCEEDED' } });
+    expect(!refused.ok && refused.error.retryAfterS).toBe(14 * 3600);
+    expect(quotaOf(await call(ALICE, { action: 'list' }))).toMatchObject({ used: 6, limit: 6 });
+    b.clock.advance(14 * 3600_000);
+    expect(quotaOf(await call(ALICE, { action: 'list' }))).toEqual({
+      used: 0,
+      limit: 6,
+      resetsAt: '2026-11-29T16:00:00.000Z',
+    });
+    expect(quotaOf(await create(ALICE))).toMatchObject({ used: 1 });
+  });
+});
+
 describe('the ledger under strain', () => {
   it('a corrupted ledger is rebuilt from the user’s tasks and logged: nobody is locked out (item 9)', async () => {
     const first = task(await create(ALICE));
@@ -314,14 +361,14 @@ describe('list answers summaries', () => {
     expect(answer.tasks[0]).toMatchObject({
       status: TaskStatus.Completed,
       title: RESULT.title,
-      caption: '好可爱',
+      caption: '小猫的作品 · 好可爱',
       cover: RESULT.cover,
       snippet: expect.stringMatching(/^大家好。很长的文案。/),
     });
     // `get` still answers the whole transcript.
     const full = task(await call(ALICE, { action: 'get', taskId: answer.tasks[0]!.taskId }));
     expect(full.result!.content).toBe(content);
-    expect(full.caption).toBe('好可爱');
+    expect(full.caption).toBe('小猫的作品 · 好可爱');
   });
 
   it('the database answers the projection only: no transcript leaves it', async () => {
@@ -401,5 +448,136 @@ describe('remove and clear', () => {
     expect(left).toEqual([running._id]);
     expect(await b.deps.store.get(bobs)).not.toBeNull();
     expect(await call(ALICE, { action: 'clear' })).toEqual({ ok: true, removed: 0, kept: 1 });
+  });
+});
+
+describe('sharing a result (issue 25 item 1)', () => {
+  const CAROL = 'o_carol';
+  async function completedTask(owner = ALICE) {
+    const t = task(await create(owner));
+    await transition(b.deps, t._id, { type: 'completed', result: RESULT, source: 'history' });
+    return t._id;
+  }
+  const shareOf = (answer: ExtractAnswer) => {
+    if (!answer.ok || !('share' in answer)) throw new Error(JSON.stringify(answer));
+    return answer.share;
+  };
+  const sharedOf = (answer: ExtractAnswer) => {
+    if (!answer.ok || !('shared' in answer)) throw new Error(JSON.stringify(answer));
+    return answer.shared;
+  };
+
+  it('a friend reads the result as shared, and nothing else of the task', async () => {
+    const id = await completedTask();
+    const link = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    expect(link.token).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(link.path).toBe(`/pages/shared/shared?task=${id}&s=${link.token}`);
+    expect(link.expiresAt).toBe(new Date(b.clock.now().getTime() + 7 * 86_400_000).toISOString());
+    const seen = await call(BOB, { action: 'shared', taskId: id, token: link.token });
+    expect(sharedOf(seen)).toEqual({
+      taskId: id,
+      platform: 'douyin',
+      title: RESULT.title,
+      cover: RESULT.cover,
+      content: RESULT.content,
+      kind: 'transcript',
+      edited: false,
+      sharedAt: b.clock.now().toISOString(),
+      expiresAt: link.expiresAt,
+    });
+    // Nothing of the owner, the pasted link, the video link or the task's bookkeeping.
+    const text = JSON.stringify(seen);
+    for (const secret of [ALICE, 'v.douyin.com', RESULT.video_url, 'callback', 'status']) {
+      expect(text).not.toContain(secret);
+    }
+    // The task itself stays the owner's: the friend still cannot get, cancel or share it.
+    expect(code(await call(BOB, { action: 'get', taskId: id }))).toBe('NOT_FOUND');
+    expect(code(await call(BOB, { action: 'share', taskId: id }))).toBe('NOT_FOUND');
+    // The owner's view says until when it is shared.
+    expect(task(await call(ALICE, { action: 'get', taskId: id })).shared_until).toBe(
+      link.expiresAt,
+    );
+  });
+
+  it("shares the owner's correction; a second tap keeps the same link and renews it", async () => {
+    const id = await completedTask();
+    const first = shareOf(
+      await call(ALICE, { action: 'share', taskId: id, text: '改过的\u202e文案' }),
+    );
+    expect(
+      sharedOf(await call(BOB, { action: 'shared', taskId: id, token: first.token })),
+    ).toMatchObject({
+      content: '改过的文案', // bidi controls removed, as from any text we show
+      edited: true,
+    });
+    b.clock.advance(3 * 86_400_000);
+    const again = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    expect(again.token).toBe(first.token); // the first friend's card still opens
+    expect(Date.parse(again.expiresAt)).toBe(b.clock.now().getTime() + 7 * 86_400_000);
+    // Shared without a correction now: the friend reads the original.
+    expect(
+      sharedOf(await call(CAROL, { action: 'shared', taskId: id, token: first.token })),
+    ).toMatchObject({
+      content: RESULT.content,
+      edited: false,
+    });
+  });
+
+  it('expired, stopped and deleted each say so; a wrong token says nothing of the task', async () => {
+    const id = await completedTask();
+    const link = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    const read = () => call(BOB, { action: 'shared', taskId: id, token: link.token });
+    const wrong = link.token.slice(0, -2) + (link.token.endsWith('AA') ? 'BB' : 'AA');
+    expect(code(await call(BOB, { action: 'shared', taskId: id, token: wrong }))).toBe(
+      'SHARE_GONE',
+    );
+    expect(code(await call(BOB, { action: 'shared', taskId: 'nope-id', token: link.token }))).toBe(
+      'SHARE_GONE',
+    );
+
+    b.clock.advance(7 * 86_400_000);
+    const expired = await read();
+    expect(expired).toEqual({
+      ok: false,
+      error: { code: 'SHARE_EXPIRED', message: ERROR_MESSAGES.SHARE_EXPIRED },
+    });
+    // Shared again after it expired: a new link; the old one stays dead.
+    const renewed = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    expect(renewed.token).not.toBe(link.token);
+    expect(code(await read())).toBe('SHARE_GONE');
+
+    const stopped = task(await call(ALICE, { action: 'unshare', taskId: id }));
+    expect(stopped.shared_until).toBeNull();
+    expect(code(await call(BOB, { action: 'shared', taskId: id, token: renewed.token }))).toBe(
+      'SHARE_REVOKED',
+    );
+    expect(code(await call(BOB, { action: 'unshare', taskId: id }))).toBe('NOT_FOUND');
+
+    const again = shareOf(await call(ALICE, { action: 'share', taskId: id }));
+    await call(ALICE, { action: 'remove', taskId: id });
+    expect(code(await call(BOB, { action: 'shared', taskId: id, token: again.token }))).toBe(
+      'SHARE_GONE',
+    );
+  });
+
+  it('only a completed task can be shared; requests are strict', async () => {
+    const running = task(await create(ALICE));
+    expect(code(await call(ALICE, { action: 'share', taskId: running._id }))).toBe('CONFLICT');
+    const id = await completedTask(CAROL);
+    for (const bad of [
+      { action: 'share', taskId: id, text: '' },
+      { action: 'share', taskId: id, text: 'x'.repeat(50_001) },
+      { action: 'share', taskId: id, days: 30 },
+      { action: 'shared', taskId: id, token: 'short' },
+      { action: 'shared', taskId: id, token: 'a'.repeat(22), extra: 1 },
+    ]) {
+      expect(code(await call(CAROL, bad))).toBe('INVALID_INPUT');
+    }
+    expect(await call(CAROL, { action: 'share', taskId: id, days: 30 })).toMatchObject({
+      error: { detail: 'days: unknown field' },
+    });
+    expect(code(await call(CAROL, { action: 'share', taskId: id, text: ' \u202e ' }))).toBe(
+      'INVALID_INPUT',
+    );
   });
 });

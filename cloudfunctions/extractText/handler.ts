@@ -1,13 +1,21 @@
 /**
  * The `extractText` actions. The caller is the WXContext openid the entry passes in; every task
- * read is filtered by owner, and another user's task is answered as NOT_FOUND.
+ * read is filtered by owner, and another user's task is answered as NOT_FOUND. The one exception
+ * is `shared`: anyone holding a share link reads the result its owner shared, and nothing else.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import {
   LIST_DEFAULT_LIMIT,
   decodeCursor,
   describeRequestIssues,
   encodeCursor,
   extractRequestSchema,
+  quotaOf,
+  quotaResetsAt,
+  sharedPath,
+  type Quota,
+  type ShareAnswer,
+  type SharedAnswer,
   type ClearAnswer,
   type ExtractAnswer,
   type ExtractRequest,
@@ -16,7 +24,7 @@ import {
   type TaskAnswer,
 } from '../../shared/api';
 import { AppError, describeError, toErrorAnswer } from '../../shared/errors';
-import { parseShareText } from '../../shared/share-text';
+import { fallbackTitle, parseShareText } from '../../shared/share-text';
 import { FUNCTION_TIMEOUT_S } from '../../shared/config';
 import { decideAdmission, rebuildLedger } from '../../shared/ledger';
 import {
@@ -29,8 +37,17 @@ import {
   type QueueTicket,
 } from '../../shared/queue';
 import { TaskStatus, canRetry, isTerminal } from '../../shared/status';
-import { newTask, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
-import { shanghaiDay } from '../../shared/time';
+import { boundResult, resultKind } from '../../shared/result';
+import {
+  SHARE_DAYS,
+  newTask,
+  shareLinkActive,
+  toTaskSummary,
+  toTaskView,
+  type ShareLink,
+  type TaskDoc,
+} from '../../shared/task';
+import { DAY_MS, shanghaiDay } from '../../shared/time';
 import type { LedgerStore, QueueStore } from '../_adapters/database';
 import { mintCallbackToken, newTaskId, taskIdForRequest } from '../_adapters/ids';
 import { startTask, type StartDeps } from '../_pipeline/starts';
@@ -84,6 +101,12 @@ export async function handleExtract(
         return await remove(deps, openid, req.taskId);
       case 'clear':
         return await clear(deps, openid);
+      case 'share':
+        return await share(deps, openid, req.taskId, req.text);
+      case 'unshare':
+        return await unshare(deps, openid, req.taskId);
+      case 'shared':
+        return await shared(deps, req.taskId, req.token);
     }
   } catch (err) {
     if (!(err instanceof AppError))
@@ -113,11 +136,12 @@ async function owned(deps: ExtractDeps, openid: string, taskId: string): Promise
  * A task as answered: its view and, while it waits in the queue, where it stands (tasks ahead and
  * the wait at the measured drain rate: the page then follows the queue's state document live).
  */
-async function answerTask(deps: ExtractDeps, task: TaskDoc): Promise<TaskAnswer> {
+async function answerTask(deps: ExtractDeps, task: TaskDoc, quota?: Quota): Promise<TaskAnswer> {
   const view = toTaskView(task);
-  if (task.status !== TaskStatus.Pending || !task.queue) return { ok: true, task: view };
+  const answer: TaskAnswer = { ok: true, task: view, ...(quota ? { quota } : {}) };
+  if (task.status !== TaskStatus.Pending || !task.queue) return answer;
   const state = await deps.queue.readFresh(deps.now());
-  return { ok: true, task: view, queue: queuePosition(task.queue, state) };
+  return { ...answer, queue: queuePosition(task.queue, state) };
 }
 
 async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Promise<TaskAnswer> {
@@ -158,14 +182,20 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
     queue: place.ticket,
   });
 
+  const quota = (used: number) => quotaOf(used, config.DAILY_QUOTA_PER_USER, now);
   // The same request again (a double tap, a resend) meets its own `_id`.
   if ((await store.insert(task)) === 'exists') {
-    if (admission === 'admitted') await ledger.release(openid, taskId, day, now);
-    return answerTask(deps, await owned(deps, openid, taskId));
+    if (admission.kind === 'admitted') await ledger.release(openid, taskId, day, now);
+    const used = admission.kind === 'admitted' ? admission.used - 1 : admission.used;
+    return answerTask(deps, await owned(deps, openid, taskId), quota(used));
   }
   log.info('task_created', { task: taskId, platform: share.platform, start: place.mode });
   if (place.ticket) store.noteWaiting();
-  return answerTask(deps, await startOnCreate(deps, task, token, place.mode));
+  return answerTask(
+    deps,
+    await startOnCreate(deps, task, token, place.mode),
+    quota(admission.used),
+  );
 }
 
 /**
@@ -222,7 +252,8 @@ const ADMISSION_ATTEMPTS = 6;
  * Takes the task's quota unit and active slot on the user's ledger: one compare-and-set on the
  * usual path. Only when that misses is the ledger read: to make it (a new user), to say which
  * limit refused, to give back the slots of tasks that ended since (reclaimed lazily, here), or to
- * rebuild a corrupted one.
+ * rebuild a corrupted one. Answers the day's count after it (the answer's quota), known on every
+ * path without a further read.
  */
 async function admit(
   deps: ExtractDeps,
@@ -230,7 +261,7 @@ async function admit(
   taskId: string,
   day: string,
   now: Date,
-): Promise<'admitted' | 'already'> {
+): Promise<{ kind: 'admitted' | 'already'; used: number }> {
   const { ledger, store, config, log } = deps;
   const limits = {
     dailyQuota: config.DAILY_QUOTA_PER_USER,
@@ -238,22 +269,26 @@ async function admit(
     createGraceMs: FUNCTION_TIMEOUT_S.extractText * 1000,
   };
   const entry = { task: taskId, at: now.getTime() };
+  const admitted = (used: number) => ({ kind: 'admitted' as const, used });
   const admitNow = async () => {
     try {
-      return await ledger.admit(openid, entry, day, limits, now);
+      const used = await ledger.admit(openid, entry, day, limits, now);
+      return used === null ? null : admitted(used);
     } catch (err) {
       // A ledger the write cannot apply to (a corrupted `active`): the slow path reads and mends it.
       log.warn('ledger_admit_failed', { detail: describeError(err) });
-      return false;
+      return null;
     }
   };
-  if (await admitNow()) return 'admitted';
+  const first = await admitNow();
+  if (first) return first;
   for (let attempt = 0; attempt < ADMISSION_ATTEMPTS; attempt++) {
     const read = await ledger.read(openid);
     if (!read) {
-      if (await ledger.create(openid, entry, day, now)) return 'admitted';
+      if (await ledger.create(openid, entry, day, now)) return admitted(1);
       // Another create made it first: the one-write path again.
-      if (await admitNow()) return 'admitted';
+      const again = await admitNow();
+      if (again) return again;
       continue;
     }
     if (read.kind === 'corrupt') {
@@ -266,22 +301,29 @@ async function admit(
       const statuses = await store.statusesOf(decision.ids);
       decision = decideAdmission(seen, taskId, day, now, limits, statuses);
     }
+    const usedBefore = seen.counts[day] ?? 0;
     switch (decision.kind) {
       case 'already':
-        return 'already';
+        return { kind: 'already', used: usedBefore };
       case 'quota_exceeded':
-        throw new AppError('QUOTA_EXCEEDED');
+        // The day starts again at Shanghai midnight: the answer says when.
+        throw new AppError('QUOTA_EXCEEDED', undefined, {
+          retryAfterS: (quotaResetsAt(now).getTime() - now.getTime()) / 1000,
+        });
       case 'rate_limited':
         throw new AppError('RATE_LIMITED');
-      case 'admit':
+      case 'admit': {
         // Nothing to reclaim (the ledger filled and emptied meanwhile): the one-write path, which
         // concurrent creates cannot make fail for one another. Else replace the slots by revision.
         if (decision.keep.length === seen.active.length) {
-          if (await admitNow()) return 'admitted';
+          const again = await admitNow();
+          if (again) return again;
         } else if (await ledger.admitOver(seen, decision.keep, entry, day, now)) {
-          return 'admitted';
+          // By revision: nothing else counted in between.
+          return admitted(usedBefore + 1);
         }
         break;
+      }
       case 'look_up':
         break;
     }
@@ -323,14 +365,34 @@ async function list(
     throw new AppError('INVALID_INPUT', 'bad cursor', { publicDetail: 'cursor: not one we gave' });
   }
   const n = limit ?? LIST_DEFAULT_LIMIT;
-  const docs = await deps.store.listSummaries(openid, after, n + 1);
+  // The first page also says today's uses (one ledger read beside the page, at the same time).
+  const [docs, quota] = await Promise.all([
+    deps.store.listSummaries(openid, after, n + 1),
+    after ? Promise.resolve(null) : quotaNow(deps, openid),
+  ]);
   const page = docs.slice(0, n);
   const last = page[page.length - 1];
   return {
     ok: true,
     tasks: page.map(toTaskSummary),
     nextCursor: docs.length > n && last ? encodeCursor(last.created_at, last._id) : null,
+    ...(quota ? { quota } : {}),
   };
+}
+
+/** Today's uses from the user's ledger (none yet: 0); null when it cannot be read soundly. */
+async function quotaNow(deps: ExtractDeps, openid: string): Promise<Quota | null> {
+  const now = deps.now();
+  try {
+    const read = await deps.ledger.read(openid);
+    if (read?.kind === 'corrupt') return null;
+    const used = read ? (read.doc.counts[shanghaiDay(now)] ?? 0) : 0;
+    return quotaOf(used, deps.config.DAILY_QUOTA_PER_USER, now);
+  } catch (err) {
+    // The page still gets its history; the quota line waits for the next answer.
+    deps.log.warn('quota_read_failed', { detail: describeError(err) });
+    return null;
+  }
 }
 
 /** Rounds of read → (cancel) → conditional remove before giving up on a task that keeps moving. */
@@ -422,4 +484,112 @@ async function retry(
     requestId: `retry:${task._id}`.slice(0, 64),
     subscribed: subscribed ?? task.subscribed,
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sharing a result (what a friend may see, and for how long: `shareLinkSchema` in shared/task.ts)
+
+/** A share link's token: 128 random bits, base64url. */
+const mintShareToken = (): string => randomBytes(16).toString('base64url');
+
+/** Rounds of read → compare-and-set before a share gives up on a link that keeps changing. */
+const SHARE_ATTEMPTS = 3;
+
+/**
+ * The owner shares a completed task: the same link while it is usable (a second tap, a second
+ * friend: every card sent keeps working), renewed for SHARE_DAYS and holding the text as shared
+ * now (their correction, or the result as extracted); a new link once the last was stopped or
+ * expired. Two writes at most on the usual path (the read and the compare-and-set).
+ */
+async function share(
+  deps: ExtractDeps,
+  openid: string,
+  taskId: string,
+  text: string | undefined,
+): Promise<ShareAnswer> {
+  // The correction as the page kept it, cleaned as any text we show (control and bidi marks).
+  const corrected =
+    text === undefined
+      ? null
+      : boundResult({ title: '', content: text, cover: '', video_url: '' }).content;
+  if (corrected !== null && corrected.trim() === '') {
+    throw new AppError('INVALID_INPUT', 'share: empty text', { publicDetail: 'text: empty' });
+  }
+  for (let attempt = 0; attempt < SHARE_ATTEMPTS; attempt++) {
+    const task = await owned(deps, openid, taskId);
+    if (task.status !== TaskStatus.Completed || !task.result) {
+      throw new AppError('CONFLICT', `share from ${task.status}`);
+    }
+    const now = deps.now();
+    const seen = task.share_link;
+    const keep = shareLinkActive(seen, now);
+    const link: ShareLink = {
+      token: keep ? seen.token : mintShareToken(),
+      // The same text as the result is no correction: the friend reads the original.
+      text: corrected !== null && corrected !== task.result.content ? corrected : null,
+      created_at: now,
+      expires_at: new Date(now.getTime() + SHARE_DAYS * DAY_MS),
+      revoked_at: null,
+    };
+    if (await deps.store.setShareLink(taskId, openid, seen?.token ?? null, link)) {
+      deps.log.info('result_shared', { task: taskId, renewed: keep, edited: link.text !== null });
+      return {
+        ok: true,
+        share: {
+          token: link.token,
+          path: sharedPath(taskId, link.token),
+          expiresAt: link.expires_at.toISOString(),
+        },
+      };
+    }
+    // Changed meanwhile (another tap, a stop): read again.
+  }
+  throw new AppError('CONFLICT', 'share: the link kept changing');
+}
+
+/** The owner stops sharing: the link answers SHARE_REVOKED from now on. */
+async function unshare(deps: ExtractDeps, openid: string, taskId: string): Promise<TaskAnswer> {
+  const task = await owned(deps, openid, taskId);
+  const link = task.share_link;
+  if (link && link.revoked_at === null) {
+    await deps.store.stopShareLink(taskId, openid, link.token, deps.now());
+    deps.log.info('result_unshared', { task: taskId });
+  }
+  return { ok: true, task: toTaskView((await deps.store.getOwned(taskId, openid)) ?? task) };
+}
+
+function sameToken(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * A friend reads a shared result with its link: the snapshot, nothing else of the task. A link
+ * that names no task, or not with this token, is SHARE_GONE (whether the task exists is not said);
+ * a stopped one SHARE_REVOKED; an old one SHARE_EXPIRED.
+ */
+async function shared(deps: ExtractDeps, taskId: string, token: string): Promise<SharedAnswer> {
+  const task = await deps.store.get(taskId);
+  const link = task?.share_link ?? null;
+  if (!task || !link || !task.result || !sameToken(link.token, token)) {
+    throw new AppError('SHARE_GONE');
+  }
+  if (link.revoked_at !== null) throw new AppError('SHARE_REVOKED');
+  if (link.expires_at.getTime() <= deps.now().getTime()) throw new AppError('SHARE_EXPIRED');
+  const result = task.result;
+  return {
+    ok: true,
+    shared: {
+      taskId,
+      platform: task.platform,
+      title: result.title.trim() || fallbackTitle(task.platform, task.caption),
+      cover: result.cover,
+      content: link.text ?? result.content,
+      kind: resultKind(result),
+      edited: link.text !== null,
+      sharedAt: link.created_at.toISOString(),
+      expiresAt: link.expires_at.toISOString(),
+    },
+  };
 }

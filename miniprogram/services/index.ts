@@ -11,11 +11,14 @@ import {
   type ErrorCode,
   type ExtractAnswer,
   type ExtractRequest,
+  type QueueSpot,
+  type SharedResult,
   type TaskSummary,
   type TaskView,
 } from '../domain';
 import { createCloudBackend } from './cloud';
 import { createLocalBackend } from './local';
+import { noteQuota } from './quota';
 import { errText, type Backend } from './types';
 
 let backend: Backend | null = null;
@@ -33,6 +36,8 @@ export interface Failure {
   ok: false;
   code: ErrorCode | 'NETWORK';
   message: string;
+  /** when trying again may work, in seconds (TOO_BUSY: the queue's wait; QUOTA_EXCEEDED: the new day) */
+  retryAfterS?: number;
 }
 export type Outcome<T> = ({ ok: true } & T) | Failure;
 
@@ -49,16 +54,25 @@ function failure(answer: ExtractAnswer | Failure): Failure {
   // An ok answer of the wrong kind for the action is a server bug: say so generically.
   if (answer.ok) return { ok: false, code: 'INTERNAL', message: answerErrorMessage(null) };
   if (!('error' in answer)) return answer;
+  const retryAfterS = answer.error.retryAfterS;
   return {
     ok: false,
     code: isErrorCode(answer.error.code) ? answer.error.code : 'INTERNAL',
     message: answerErrorMessage(answer.error),
+    ...(typeof retryAfterS === 'number' && retryAfterS > 0 ? { retryAfterS } : {}),
   };
 }
 
-async function taskCall(request: ExtractRequest): Promise<Outcome<{ task: TaskView }>> {
+/** A task, and while it waits in the queue, its place (tasks ahead and the wait) when answered. */
+export type TaskOutcome = Outcome<{ task: TaskView; queue: QueueSpot | null }>;
+
+async function taskCall(request: ExtractRequest): Promise<TaskOutcome> {
   const answer = await invoke(request);
-  if (answer.ok && 'task' in answer) return { ok: true, task: answer.task };
+  if (answer.ok && 'task' in answer) {
+    // Any answer that says today's uses updates what the page shows (no call of its own).
+    noteQuota(answer.quota);
+    return { ok: true, task: answer.task, queue: answer.queue ?? null };
+  }
   return failure(answer);
 }
 
@@ -89,6 +103,7 @@ export async function listTasks(
 ): Promise<Outcome<{ tasks: TaskSummary[]; nextCursor: string | null }>> {
   const answer = await invoke({ action: 'list', limit, ...(cursor ? { cursor } : {}) });
   if (answer.ok && 'tasks' in answer) {
+    noteQuota(answer.quota);
     return { ok: true, tasks: answer.tasks, nextCursor: answer.nextCursor ?? null };
   }
   return failure(answer);
@@ -106,6 +121,33 @@ export async function clearTasks(): Promise<Outcome<{ removed: number; kept: num
   const answer = await invoke({ action: 'clear' });
   if (answer.ok && 'kept' in answer)
     return { ok: true, removed: answer.removed, kept: answer.kept };
+  return failure(answer);
+}
+
+/** Shares a completed task's result (the user's correction, when given): the card's link. */
+export async function shareTask(
+  taskId: string,
+  text: string | null,
+): Promise<Outcome<{ path: string; expiresAt: string }>> {
+  const answer = await invoke({ action: 'share', taskId, ...(text !== null ? { text } : {}) });
+  if (answer.ok && 'share' in answer) {
+    return { ok: true, path: answer.share.path, expiresAt: answer.share.expiresAt };
+  }
+  return failure(answer);
+}
+
+/** Stops sharing a task's result: its link answers SHARE_REVOKED from now on. */
+export function unshareTask(taskId: string) {
+  return taskCall({ action: 'unshare', taskId });
+}
+
+/** A friend's read of a shared result, with the link's token. */
+export async function readShared(
+  taskId: string,
+  token: string,
+): Promise<Outcome<{ shared: SharedResult }>> {
+  const answer = await invoke({ action: 'shared', taskId, token });
+  if (answer.ok && 'shared' in answer) return { ok: true, shared: answer.shared };
   return failure(answer);
 }
 

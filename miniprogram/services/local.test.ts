@@ -130,3 +130,22 @@ it('local mode: watches share one socket, route snapshots by id and fail togethe
   expect(sockets).toHaveLength(2);
   expect(sockets[1]!.closed).toBe(true);
 });
+
+it('local mode: the queue is watched on the same socket; a snapshot without its document is told as such', async () => {
+  const seen: WatchSnapshot[] = [];
+  getBackend().watchQueue({ onChange: (s) => seen.push(s), onError: () => undefined });
+  const socket = sockets[0]!;
+  socket.emit('open');
+  expect(socket.sent).toEqual([
+    expect.objectContaining({ op: 'watch', collection: 'queue', where: { _id: 'coze' } }),
+  ]);
+  // Today's local stack ANDs the caller's openid, so its first snapshot is empty: the queue
+  // feed then falls back to `get` (queue-feed.ts).
+  const watchId = socket.sent[0]!.watchId as string;
+  socket.push({
+    op: 'snapshot',
+    watchId,
+    snapshot: { id: 1, type: 'init', docChanges: [], docs: [] },
+  });
+  expect(seen).toEqual([{ id: 1, type: 'init', docChanges: [], docs: [] }]);
+});

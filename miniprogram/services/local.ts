@@ -15,7 +15,12 @@ import type {
   WatchServerMessage,
 } from '../../emulator/watch/protocol';
 import { getConfig } from '../config';
-import type { ExtractAnswer, ExtractRequest } from '../domain';
+import {
+  QUEUE_COLLECTION,
+  QUEUE_STATE_ID,
+  type ExtractAnswer,
+  type ExtractRequest,
+} from '../domain';
 import {
   TransportError,
   errText,
@@ -68,10 +73,10 @@ class WatchHub {
   private readonly subs = new Map<string, WatchHandlers>();
   private seq = 0;
 
-  watch(where: Record<string, string>, handlers: WatchHandlers): WatchHandle {
+  watch(collection: string, where: Record<string, string>, handlers: WatchHandlers): WatchHandle {
     const watchId = `w${Date.now().toString(36)}${(++this.seq).toString(36)}`;
     this.subs.set(watchId, handlers);
-    this.send({ op: 'watch', watchId, collection: 'tasks', where });
+    this.send({ op: 'watch', watchId, collection, where });
     return {
       close: () => {
         if (!this.subs.delete(watchId)) return;
@@ -168,7 +173,13 @@ export function createLocalBackend(): Backend {
     },
 
     watchTask(taskId: string, handlers: WatchHandlers): WatchHandle {
-      return hub.watch({ _id: taskId, _openid: '{openid}' }, handlers);
+      return hub.watch('tasks', { _id: taskId, _openid: '{openid}' }, handlers);
+    },
+
+    watchQueue(handlers: WatchHandlers): WatchHandle {
+      // The local stack's watch may serve only the caller's own documents: then the snapshot
+      // comes without the queue's, and the caller asks the function (`get`) instead.
+      return hub.watch(QUEUE_COLLECTION, { _id: QUEUE_STATE_ID }, handlers);
     },
 
     async recordGrants(templateIds: string[]): Promise<void> {

@@ -1,8 +1,12 @@
 /**
  * Follows one task until it ends, the way docs/platform-notes.md ("Client database watch") asks:
  * - a database watch for live changes, plus one `get` at every (re)start, so nothing is missed;
- * - on a watch error: re-watch with backoff, and poll `get` quickly until a snapshot arrives;
+ * - on a watch error (refused, dropped, past a listener limit: every error alike): poll `get`
+ *   on a growing, spread interval (3 s, 6 s … 30 s, backoff.ts) and re-watch with backoff and
+ *   jitter (1 s, 2 s … a minute), for as long as it runs; back to watching when a snapshot comes;
  * - while the watch is healthy, a slow `get` as a safety net (a watch can stall silently);
+ * - while it waits in the queue: its place from the queue's shared feed (queue-feed.ts), or, while
+ *   that feed is down, from `get` (which answers it), polled as above;
  * - `pause()` in onHide, `start()` again in onShow (watches die in the background);
  * - everything stops at a terminal status;
  * - a task still silent past its expiry (plus grace) is reported expired, so no spinner forever;
@@ -13,10 +17,15 @@ import {
   TaskStatus,
   isSilentPastExpiry,
   isTerminal,
+  queuePosition,
   viewFromRaw,
+  type QueueProgress,
+  type QueueSpot,
   type TaskView,
 } from '../domain';
+import { WATCH_TIMING, backoffDelay } from './backoff';
 import { getBackend, getTask } from './index';
+import { queueFeed } from './queue-feed';
 import { errText, type WatchHandle, type WatchSnapshot } from './types';
 
 export type LinkState = 'live' | 'reconnecting';
@@ -32,16 +41,11 @@ export interface TrackerEvents {
   onLost?(message: string): void;
   /** the watch saw the task's document removed (the user deleted it) */
   onRemoved?(): void;
+  /** while it waits behind others: its place now (null once it started or is not known) */
+  onQueue?(spot: QueueSpot | null): void;
 }
 
-export const TRACKER_TIMING = {
-  /** delays before re-watching after consecutive watch errors */
-  rewatchBackoffMs: [1000, 2000, 5000, 10_000, 30_000] as readonly number[],
-  /** `get` interval while the watch is down */
-  fastPollMs: 3000,
-  /** `get` interval while the watch is up */
-  slowPollMs: 20_000,
-};
+export const TRACKER_TIMING = WATCH_TIMING;
 
 type Timer = ReturnType<typeof setTimeout>;
 
@@ -61,7 +65,13 @@ export class TaskTracker {
   /** bumps on every (re)watch, so callbacks of a closed watch are ignored */
   private watchGen = 0;
   private watchErrors = 0;
+  /** `get`s made in a row while something live was down (the poll's backoff step) */
+  private pollsDown = 0;
   private link: LinkState = 'live';
+  /** the queue feed, while the task waits with a ticket */
+  private unsubscribeQueue: (() => void) | null = null;
+  private queueDown = false;
+  private spot: QueueSpot | null = null;
   private running = false;
   private finished = false;
   private rewatchTimer: Timer | null = null;
@@ -89,6 +99,11 @@ export class TaskTracker {
     return this.finished;
   }
 
+  /** Where it waits in the queue now (null: not waiting behind others, or not known yet). */
+  get queueSpot(): QueueSpot | null {
+    return this.spot;
+  }
+
   /** Starts (or, after `pause`, resumes) following: re-read now and re-watch. */
   start(): void {
     if (this.finished || this.running) return;
@@ -98,17 +113,20 @@ export class TaskTracker {
     }
     this.running = true;
     this.watchErrors = 0;
+    this.pollsDown = 0;
     this.setLink('live');
     this.openWatch();
+    this.followQueue();
     void this.refresh();
     this.schedulePoll();
     this.scheduleExpiry();
   }
 
-  /** Closes the watch and every timer, keeping what is known (onHide). */
+  /** Closes the watch, the queue feed and every timer, keeping what is known (onHide). */
   pause(): void {
     this.running = false;
     this.closeWatch();
+    this.leaveQueue();
     this.clearTimers();
   }
 
@@ -116,6 +134,11 @@ export class TaskTracker {
   stop(): void {
     this.finished = true;
     this.pause();
+  }
+
+  /** Feeds a place in the queue obtained elsewhere (the answer of `create`). */
+  offerQueue(spot: QueueSpot | null): void {
+    if (this.latest?.status === TaskStatus.Pending && spot) this.setSpot(spot);
   }
 
   /** Feeds a view obtained elsewhere (e.g. the answer of `cancel`). */
@@ -151,7 +174,7 @@ export class TaskTracker {
   private onSnapshot(snapshot: WatchSnapshot): void {
     if (!this.running) return;
     if (this.link !== 'live') {
-      // Recovered: back to the slow safety poll.
+      // Recovered: back to the slow safety poll (unless the queue's feed is still down).
       this.watchErrors = 0;
       this.setLink('live');
       this.schedulePoll();
@@ -195,24 +218,35 @@ export class TaskTracker {
   private onWatchError(err: unknown): void {
     if (!this.running) return;
     console.warn('[tracker] watch error', errText(err));
+    const wasPolling = this.polling;
     this.closeWatch();
     this.setLink('reconnecting');
-    const backoff = TRACKER_TIMING.rewatchBackoffMs;
-    const delay = backoff[Math.min(this.watchErrors, backoff.length - 1)] ?? 30_000;
-    this.watchErrors++;
+    const delay = backoffDelay(this.watchErrors++, WATCH_TIMING.rewatch);
     if (this.rewatchTimer !== null) clearTimeout(this.rewatchTimer);
     this.rewatchTimer = setTimeout(() => {
       this.rewatchTimer = null;
       if (this.running) this.openWatch();
     }, delay);
-    void this.refresh();
-    this.schedulePoll();
+    // The outage begins: read now, then poll on its backoff. A re-watch failing later leaves the
+    // poll's own rhythm alone (rescheduling it on every failure would starve it).
+    if (!wasPolling) {
+      void this.refresh();
+      this.schedulePoll();
+    }
+  }
+
+  /** Something live is down (the task's watch, or the queue's feed while it waits): poll. */
+  private get polling(): boolean {
+    return this.link !== 'live' || (this.unsubscribeQueue !== null && this.queueDown);
   }
 
   private schedulePoll(): void {
     if (this.pollTimer !== null) clearTimeout(this.pollTimer);
     if (!this.running) return;
-    const ms = this.link === 'live' ? TRACKER_TIMING.slowPollMs : TRACKER_TIMING.fastPollMs;
+    if (!this.polling) this.pollsDown = 0;
+    const ms = this.polling
+      ? backoffDelay(this.pollsDown++, WATCH_TIMING.poll)
+      : WATCH_TIMING.slowPollMs;
     this.pollTimer = setTimeout(() => {
       this.pollTimer = null;
       void this.refresh().then(() => {
@@ -251,6 +285,10 @@ export class TaskTracker {
     if (this.finished) return;
     if (out.ok) {
       this.accept(out.task);
+      // The function's word on its place (fresh state): the feed's is as good while it is up.
+      if (out.queue && out.task.status === TaskStatus.Pending && this.queueDown) {
+        this.setSpot(out.queue);
+      }
     } else if (out.code === 'NOT_FOUND' || out.code === 'INVALID_INPUT') {
       // Polling cannot fix these; anything else (network, busy) is retried by the next poll.
       this.stop();
@@ -264,7 +302,60 @@ export class TaskTracker {
     this.latest = task;
     if (isTerminal(task.status)) this.stop();
     else if (this.running) this.scheduleExpiry();
+    this.followQueue();
     this.events.onTask(task);
+  }
+
+  // ----- the queue, while it waits -----
+
+  /** Subscribes to the queue's feed while it waits with a ticket; leaves it otherwise. */
+  private followQueue(): void {
+    const task = this.latest;
+    const waiting =
+      this.running && !this.finished && task?.status === TaskStatus.Pending && task.queue;
+    if (!waiting) {
+      this.leaveQueue();
+      if (this.spot !== null && task?.status !== TaskStatus.Pending) this.setSpot(null);
+      return;
+    }
+    if (this.unsubscribeQueue) return;
+    // Subscribed from here on (a feed already down says so inside `subscribe`).
+    this.unsubscribeQueue = () => undefined;
+    this.unsubscribeQueue = queueFeed().subscribe({
+      onProgress: (progress) => this.onQueueProgress(progress),
+      onDown: (down) => {
+        const wasPolling = this.polling;
+        this.queueDown = down;
+        // Down: ask the function now and on the poll's backoff; up: back to the slow poll.
+        if (wasPolling === this.polling) return;
+        if (down) void this.refresh();
+        this.schedulePoll();
+      },
+    });
+  }
+
+  private leaveQueue(): void {
+    const unsubscribe = this.unsubscribeQueue;
+    this.unsubscribeQueue = null;
+    this.queueDown = false;
+    unsubscribe?.();
+  }
+
+  private onQueueProgress(progress: QueueProgress): void {
+    const ticket = this.latest?.queue;
+    if (!ticket || this.latest?.status !== TaskStatus.Pending) return;
+    this.setSpot(queuePosition(ticket, progress));
+  }
+
+  private setSpot(spot: QueueSpot | null): void {
+    const same =
+      spot === this.spot ||
+      (spot !== null &&
+        this.spot !== null &&
+        spot.ahead === this.spot.ahead &&
+        spot.waitS === this.spot.waitS);
+    this.spot = spot;
+    if (!same) this.events.onQueue?.(spot);
   }
 
   private setLink(state: LinkState): void {

@@ -38,6 +38,12 @@ export interface Backend {
   call(request: ExtractRequest): Promise<ExtractAnswer>;
   /** Watches one task of the current user; errors arrive through `onError`. */
   watchTask(taskId: string, handlers: WatchHandlers): WatchHandle;
+  /**
+   * Watches the queue's one state document (collection `queue`, readable by any signed-in user:
+   * no user data), for a waiting task's live position. A backend that does not serve it answers
+   * an error or a snapshot without it; the caller then asks the function instead.
+   */
+  watchQueue(handlers: WatchHandlers): WatchHandle;
   /** Records accepted subscription templates where nothing else would (the local stack). */
   recordGrants(templateIds: string[]): Promise<void>;
 }

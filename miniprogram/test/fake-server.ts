@@ -3,7 +3,9 @@
  * page tests can drive every state: answer calls, change a task (which pushes watch snapshots),
  * break watches, take the network down.
  */
-import type { ExtractAnswer, ExtractRequest } from '../../shared/api';
+import { quotaOf, sharedPath, type ExtractAnswer, type ExtractRequest } from '../../shared/api';
+import { resultKind } from '../../shared/result';
+import { QUEUE_STATE_ID, queuePosition, type QueueProgress } from '../../shared/queue';
 import { ERROR_MESSAGES, type ErrorCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
@@ -12,8 +14,11 @@ import { newTask, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/t
 import type { WatchSnapshot } from '../services/types';
 
 export const OPENID = 'test-user';
+/** The `taskId` of a watch on the queue's state document. */
+export const QUEUE_WATCH = '#queue';
 
 interface Watch {
+  /** the watched task, or QUEUE_WATCH for the queue's state document */
   taskId: string;
   onChange(s: WatchSnapshot): void;
   onError(e: unknown): void;
@@ -52,8 +57,27 @@ export class FakeServer {
   readonly watchOpenedAt: number[] = [];
   /** tasks a user may have pending or processing at once (MAX_ACTIVE_TASKS_PER_USER) */
   maxActive = 3;
+  /** the queue's state document as the dispatcher publishes it (what a page reads of it) */
+  queueState: QueueProgress & { _id: string } = {
+    _id: QUEUE_STATE_ID,
+    started_total: 100,
+    rate: 0.5,
+    qps: 3,
+  };
+  /** while set, a create waits in the queue behind this many (its ticket) */
+  queueAhead: number | null = null;
+  /** whether a queue watch is served the document (the local stack's may not be) */
+  queueServed = true;
+  /** creates a day (DAILY_QUOTA_PER_USER) and how many were made today */
+  dailyQuota = 20;
+  usedToday = 0;
   /** answers the next call of an action instead of the fake logic */
   readonly overrides = new Map<string, (req: FakeRequest) => FakeAnswer>();
+  /** share links by task: as `share` stores them on the task */
+  readonly shares = new Map<
+    string,
+    { token: string; text: string | null; sharedAt: Date; expiresAt: Date; revoked: boolean }
+  >();
   private seq = 0;
   private snapshotSeq = 0;
 
@@ -121,6 +145,34 @@ export class FakeServer {
     }
   }
 
+  /** The dispatcher publishes: the state changes and its watches see it. */
+  publishQueue(patch: Partial<QueueProgress>): void {
+    this.queueState = { ...this.queueState, ...patch };
+    if (!this.queueServed) return;
+    const doc = this.queueState;
+    for (const w of this.openWatches(QUEUE_WATCH)) {
+      w.onChange({
+        id: ++this.snapshotSeq,
+        docChanges: [
+          { id: this.snapshotSeq, dataType: 'update', queueType: 'update', docId: doc._id, doc },
+        ],
+        docs: [doc],
+      });
+    }
+  }
+
+  /** Where a waiting task stands now, as `get` and `create` answer it. */
+  private queueOf(doc: TaskDoc) {
+    return doc.status === TaskStatus.Pending && doc.queue
+      ? { queue: queuePosition(doc.queue, this.queueState) }
+      : {};
+  }
+
+  /** Today's uses as the function answers them. */
+  quota() {
+    return quotaOf(this.usedToday, this.dailyQuota, new Date());
+  }
+
   openWatches(taskId?: string): Watch[] {
     return this.watches.filter((w) => !w.closed && (taskId === undefined || w.taskId === taskId));
   }
@@ -160,6 +212,8 @@ export class FakeServer {
           (t) => t._openid === OPENID && !isTerminal(t.status),
         );
         if (active.length >= this.maxActive) return err('RATE_LIMITED');
+        if (this.usedToday >= this.dailyQuota) return err('QUOTA_EXCEEDED');
+        this.usedToday++;
         const doc = this.seed(
           {
             _id: id,
@@ -170,14 +224,18 @@ export class FakeServer {
               success: req.subscribed?.success ?? false,
               failure: req.subscribed?.failure ?? false,
             },
+            queue:
+              this.queueAhead === null
+                ? null
+                : { ahead: this.queueAhead, started_seen: this.queueState.started_total },
           },
           req.shareText,
         );
-        return { ok: true, task: toTaskView(doc) };
+        return { ok: true, task: toTaskView(doc), ...this.queueOf(doc), quota: this.quota() };
       }
       case 'get': {
         const doc = this.tasks.get(req.taskId);
-        return doc ? { ok: true, task: toTaskView(doc) } : err('NOT_FOUND');
+        return doc ? { ok: true, task: toTaskView(doc), ...this.queueOf(doc) } : err('NOT_FOUND');
       }
       case 'list': {
         const all = [...this.tasks.values()].sort(
@@ -187,7 +245,12 @@ export class FakeServer {
         const limit = req.limit ?? 20;
         const page = all.slice(start, start + limit);
         const next = start + limit < all.length ? `c${start + limit}` : null;
-        return { ok: true, tasks: page.map(toTaskSummary), nextCursor: next };
+        return {
+          ok: true,
+          tasks: page.map(toTaskSummary),
+          nextCursor: next,
+          ...(req.cursor ? {} : { quota: this.quota() }),
+        };
       }
       case 'cancel': {
         const doc = this.tasks.get(req.taskId);
@@ -218,6 +281,58 @@ export class FakeServer {
           } else kept++;
         }
         return { ok: true, removed, kept };
+      }
+      case 'share': {
+        const doc = this.tasks.get(req.taskId);
+        if (!doc) return err('NOT_FOUND');
+        if (doc.status !== TaskStatus.Completed || !doc.result) return err('CONFLICT');
+        const now = new Date();
+        const old = this.shares.get(req.taskId);
+        const keep = old && !old.revoked && old.expiresAt > now;
+        const link = {
+          token: keep ? old.token : `tok${String(++this.seq).padStart(19, '0')}`,
+          text: req.text !== undefined && req.text !== doc.result.content ? req.text : null,
+          sharedAt: now,
+          expiresAt: new Date(now.getTime() + 7 * 86_400_000),
+          revoked: false,
+        };
+        this.shares.set(req.taskId, link);
+        return {
+          ok: true,
+          share: {
+            token: link.token,
+            path: sharedPath(req.taskId, link.token),
+            expiresAt: link.expiresAt.toISOString(),
+          },
+        };
+      }
+      case 'unshare': {
+        const doc = this.tasks.get(req.taskId);
+        if (!doc) return err('NOT_FOUND');
+        const link = this.shares.get(req.taskId);
+        if (link) link.revoked = true;
+        return { ok: true, task: { ...toTaskView(doc), shared_until: null } };
+      }
+      case 'shared': {
+        const doc = this.tasks.get(req.taskId);
+        const link = this.shares.get(req.taskId);
+        if (!doc?.result || !link || link.token !== req.token) return err('SHARE_GONE');
+        if (link.revoked) return err('SHARE_REVOKED');
+        if (link.expiresAt <= new Date()) return err('SHARE_EXPIRED');
+        return {
+          ok: true,
+          shared: {
+            taskId: doc._id,
+            platform: doc.platform,
+            title: doc.result.title,
+            cover: doc.result.cover,
+            content: link.text ?? doc.result.content,
+            kind: resultKind(doc.result),
+            edited: link.text !== null,
+            sharedAt: link.sharedAt.toISOString(),
+            expiresAt: link.expiresAt.toISOString(),
+          },
+        };
       }
       case 'retry': {
         const doc = this.tasks.get(req.taskId);
@@ -254,13 +369,14 @@ export class FakeServer {
       }),
       database: () => ({
         collection: (name: string) => ({
-          where: (cond: { _id: string; _openid: string }) => ({
+          where: (cond: { _id: string; _openid?: string }) => ({
             watch: (h: { onChange(s: WatchSnapshot): void; onError(e: unknown): void }) => {
-              if (name !== 'tasks' || cond._openid !== '{openid}') {
-                throw new Error('watch must be on tasks with _openid {openid}');
+              const onQueue = name === 'queue' && cond._id === QUEUE_STATE_ID;
+              if (!onQueue && (name !== 'tasks' || cond._openid !== '{openid}')) {
+                throw new Error('watch must be on tasks with _openid {openid}, or on queue/coze');
               }
               const w: Watch = {
-                taskId: cond._id,
+                taskId: onQueue ? QUEUE_WATCH : cond._id,
                 onChange: h.onChange,
                 onError: h.onError,
                 closed: false,
@@ -274,6 +390,17 @@ export class FakeServer {
                 if (this.watchDown) {
                   w.closed = true;
                   w.onError({ errCode: -1, errMsg: 'realtime listener init failed' });
+                  return;
+                }
+                if (onQueue) {
+                  // The init snapshot: the document, or none where it is not served.
+                  const served = this.queueServed ? [this.queueState] : [];
+                  w.onChange({
+                    id: ++this.snapshotSeq,
+                    type: 'init',
+                    docChanges: [],
+                    docs: served,
+                  });
                   return;
                 }
                 const doc = this.tasks.get(cond._id);

@@ -68,7 +68,10 @@ export class PageDriver<D> {
  * Loads `pages/<name>/<name>` with a fresh module registry (a page's `Component()` only runs on
  * first require) and the given config; returns the driver and the page's own config module.
  */
-export function loadPage<D>(name: 'index' | 'history', patch: ConfigPatch = {}): PageDriver<D> {
+export function loadPage<D>(
+  name: 'index' | 'history' | 'shared',
+  patch: ConfigPatch = {},
+): PageDriver<D> {
   jest.resetModules();
   const config = jest.requireActual<typeof import('../config')>(`${miniprogramRoot}/config`);
   config.setConfig({ cloud: { env: 'test-env', templates: TEMPLATES }, ...patch });

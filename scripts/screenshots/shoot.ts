@@ -65,7 +65,7 @@ export interface ShotOptions {
 
 interface ManifestEntry {
   name: string;
-  page: 'index' | 'history';
+  page: 'index' | 'history' | 'shared';
   caption: string;
   fullPage: boolean;
 }
@@ -180,6 +180,7 @@ body{font-family:-apple-system,'PingFang SC','Noto Sans CJK SC','Noto Sans SC',s
 .frame-status .bat::after{content:'';position:absolute;left:1.5px;top:1.5px;bottom:1.5px;width:70%;background:currentColor;border-radius:1px}
 .frame-nav{position:relative;height:44px;display:flex;align-items:center;justify-content:center;font-size:17px;font-weight:500}
 .frame-nav .back{position:absolute;left:8px;top:6px;font-size:30px;line-height:30px;font-weight:300}
+.frame-nav .home{left:12px;top:8px;font-size:22px;line-height:28px}
 .frame-nav .capsule{position:absolute;right:7px;top:6px;width:87px;height:32px;border-radius:16px;box-sizing:border-box;
   display:flex;align-items:center;font-size:14px}
 .frame-nav .capsule span{flex:1;text-align:center;font-weight:700;letter-spacing:1px}
@@ -273,8 +274,13 @@ export function pageHtml(entry: ManifestEntry, body: string, scheme: Scheme): st
     /src="(https?:\/\/[^"]+)"/g,
     (_, url: string) => `src="${coverFor(url)}"`,
   );
-  // A tab page is a root: no way back.
-  const back = isTabPage(entry.page) ? '' : '<span class="back">‹</span>';
+  // A tab page is a root: no way back. The shared page is opened from a share card, the first
+  // page of the app: WeChat draws its home button there instead of a back arrow.
+  const back = isTabPage(entry.page)
+    ? ''
+    : entry.page === 'shared'
+      ? '<span class="back home">⌂</span>'
+      : '<span class="back">‹</span>';
   return `<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=375">
 <style>${styles(entry.page)}</style>
 <style>.frame{background:${t.navBg};color:${fg}}.frame-nav .capsule{background:${capsuleBg};border:.5px solid ${capsuleLine}}
@@ -354,7 +360,7 @@ function readManifest(htmlDir: string): ManifestEntry[] {
     .map((f) => f.replace(/\.body\.html$/, ''))
     .map((name) => ({
       name,
-      page: name.startsWith('history') ? 'history' : 'index',
+      page: (['history', 'shared'] as const).find((p) => name.startsWith(p)) ?? 'index',
       caption: name,
       fullPage: false,
     }));

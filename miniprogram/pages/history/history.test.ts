@@ -111,7 +111,7 @@ it('rows say what each task is: title, else caption; a line of text, else the re
   await open();
   expect(page.data.items.map((i) => [i.id, i.title, i.statusLabel, i.tone])).toEqual([
     ['running', '10分钟看懂城市地铁是怎么修的', '提取中', 'info'],
-    ['bad', '好可爱', '失败', 'error'],
+    ['bad', '小猫的作品 · 好可爱', '失败', 'error'],
     ['done', RESULT.title, '已完成', 'success'],
   ]);
   expect(page.text('#item-0')).toContain('正在提取 30%');

@@ -5,8 +5,9 @@ import {
   NETWORK_ERROR_MESSAGE,
   VIDEO_LINK_NOTE,
 } from '../../../shared/presentation';
+import type { TaskResult } from '../../../shared/result';
 import { TaskStatus } from '../../../shared/status';
-import type { FakeServer } from '../../test/fake-server';
+import { QUEUE_WATCH, type FakeServer } from '../../test/fake-server';
 import { DOUYIN_TEXT, RESULT, wire } from '../../test/fixtures';
 import { TEMPLATES, loadPage, type PageDriver } from '../../test/harness';
 import { miniprogramRoot } from '../../test/node-bridge';
@@ -34,7 +35,7 @@ async function submit(text = DOUYIN_TEXT): Promise<string> {
 }
 
 /** Opens the page, submits, and has the task complete with RESULT (changed by `result`). */
-async function completed(result: Partial<typeof RESULT> = {}): Promise<string> {
+async function completed(result: Partial<TaskResult> = {}): Promise<string> {
   open();
   const id = await submit();
   server.update(id, {
@@ -54,6 +55,7 @@ beforeEach(() => {
 afterEach(() => {
   page?.call('onUnload');
   jest.useRealTimers();
+  jest.restoreAllMocks();
 });
 
 describe('the form', () => {
@@ -251,6 +253,60 @@ describe('submitting', () => {
   });
 });
 
+describe("today's uses", () => {
+  it('said under the button from the answers the page already gets, no call of its own', async () => {
+    server.usedToday = 3;
+    open();
+    await settle();
+    // The first history page (the wait estimate's) said it.
+    expect(page.text('#quota')).toBe('今天还可以提取 17 次（每天 0 点重置）');
+    expect(server.calls().map((r) => r.action)).toEqual(['list']);
+    await submit();
+    await page.tap('#next');
+    // The create's answer said the new count.
+    expect(page.text('#quota')).toBe('今天还可以提取 16 次（每天 0 点重置）');
+    // (The tracker's `get` follows the task; nothing was called for the quota.)
+    expect(server.calls('list')).toHaveLength(1);
+    expect(server.calls('create')).toHaveLength(1);
+  });
+
+  it('used up: says so and when more come, and offers no resend', async () => {
+    server.usedToday = 19;
+    open();
+    await submit();
+    await page.tap('#next');
+    expect(page.text('#quota')).toBe('今天的 20 次已用完，0 点后可以再提取，还有约 10 小时');
+    await page.input('#share-text', DOUYIN_TEXT.replace('iRNBho6u', 'other123'));
+    await page.tap('#submit');
+    await settle();
+    expect(page.text('#submit-error')).toBe(ERROR_MESSAGES.QUOTA_EXCEEDED);
+    expect(page.text('#submit')).toBe('提取文案');
+    // The next Shanghai day reads as fresh, with no call.
+    jest.setSystemTime(new Date('2024-05-20T16:00:01.000Z'));
+    page.call('onHide');
+    page.call('onShow');
+    expect(page.text('#quota')).toBe('今天还可以提取 20 次（每天 0 点重置）');
+  });
+
+  it('a submit the queue refused (TOO_BUSY) says nothing was charged and when to try again', async () => {
+    open();
+    server.overrides.set('create', () => ({
+      ok: false,
+      error: { code: 'TOO_BUSY', message: ERROR_MESSAGES.TOO_BUSY, retryAfterS: 180 },
+    }));
+    await page.input('#share-text', DOUYIN_TEXT);
+    await page.tap('#submit');
+    await settle();
+    // 14:00 in Shanghai now: three minutes on.
+    expect(page.text('#submit-error')).toBe(
+      '现在提取的人太多了，排不上队，这次没有扣次数。请 3 分钟后（14:03 左右）再试',
+    );
+    // Sending again at once would be refused the same way: no 重新提交.
+    expect(page.text('#submit')).toBe('提取文案');
+    expect(page.data.view).toBe('form');
+  });
+});
+
 describe('following a task', () => {
   it('queued, then processing through the watch: the state said once, the caption as title', async () => {
     open();
@@ -260,14 +316,14 @@ describe('following a task', () => {
     expect(page.text('#wait')).toBe('通常约 1 分钟'); // no finished task to go by
     // The video's words from the share text head the card (as the history names the task);
     // the link is the small print.
-    expect(page.text('#subject')).toBe('好可爱');
-    expect(page.text('#source')).toBe('抖音好可爱');
+    expect(page.text('#subject')).toBe('小猫的作品 · 好可爱');
+    expect(page.text('#source')).toBe('抖音小猫的作品 · 好可爱');
     expect(page.text('#source-link')).toBe('v.douyin.com/iRNBho6u');
     server.update(id, { status: TaskStatus.Processing, progress: 40, started_at: new Date() });
     expect(page.text('#headline')).toBe('正在提取文案');
     expect(page.text('#progress-text')).toBe('40%');
     // The watch's document has no caption; the card keeps the one the function answered.
-    expect(page.text('#source')).toBe('抖音好可爱');
+    expect(page.text('#source')).toBe('抖音小猫的作品 · 好可爱');
     // No badge, no stage row: the headline is the only place the state is said.
     expect(page.exists('#status')).toBe(false);
     expect(page.exists('#stages')).toBe(false);
@@ -321,10 +377,76 @@ describe('following a task', () => {
     const calls = server.requests.length;
     await settle(120_000);
     expect(server.requests).toHaveLength(calls);
-    expect(page.call('onShareAppMessage')).toEqual({
+  });
+
+  it('分享 shares what the card promises: a link to the result, with the correction; 停止分享 ends it', async () => {
+    const id = await completed();
+    await page.tap('#edit');
+    await page.input('#edit-text', '大家好，今天教大家做红烧排骨。');
+    await page.tap('#edit-save');
+    expect(page.exists('#share-state')).toBe(false);
+    const card = page.call('onShareAppMessage') as {
+      title: string;
+      path: string;
+      promise: Promise<{ title: string; path: string }>;
+    };
+    // Until the link is made (WeChat waits up to 3 s), the card promises nothing it cannot show.
+    expect(card).toMatchObject({ path: '/pages/index/index' });
+    await settle();
+    const made = await card.promise;
+    const token = server.shares.get(id)!.token;
+    expect(made).toEqual({
       title: `「${RESULT.title}」的文案提取好了`,
+      path: `/pages/shared/shared?task=${id}&s=${token}`,
+    });
+    // The correction is what the friend reads.
+    expect(server.calls('share')).toEqual([
+      { action: 'share', taskId: id, text: '大家好，今天教大家做红烧排骨。' },
+    ]);
+    expect(page.text('#share-state')).toContain('已分享，5月27日 14:00 前好友可查看');
+
+    await page.tap('#stop-sharing');
+    await settle();
+    expect(server.calls('unshare')).toEqual([{ action: 'unshare', taskId: id }]);
+    expect(page.exists('#share-state')).toBe(false);
+    expect(server.handle({ action: 'shared', taskId: id, token })).toMatchObject({
+      error: { code: 'SHARE_REVOKED' },
+    });
+  });
+
+  it('a share link that could not be made leaves the plain card and says why', async () => {
+    await completed();
+    server.offline = true;
+    const card = page.call('onShareAppMessage') as { promise: Promise<object> };
+    await settle();
+    expect(await card.promise).toEqual({
+      title: '粘贴短视频分享链接，一键提取视频文案',
       path: '/pages/index/index',
     });
+    expect(wx.showToast).toHaveBeenLastCalledWith(
+      expect.objectContaining({ title: expect.stringContaining('没能生成分享链接') }),
+    );
+    expect(page.exists('#share-state')).toBe(false);
+  });
+
+  it("a photo note: its own text, labelled as the note's (not a transcript), no video to save", async () => {
+    await completed({
+      title: '杭州小众咖啡店合集',
+      content: '第一家在巷子里',
+      video_url: '',
+      kind: 'note',
+    });
+    expect(page.text('#headline')).toBe('已取出笔记的文字');
+    expect(page.text('#content-label')).toBe('笔记正文');
+    expect(page.text('#note-kind')).toContain('这是图文笔记');
+    expect(page.text('#content')).toBe('第一家在巷子里');
+    expect(page.exists('#save-video')).toBe(false);
+    expect(page.exists('#save-cover')).toBe(true);
+    // A transcript says 文案 and nothing about notes.
+    page.call('onUnload');
+    await completed();
+    expect(page.text('#content-label')).toBe('文案');
+    expect(page.exists('#note-kind')).toBe(false);
   });
 
   it.each(['PHOTO_NOTE', 'NO_SPEECH', 'TOO_LONG', 'VIDEO_UNAVAILABLE'] as const)(
@@ -427,7 +549,9 @@ describe('following a task', () => {
     expect(page.data.card?.id).toBe(`retry-${id}`);
   });
 
-  it('watch error → polling → recovery', async () => {
+  it('watch error → polling with backoff → back to watching', async () => {
+    // The longest wait of each backoff step (jitter drawn at its top), so times are exact.
+    jest.spyOn(Math, 'random').mockReturnValue(0.9999999);
     open();
     const id = await submit();
     server.breakWatches();
@@ -444,31 +568,62 @@ describe('following a task', () => {
     expect(server.openWatches(id)).toHaveLength(1);
     expect(page.exists('#reconnecting')).toBe(false);
 
-    // A longer outage: every re-watch fails too. The backoff grows and `get` polls every 3 s,
-    // through network errors as well.
+    // A longer outage: every re-watch is refused too (a listener limit, say).
     server.watchDown = true;
     const brokeAt = Date.now();
+    const getTimes: number[] = [];
+    const cloud = (globalThis as unknown as { wx: { cloud: { callFunction: jest.Mock } } }).wx
+      .cloud;
+    cloud.callFunction.mockImplementation(
+      ((original) => async (param: { data: { action: string } }) => {
+        if (param.data.action === 'get') getTimes.push(Date.now() - brokeAt);
+        return original(param);
+      })(cloud.callFunction.getMockImplementation()!),
+    );
     server.breakWatches();
     const opened = server.watchOpenedAt.length;
-    const polled = gets();
-    server.offline = true;
-    await settle(9000);
+    const polled = server.attempts.length;
+    server.offline = true; // polls through network errors as well
+    await settle(30_000);
     server.offline = false;
-    await settle(9000);
-    expect(gets() - polled).toBeGreaterThanOrEqual(6);
-    // Re-watches 1 s, 2 s and 5 s after each failure (which the fake reports 5 ms after opening).
-    const at = server.watchOpenedAt.slice(opened, opened + 3).map((t) => t - brokeAt);
-    expect(at).toEqual([1000, 3005, 8010]);
+    await settle(60_000);
+    // `get` on a growing interval, 3 s doubling to at most 30 s (the read at the break first).
+    const gaps = getTimes.slice(1).map((t, i) => t - getTimes[i]!);
+    // (Each `get` takes the fake's millisecond before the next wait starts.)
+    expect(gaps.map((g) => Math.round(g / 100) * 100)).toEqual([
+      3000, 6000, 12_000, 24_000, 30_000,
+    ]);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(30_001);
+    expect(server.attempts.length - polled).toBe(getTimes.length);
+    // Re-watches 1 s, 2 s, 4 s … after each refusal (reported 5 ms after opening), capped at 60 s.
+    const at = server.watchOpenedAt.slice(opened).map((t) => t - brokeAt);
+    expect(at.slice(0, 5)).toEqual([1000, 3005, 7010, 15015, 31020]);
+    const rewatchGaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(Math.max(...rewatchGaps)).toBeLessThanOrEqual(60_005);
     expect(page.exists('#reconnecting')).toBe(true);
-    // The service is back: the next re-watch (10 s step) succeeds and the link is live again.
+    // The service is back: the next re-watch succeeds and the page watches again.
     server.watchDown = false;
-    await settle(10_000);
+    await settle(60_000);
     expect(page.exists('#reconnecting')).toBe(false);
     expect(server.openWatches(id)).toHaveLength(1);
+    // Watching again: only the slow safety `get` (20 s), no backoff polling.
+    const calm = getTimes.length;
+    await settle(40_000);
+    expect(getTimes.length - calm).toBe(2);
     server.update(id, { status: TaskStatus.Completed, progress: 100, result: RESULT });
     await settle(100);
     expect(page.text('#headline')).toBe('提取完成');
     expect(server.openWatches()).toHaveLength(0);
+  });
+
+  it('without jitter pinned, phones whose watches dropped together poll at different times', async () => {
+    const { backoffDelay } = jest.requireActual<typeof import('../../services/backoff')>(
+      `${miniprogramRoot}/services/backoff`,
+    );
+    const waits = new Set(
+      Array.from({ length: 50 }, () => backoffDelay(2, { baseMs: 3000, capMs: 30_000 })),
+    );
+    expect(waits.size).toBeGreaterThan(10);
   });
 
   it('onHide closes the watch and stops polling; onShow re-reads and re-watches', async () => {
@@ -492,6 +647,115 @@ describe('following a task', () => {
     expect(server.calls('get').length).toBeGreaterThan(0);
     expect(server.openWatches(id)).toHaveLength(1);
     expect(page.text('#progress-text')).toBe('80%');
+  });
+});
+
+describe('waiting in the queue (issue 23 item 5)', () => {
+  it('排队中 with its place and the wait, live from the queue’s one shared document', async () => {
+    server.queueAhead = 12; // the queue's rate: 0.5 a second
+    open();
+    await submit();
+    expect(page.text('#headline')).toBe('排队中');
+    expect(page.text('#progress-text')).toBe('前面还有 12 个');
+    expect(page.text('#wait')).toBe('现在提取的人多，预计约 25 秒后开始');
+    // One watch on the queue's document, besides the task's own.
+    expect(server.openWatches(QUEUE_WATCH)).toHaveLength(1);
+    // The dispatcher starts five: the page moves up with no call.
+    const calls = server.requests.length;
+    server.publishQueue({ started_total: 105 });
+    expect(page.text('#progress-text')).toBe('前面还有 7 个');
+    expect(page.text('#wait')).toBe('现在提取的人多，预计约 15 秒后开始');
+    server.publishQueue({ started_total: 112 });
+    expect(page.text('#progress-text')).toBe('马上开始');
+    expect(server.requests.length).toBe(calls);
+    // Started: the queue no longer speaks, and its watch is closed.
+    const id = page.data.card!.id;
+    server.update(id, { status: TaskStatus.Processing, progress: 30, started_at: new Date() });
+    expect(page.text('#progress-text')).toBe('30%');
+    expect(server.openWatches(QUEUE_WATCH)).toHaveLength(0);
+  });
+
+  it('the other waiting tasks under the card say their places too, from the same one watch', async () => {
+    server.queueAhead = 4;
+    open();
+    await submit();
+    await page.tap('#next');
+    server.queueAhead = 9;
+    await submit(DOUYIN_TEXT.replace('iRNBho6u', 'second12'));
+    expect(page.text('#rows >>> #row-0')).toContain('前面还有 4 个');
+    server.publishQueue({ started_total: 102 });
+    expect(page.text('#progress-text')).toBe('前面还有 7 个');
+    expect(page.text('#rows >>> #row-0')).toContain('前面还有 2 个');
+    expect(server.openWatches(QUEUE_WATCH)).toHaveLength(1);
+  });
+
+  it('where the queue’s document is not served, `get` keeps the place current, with backoff', async () => {
+    jest.spyOn(Math, 'random').mockReturnValue(0.9999999);
+    server.queueServed = false; // the local stack's watch serves only the caller's documents
+    server.queueAhead = 20;
+    open();
+    await submit();
+    expect(page.text('#progress-text')).toBe('前面还有 20 个');
+    const gets = server.calls('get').length;
+    server.publishQueue({ started_total: 108 }); // nobody hears it: no watch carries it
+    expect(page.text('#progress-text')).toBe('前面还有 20 个');
+    await settle(3100); // the function answers the place on the poll
+    expect(server.calls('get').length).toBeGreaterThan(gets);
+    expect(page.text('#progress-text')).toBe('前面还有 12 个');
+    // The queue's watch is tried again, on its own backoff, for as long as the task waits.
+    await settle(60_000);
+    expect(server.openWatches(QUEUE_WATCH)).toHaveLength(0);
+    const tries = server.watchOpenedAt.length;
+    expect(tries).toBeGreaterThan(4);
+    // Served again (the lead's emulator, or the cloud): back to the live feed.
+    server.queueServed = true;
+    await settle(60_000);
+    expect(server.openWatches(QUEUE_WATCH)).toHaveLength(1);
+    server.publishQueue({ started_total: 115 });
+    expect(page.text('#progress-text')).toBe('前面还有 5 个');
+  });
+
+  it('a dropped queue watch falls back the same way and comes back', async () => {
+    server.queueAhead = 6;
+    open();
+    await submit();
+    server.breakWatches(); // the task's and the queue's, as a dropped connection does
+    server.queueState = { ...server.queueState, started_total: 103 };
+    await settle(4000);
+    expect(page.text('#progress-text')).toBe('前面还有 3 个');
+    await settle(5000);
+    expect(server.openWatches(QUEUE_WATCH)).toHaveLength(1);
+    server.publishQueue({ started_total: 105 });
+    expect(page.text('#progress-text')).toBe('前面还有 1 个');
+  });
+
+  it('waiting is never a failure: no timeout before its bound; past it, 排队太久 (never 处理超时)', async () => {
+    server.queueAhead = 50;
+    open();
+    const id = await submit();
+    // Its bound is its expiry (QUEUE_MAX_WAIT_S; 300 s here): well inside it, still waiting.
+    await settle(240_000);
+    expect(page.text('#headline')).toBe('排队中');
+    // The sweeper ends it TOO_BUSY (no notice is sent for waiting): the page says so plainly.
+    server.update(id, {
+      status: TaskStatus.Failed,
+      error_code: 'TOO_BUSY',
+      error_message: FAILURE_MESSAGES.TOO_BUSY,
+      completed_at: new Date(),
+    });
+    expect(page.text('#headline')).toBe('排队太久，没能开始');
+    expect(page.text('#reason')).toBe(FAILURE_MESSAGES.TOO_BUSY);
+    expect(page.text('#retry')).toBe('重试');
+  });
+
+  it('silent past its bound on the phone’s clock, a waiting task reads as not started, not timed out', async () => {
+    server.queueAhead = 50;
+    open();
+    await submit();
+    server.offline = true; // nothing more is heard
+    await settle(300_000 + 31_000);
+    expect(page.text('#headline')).toBe('排队太久，没能开始');
+    expect(page.text('#reason')).toBe(FAILURE_MESSAGES.TOO_BUSY);
   });
 });
 

@@ -13,12 +13,14 @@ import {
   TaskStatus,
   VIDEO_LINK_NOTE,
   answerErrorMessage,
+  busyRefusalText,
   countWords,
   isSilentPastExpiry,
   isTerminal,
   parseShareText,
   presentSummary,
   presentTask,
+  quotaText,
   shortLink,
   type CardTask,
   type Platform,
@@ -35,8 +37,11 @@ import {
   listTasks,
   newRequestId,
   retryTask,
+  shareTask,
+  unshareTask,
   type Failure,
 } from '../../services/index';
+import { knownQuota, noteQuotaUsedUp } from '../../services/quota';
 import { askToNotify, recordGrants, type SubscribeOutcome } from '../../services/subscribe';
 import { TaskTracker, type LinkState } from '../../services/task-tracker';
 import { knownTypicalWait, loadTypicalWait, recentTasks } from '../../services/wait';
@@ -91,6 +96,9 @@ export interface IndexData {
   submitError: string;
   /** sending the same text again may succeed (the button then says 重新提交) */
   resendable: boolean;
+  /** today's uses under the button ('' before any answer said them) */
+  quotaText: string;
+  quotaUsedUp: boolean;
   card: TaskCard | null;
   link: LinkState;
   notifyNote: string;
@@ -140,6 +148,8 @@ export function initialIndexData(): IndexData {
     submitting: false,
     submitError: '',
     resendable: false,
+    quotaText: '',
+    quotaUsedUp: false,
     card: null,
     link: 'live',
     notifyNote: NOTE_UNSUBSCRIBED,
@@ -215,6 +225,8 @@ class IndexPage {
   private pending: { text: string; requestId: string } | null = null;
   /** the save to retry once the user granted the album permission in the settings page */
   private saveAfterSetting: SaveKind | null = null;
+  /** what this page learnt of a task's share link since its view (a share, a stop) */
+  private readonly sharedUntil = new Map<string, string | null>();
 
   constructor(private readonly view: View<IndexData>) {}
 
@@ -226,6 +238,7 @@ class IndexPage {
     if (TASK_ID.test(taskId)) this.open(taskId);
     // The first history page: the typical wait, and the tasks still running since last time.
     void loadTypicalWait().then(() => {
+      this.showQuota();
       this.followRunning(recentTasks());
       const focused = this.current();
       if (focused?.tracker.task && !isTerminal(focused.tracker.task.status))
@@ -241,7 +254,15 @@ class IndexPage {
       if (!f.tracker.isFinished) f.tracker.start();
       else if (id === this.focused && this.view.data.card?.timedOutLocally) void this.reread(id);
     }
+    this.showQuota();
     if (this.view.data.view === 'form') void this.offerClipboard();
+  }
+
+  /** Today's uses as the last answer said them (a new day reads as fresh). */
+  private showQuota(): void {
+    const quota = knownQuota();
+    const shown = quota ? quotaText(quota, new Date()) : { text: '', usedUp: false };
+    this.view.setData({ quotaText: shown.text, quotaUsedUp: shown.usedUp });
   }
 
   hide(): void {
@@ -349,7 +370,9 @@ class IndexPage {
         this.pending = null;
         wx.showToast({ title: '已提交', icon: 'success' });
         this.view.setData({ text: '', detected: '' });
-        this.follow(out.task._id, { task: out.task, subscribed: sub.success });
+        this.follow(out.task._id, { task: out.task, subscribed: sub.success }).tracker.offerQueue(
+          out.queue,
+        );
         this.open(out.task._id);
       } else if (out.code === 'RATE_LIMITED') {
         await this.explainTooMany();
@@ -359,12 +382,25 @@ class IndexPage {
     } finally {
       this.busy = false;
       this.view.setData({ submitting: false });
+      this.showQuota();
     }
   }
 
   private showSubmitError(out: Failure): void {
-    if (INPUT_CODES.includes(out.code)) this.view.setData({ inputError: out.message });
-    else this.view.setData({ submitError: out.message, resendable: true });
+    if (INPUT_CODES.includes(out.code)) {
+      this.view.setData({ inputError: out.message });
+    } else if (out.code === 'TOO_BUSY') {
+      // Nothing was charged; sending again at once would be refused the same way: say when.
+      this.view.setData({
+        submitError: busyRefusalText(out.retryAfterS, new Date()),
+        resendable: false,
+      });
+    } else if (out.code === 'QUOTA_EXCEEDED') {
+      noteQuotaUsedUp();
+      this.view.setData({ submitError: out.message, resendable: false });
+    } else {
+      this.view.setData({ submitError: out.message, resendable: true });
+    }
   }
 
   /**
@@ -413,6 +449,11 @@ class IndexPage {
         onLost: (message) => this.onGone(taskId, message, false),
         // Deleted (from the history, or on another device): say so instead of a stale card.
         onRemoved: () => this.onGone(taskId, REMOVED_MESSAGE, true),
+        // Its place in the queue moved (the queue's feed, or `get` while the feed is down).
+        onQueue: () => {
+          const task = tracker.task;
+          if (task) this.onTask(taskId, task);
+        },
       },
       from.task ?? null,
     );
@@ -517,7 +558,15 @@ class IndexPage {
   private present(task: CardTask): void {
     const f = this.followed.get(task._id);
     const caption = task.caption !== undefined ? task.caption : (f?.caption ?? null);
-    let card = presentTask({ ...task, caption }, new Date(), knownTypicalWait());
+    const shared = this.sharedUntil.has(task._id)
+      ? (this.sharedUntil.get(task._id) ?? null)
+      : (task.shared_until ?? null);
+    let card = presentTask(
+      { ...task, caption, shared_until: shared },
+      new Date(),
+      knownTypicalWait(),
+      f?.tracker.queueSpot ?? null,
+    );
     let edited = false;
     if (card.succeeded) {
       const edit = loadEdit(card.id);
@@ -541,7 +590,12 @@ class IndexPage {
       if (id === this.focused && this.view.data.view !== 'form') continue;
       if (f.seen && ended) continue;
       if (task) {
-        const card = presentTask({ ...task, caption: f.caption ?? null }, now, knownTypicalWait());
+        const card = presentTask(
+          { ...task, caption: f.caption ?? null },
+          now,
+          knownTypicalWait(),
+          f.tracker.queueSpot,
+        );
         const edit = loadEdit(id);
         const shown = edit !== null ? { ...card, wordCount: countWords(edit) } : card;
         rows.push({ row: rowFromCard(shown, task.platform), at: task.created_at });
@@ -617,7 +671,9 @@ class IndexPage {
       const out = await retryTask(card.id, { success: sub.success, failure: sub.failure });
       if (out.ok) {
         wx.showToast({ title: '已重新提交', icon: 'success' });
-        this.follow(out.task._id, { task: out.task, subscribed: sub.success });
+        this.follow(out.task._id, { task: out.task, subscribed: sub.success }).tracker.offerQueue(
+          out.queue,
+        );
         this.open(out.task._id);
       } else {
         wx.showToast({ title: out.message, icon: 'none' });
@@ -770,14 +826,68 @@ class IndexPage {
     }
   }
 
-  share(): WechatMiniprogram.Page.ICustomShareContent {
+  /**
+   * The share card. A completed result is shared as what the card promises: a read-only page of
+   * it (`pages/shared/shared`), through a link the backend makes on this tap (`share`, with the
+   * user's correction when there is one). WeChat waits up to 3 s for it (the `promise` of
+   * onShareAppMessage); a link that is not ready by then, or a failed call, leaves the plain card
+   * that opens the app's own page and promises nothing it cannot show.
+   */
+  share():
+    WechatMiniprogram.Page.ICustomShareContent | WechatMiniprogram.Page.IAsyncCustomShareContent {
     const card = this.view.data.card;
-    const done = card && card.status === TaskStatus.Completed;
-    return {
-      title: done ? `「${card.title}」的文案提取好了` : '粘贴短视频分享链接，一键提取视频文案',
-      // Never the task: it belongs to this user only.
-      path: '/pages/index/index',
-    };
+    const plain = { title: '粘贴短视频分享链接，一键提取视频文案', path: '/pages/index/index' };
+    if (!card || card.status !== TaskStatus.Completed) return plain;
+    const taskId = card.id;
+    const title = `「${card.title}」的${card.isNote ? '笔记文字' : '文案'}提取好了`;
+    const promise = shareTask(taskId, loadEdit(taskId)).then((out) => {
+      if (!out.ok) {
+        wx.showToast({ title: `没能生成分享链接：${out.message}`, icon: 'none' });
+        return plain;
+      }
+      this.sharedUntil.set(taskId, out.expiresAt);
+      this.representIfShown(taskId);
+      return { title, path: out.path };
+    });
+    return { ...plain, promise };
+  }
+
+  /** 停止分享: the link the user gave out stops opening (friends are told it was stopped). */
+  stopSharing(): void {
+    const card = this.view.data.card;
+    if (!card?.sharedText || this.busy) return;
+    const taskId = card.id;
+    wx.showModal({
+      title: '停止分享？',
+      content: '已经发出去的分享卡片会打不开，好友会看到「已停止分享」。',
+      confirmText: '停止分享',
+      confirmColor: '#fa5151',
+      success: (res) => {
+        if (res.confirm) void this.doStopSharing(taskId);
+      },
+    });
+  }
+
+  private async doStopSharing(taskId: string): Promise<void> {
+    this.busy = true;
+    try {
+      const out = await unshareTask(taskId);
+      if (out.ok) {
+        this.sharedUntil.set(taskId, null);
+        this.representIfShown(taskId);
+        wx.showToast({ title: '已停止分享', icon: 'success' });
+      } else {
+        wx.showToast({ title: out.message, icon: 'none' });
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Draws the card again when this task is the one on screen. */
+  private representIfShown(taskId: string): void {
+    const task = this.followed.get(taskId)?.tracker.task;
+    if (task && this.focused === taskId && this.view.data.view === 'task') this.present(task);
   }
 }
 
@@ -807,6 +917,9 @@ Component({
     },
     onShareAppMessage() {
       return ctl(this).share();
+    },
+    onStopSharing() {
+      ctl(this).stopSharing();
     },
     onInput(e: WechatMiniprogram.TextareaInput) {
       ctl(this).input(e.detail.value);

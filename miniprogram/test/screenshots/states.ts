@@ -4,6 +4,8 @@
  * state's DOM as HTML (to-html.ts); scripts/screenshots/shoot.ts draws it with the WXSS.
  */
 import { downloadAnswering, settle } from '../setup';
+import { ERROR_MESSAGES } from '../../../shared/errors';
+import type { TaskResult } from '../../../shared/result';
 import { TaskStatus } from '../../../shared/status';
 import type { TaskDoc } from '../../../shared/task';
 import type { FakeServer } from '../fake-server';
@@ -12,7 +14,7 @@ import { loadPage, type PageDriver } from '../harness';
 import type { WxMocks } from '../setup';
 import { toHtml, type DomNode } from './to-html';
 
-export type ShotPage = 'index' | 'history';
+export type ShotPage = 'index' | 'history' | 'shared';
 
 export interface ShotState {
   name: string;
@@ -42,6 +44,20 @@ const LONG_RESULT = {
     'https://v26-web.douyinvod.com/0f3c9a1b2e4d5f60718293a4b5c6d7e8/665f1a2b/video/tos/cn/tos-cn-ve-15/oQAbCdEfGhIjKlMnOpQrStUvWxYz/?a=6383&ch=26&cr=3&dr=0&lr=all&cd=0%7C0%7C0%7C3&br=1212&bt=1212&cs=0&ds=4',
 };
 
+/** A Xiaohongshu photo note: its own title and body are the result (issue 25 item 7). */
+export const NOTE_RESULT = {
+  title: '杭州小众咖啡店合集｜周末去哪儿',
+  content:
+    '周末跑了三家巷子里的小众咖啡店，按喜欢程度排：\n\n1. 梧桐里：手冲很稳，豆子每周换，老板会聊产地。\n' +
+    '2. 半山：有个小露台，下午三点以后阳光正好。\n3. 白日梦：甜品比咖啡出色，巴斯克值得专门去。\n\n' +
+    '#杭州咖啡 #周末去哪儿 #小众咖啡店',
+  cover: 'https://p3.example.com/cover-note.jpg',
+  video_url: '',
+  kind: 'note' as const,
+};
+const XHS_NOTE_TEXT =
+  '【杭州小众咖啡店合集 - 阿花 | 小红书 - 你的生活指南】 😆 AbCdEf 😆 https://www.xiaohongshu.com/explore/64a1b2c3d4e5f6';
+
 const BILIBILI_TEXT = '【10分钟看懂城市地铁是怎么修的-哔哩哔哩】 https://b23.tv/AbCdEf1';
 const XHS_TEXT =
   '周末去哪儿 | 杭州小众咖啡店合集 http://xhslink.com/a/AbCdEfG 复制本条信息，打开【小红书】App查看精彩内容！';
@@ -50,6 +66,35 @@ async function openIndex(query: Record<string, string> = {}): Promise<PageDriver
   const page = loadPage<unknown>('index');
   page.call('onLoad', query);
   page.call('onShow');
+  await settle();
+  return page;
+}
+
+/** The page a share card opens, for a task the fake owner shared (with a correction if given). */
+async function openShared(
+  server: FakeServer,
+  prepare: (q: { task: string; s: string }) => void = () => undefined,
+  result: TaskResult = LONG_RESULT,
+  text?: string,
+): Promise<PageDriver<unknown>> {
+  const doc = server.seed(
+    {
+      status: TaskStatus.Completed,
+      progress: 100,
+      platform: result.kind === 'note' ? 'xiaohongshu' : 'douyin',
+      result,
+      created_at: new Date(NOW.getTime() - 5 * MIN),
+      completed_at: new Date(NOW.getTime() - 4 * MIN),
+    },
+    DOUYIN_TEXT,
+  );
+  const answer = server.handle({ action: 'share', taskId: doc._id, ...(text ? { text } : {}) });
+  if (!answer.ok || !('share' in answer)) throw new Error('not shared');
+  const query = { task: doc._id, s: answer.share.token };
+  prepare(query);
+  server.requests.length = 0;
+  const page = loadPage<unknown>('shared');
+  page.call('onLoad', query);
   await settle();
   return page;
 }
@@ -110,6 +155,18 @@ function seedHistory(server: FakeServer): void {
     },
     XHS_TEXT,
   );
+  seed(
+    {
+      _id: 'n',
+      status: TaskStatus.Completed,
+      progress: 100,
+      platform: 'xiaohongshu',
+      result: NOTE_RESULT,
+      created_at: at(60),
+      completed_at: at(59.5),
+    },
+    XHS_NOTE_TEXT,
+  );
   seed({
     _id: 'd',
     status: TaskStatus.Completed,
@@ -151,7 +208,7 @@ function seedHistory(server: FakeServer): void {
 /** A completed task on the index page. */
 async function completedPage(
   server: FakeServer,
-  result: typeof RESULT = RESULT,
+  result: TaskResult = RESULT,
 ): Promise<PageDriver<unknown>> {
   const page = await openIndex();
   const id = await submitted(page);
@@ -329,6 +386,62 @@ export const STATES: readonly ShotState[] = [
     },
   },
   {
+    name: 'index-queued-position',
+    page: 'index',
+    caption: 'Waiting in the queue: how many are ahead and when it starts, live from the queue',
+    async drive({ server }) {
+      server.queueAhead = 48;
+      const page = await openIndex();
+      await submitted(page);
+      server.publishQueue({ started_total: 112 });
+      return page;
+    },
+  },
+  {
+    name: 'index-reconnecting',
+    page: 'index',
+    caption: 'A watch refused or dropped: polling on a backoff meanwhile, the place kept current',
+    async drive({ server }) {
+      server.queueAhead = 20;
+      const page = await openIndex();
+      await submitted(page);
+      server.watchDown = true;
+      server.breakWatches();
+      server.queueState = { ...server.queueState, started_total: 106 };
+      await settle(3100);
+      return page;
+    },
+  },
+  {
+    name: 'index-too-busy',
+    page: 'index',
+    caption: 'A submit the queue refused (TOO_BUSY): nothing charged, and when to try again',
+    async drive({ server }) {
+      server.overrides.set('create', () => ({
+        ok: false,
+        error: { code: 'TOO_BUSY', message: ERROR_MESSAGES.TOO_BUSY, retryAfterS: 240 },
+      }));
+      const page = await openIndex();
+      await page.input('#share-text', DOUYIN_TEXT);
+      await page.tap('#submit');
+      await settle();
+      return page;
+    },
+  },
+  {
+    name: 'index-quota-used-up',
+    page: 'index',
+    caption: "Today's uses spent: said under the button, with when more come; no 重新提交",
+    async drive({ server }) {
+      server.usedToday = server.dailyQuota;
+      const page = await openIndex();
+      await page.input('#share-text', DOUYIN_TEXT);
+      await page.tap('#submit');
+      await settle();
+      return page;
+    },
+  },
+  {
     name: 'index-processing',
     page: 'index',
     caption: 'Processing: the wait estimated from recent tasks; the other tasks under the card',
@@ -356,6 +469,18 @@ export const STATES: readonly ShotState[] = [
       'Completed, long text: 再提取一个, 分享 and 复制全文 stay in the bar above the tab bar',
     fullPage: true,
     drive: ({ server }) => completedPage(server, LONG_RESULT),
+  },
+  {
+    name: 'index-shared',
+    page: 'index',
+    caption: 'Shared: until when friends can open it, and 停止分享',
+    async drive({ server }) {
+      const page = await completedPage(server);
+      const card = page.call('onShareAppMessage') as { promise: Promise<unknown> };
+      await settle();
+      await card.promise;
+      return page;
+    },
   },
   {
     name: 'index-editing',
@@ -443,10 +568,16 @@ export const STATES: readonly ShotState[] = [
       return page;
     },
   },
+  {
+    name: 'index-completed-note',
+    page: 'index',
+    caption: 'A photo note: its own title and body, labelled 笔记正文 (not a transcript); no video',
+    drive: ({ server }) => completedPage(server, NOTE_RESULT),
+  },
   failedState(
     'index-failed-photo-note',
     'PHOTO_NOTE',
-    'Photo note (permanent): 换个链接 is the main action',
+    'A photo note with no text of its own (permanent): 换个链接 is the main action',
     XHS_TEXT,
   ),
   failedState('index-failed-no-speech', 'NO_SPEECH', 'No speech (permanent)'),
@@ -458,6 +589,11 @@ export const STATES: readonly ShotState[] = [
     'Provider error (transient): 重试 is the main action',
   ),
   failedState('index-failed-busy', 'UPSTREAM_UNAVAILABLE', 'Upstream busy (transient)'),
+  failedState(
+    'index-failed-too-busy',
+    'TOO_BUSY',
+    'Waited in the queue past its bound (TOO_BUSY): never started, nothing charged, 重试',
+  ),
   {
     name: 'index-cancelled',
     page: 'index',
@@ -507,6 +643,55 @@ export const STATES: readonly ShotState[] = [
       page.find('#privacy')?.instance.setData({ visible: true });
       return page;
     },
+  },
+  {
+    name: 'shared-result',
+    page: 'shared',
+    caption: 'A friend opens the share card: the result, read-only; copy, or extract one’s own',
+    fullPage: true,
+    drive: ({ server }) => openShared(server),
+  },
+  {
+    name: 'shared-edited',
+    page: 'shared',
+    caption: 'The owner corrected the text before sharing: the friend reads the correction, marked',
+    drive: ({ server }) =>
+      openShared(server, undefined, RESULT, RESULT.content.replace('红烧肉', '红烧排骨')),
+  },
+  {
+    name: 'shared-note',
+    page: 'shared',
+    caption: 'A shared photo note: the note’s own text, labelled as such',
+    drive: ({ server }) => openShared(server, undefined, NOTE_RESULT),
+  },
+  {
+    name: 'shared-expired',
+    page: 'shared',
+    caption: 'The link is past its 7 days: said plainly, with the way to extract one’s own',
+    drive: ({ server }) =>
+      openShared(server, () => jest.setSystemTime(new Date(NOW.getTime() + 8 * 24 * 60 * MIN))),
+  },
+  {
+    name: 'shared-revoked',
+    page: 'shared',
+    caption: 'The owner stopped sharing',
+    drive: ({ server }) =>
+      openShared(server, (q) => server.handle({ action: 'unshare', taskId: q.task })),
+  },
+  {
+    name: 'shared-gone',
+    page: 'shared',
+    caption: 'The owner deleted the task (or the link is wrong): nothing about the task is said',
+    drive: ({ server }) => openShared(server, (q) => server.removeDoc(q.task)),
+  },
+  {
+    name: 'shared-failed',
+    page: 'shared',
+    caption: 'The call did not get through: open it again',
+    drive: ({ server }) =>
+      openShared(server, () => {
+        server.offline = true;
+      }),
   },
   {
     name: 'history-list',
