@@ -8,16 +8,9 @@ import { config as zodConfig } from 'zod/mini';
 // WeChat forbids `new Function`; zod only probes for it, but never let it try.
 zodConfig({ jitless: true });
 
-export type {
-  ClearAnswer,
-  ExtractAnswer,
-  ExtractRequest,
-  ListAnswer,
-  RemoveAnswer,
-  TaskAnswer,
-} from '../shared/api';
+export type { ExtractAnswer, ExtractRequest } from '../shared/api';
 export { LIST_DEFAULT_LIMIT, quotaResetsAt, type Quota, type SharedResult } from '../shared/api';
-export { ERROR_MESSAGES, isErrorCode, type ErrorAnswer, type ErrorCode } from '../shared/errors';
+export { isErrorCode, type ErrorCode } from '../shared/errors';
 export {
   EXPIRY_GRACE_MS,
   NETWORK_ERROR_MESSAGE,
@@ -29,7 +22,6 @@ export {
   isSilentPastExpiry,
   presentSummary,
   presentTask,
-  queueTexts,
   quotaText,
   busyRefusalText,
   shortLink,
@@ -47,6 +39,5 @@ export {
   queuePosition,
   queueProgressFromRaw,
   type QueueProgress,
-  type QueueTicket,
 } from '../shared/queue';
 export { viewFromRaw, type TaskSummary, type TaskView } from '../shared/task';

@@ -28,16 +28,16 @@ const subscribedInput = z.optional(
  * The longest text an owner may share as their correction: the page's bound on a correction
  * (`MAX_EDIT_CHARS` in miniprogram/services/edits.ts), UTF-16 units as the page counts them.
  */
-export const MAX_SHARED_TEXT_LENGTH = 50_000;
+const MAX_SHARED_TEXT_LENGTH = 50_000;
 
 /** A share link's token: 128 random bits, base64url (22 characters); a little slack either way. */
 const shareToken = z.string().check(z.regex(/^[A-Za-z0-9_-]{16,64}$/));
 
 /** The page a share card opens: the shared result, read-only. */
-export const SHARED_PAGE = 'pages/shared/shared';
+const SHARED_PAGE = 'pages/shared/shared';
 
 export const LIST_DEFAULT_LIMIT = 20;
-export const LIST_MAX_LIMIT = 50;
+const LIST_MAX_LIMIT = 50;
 
 export const extractRequestSchema = z.discriminatedUnion('action', [
   z.strictObject({

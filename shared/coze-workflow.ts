@@ -104,7 +104,6 @@ export const startAnswerSchema = z.object({
   execute_id: z.string().check(z.minLength(1)),
   debug_url: orMissing(z.string()),
 });
-export type StartAnswer = z.infer<typeof startAnswerSchema>;
 
 /** `execute_status` of a run in its history; Coze may add others (they count as failed). */
 export const EXECUTE_STATUS = { running: 'Running', success: 'Success', fail: 'Fail' } as const;
@@ -230,7 +229,7 @@ export interface RunEnd {
 }
 
 /** Messages kept from a run's failure (for logs), at most this long. */
-export const MAX_RUN_MESSAGE = 300;
+const MAX_RUN_MESSAGE = 300;
 
 const HISTORY: From = { source: 'history' };
 

@@ -86,7 +86,7 @@ export const WORKFLOW_FAILURE_CODES = [
 ] as const satisfies readonly FailureCode[];
 export type WorkflowFailureCode = (typeof WORKFLOW_FAILURE_CODES)[number];
 
-export function isWorkflowFailureCode(code: unknown): code is WorkflowFailureCode {
+function isWorkflowFailureCode(code: unknown): code is WorkflowFailureCode {
   return typeof code === 'string' && (WORKFLOW_FAILURE_CODES as readonly string[]).includes(code);
 }
 
@@ -143,7 +143,7 @@ export interface ErrorAnswer {
 }
 
 /** Bound on an answer's `detail`: a field path and a rule, never a long text. */
-export const MAX_ERROR_DETAIL_LENGTH = 200;
+const MAX_ERROR_DETAIL_LENGTH = 200;
 
 export function errorAnswer(code: ErrorCode, detail?: string): ErrorAnswer {
   const error: ErrorAnswer['error'] = { code, message: ERROR_MESSAGES[code] };

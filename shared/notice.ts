@@ -49,7 +49,7 @@ export interface SubscribeMessage {
  */
 export const NOTICE_PAGE = 'pages/index/index';
 export const DEFAULT_NOTICE_TITLE = '短视频文案';
-export const NOTICE_STATUS: Record<NoticeKind, string> = { success: '已完成', failure: '失败' };
+const NOTICE_STATUS: Record<NoticeKind, string> = { success: '已完成', failure: '失败' };
 export const SUCCESS_NOTE = '点击查看完整文案';
 export const DEFAULT_FAILURE_REASON = '提取失败，请稍后重试';
 /** The note of a failure notice whose template also has a separate reason keyword. */
@@ -154,7 +154,7 @@ function keywordMax(keyword: string): number | undefined {
  * A failure's reason for this keyword: the written-to-fit words of a failure code (the full ones
  * where they fit, else the short ones), or the given text, to be fitted like any value.
  */
-export function reasonFor(keyword: string, reason: string): string {
+function reasonFor(keyword: string, reason: string): string {
   const code = reason.trim();
   if (!isFailureCode(code)) return reason;
   const words = NOTICE_REASONS[code];

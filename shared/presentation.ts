@@ -17,7 +17,7 @@ import { TaskStatus, isTerminal } from './status';
 import type { TaskView } from './task';
 import { pad2, shanghaiParts } from './time';
 
-export const STATUS_LABELS: Readonly<Record<TaskStatus, string>> = {
+const STATUS_LABELS: Readonly<Record<TaskStatus, string>> = {
   [TaskStatus.Pending]: '排队中',
   [TaskStatus.Processing]: '提取中',
   [TaskStatus.Completed]: '已完成',
@@ -29,7 +29,7 @@ export const STATUS_LABELS: Readonly<Record<TaskStatus, string>> = {
 /** Badge colours, named after WeUI's semantic tones. */
 export type StatusTone = 'info' | 'success' | 'error' | 'warn' | 'muted';
 
-export const STATUS_TONES: Readonly<Record<TaskStatus, StatusTone>> = {
+const STATUS_TONES: Readonly<Record<TaskStatus, StatusTone>> = {
   [TaskStatus.Pending]: 'info',
   [TaskStatus.Processing]: 'info',
   [TaskStatus.Completed]: 'success',
@@ -44,10 +44,6 @@ export function statusLabel(status: TaskStatus): string {
 
 /** The supported platforms as one phrase, for the page that asks for a link. */
 export const SUPPORTED_PLATFORMS_TEXT = PLATFORMS.map((p) => PLATFORM_LABELS[p]).join('、');
-
-export function platformLabel(platform: Platform): string {
-  return PLATFORM_LABELS[platform];
-}
 
 /** Media links from the platforms expire (a Douyin video link after about an hour). */
 export const VIDEO_LINK_NOTE = '视频链接是临时的，通常 1 小时左右失效，请尽快保存';
@@ -216,9 +212,9 @@ export function shortLink(url: string, max = 32): string {
 }
 
 /** Fewer completed tasks than this say nothing about the wait: the default wording is used. */
-export const MIN_WAIT_SAMPLES = 3;
+const MIN_WAIT_SAMPLES = 3;
 /** What the wait is called without history: a workflow run of a short video takes about this. */
-export const DEFAULT_WAIT_TEXT = '通常约 1 分钟';
+const DEFAULT_WAIT_TEXT = '通常约 1 分钟';
 const DEFAULT_TYPICAL_MS = 60_000;
 
 /**
@@ -261,7 +257,7 @@ export interface QueueSpot {
  * The queue said plainly: how many wait ahead (the progress slot) and about when it starts (the
  * wait line). The wait is the queue's measured drain rate, so it moves as the queue does.
  */
-export function queueTexts(spot: QueueSpot): { progressText: string; waitText: string } {
+function queueTexts(spot: QueueSpot): { progressText: string; waitText: string } {
   if (spot.ahead <= 0) return { progressText: '马上开始', waitText: '前面没有人了，马上开始提取' };
   return {
     progressText: `前面还有 ${spot.ahead} 个`,
@@ -284,7 +280,7 @@ export function dateTimeText(at: Date | number): string {
 }
 
 /** The owner's line about a shared result: until when friends can open it; '' once it ended. */
-export function sharedText(sharedUntil: string | null, now: Date): string {
+function sharedText(sharedUntil: string | null, now: Date): string {
   const until = sharedUntil ? Date.parse(sharedUntil) : NaN;
   if (!Number.isFinite(until) || until <= now.getTime()) return '';
   return `已分享，${dateTimeText(until)} 前好友可查看`;
@@ -401,9 +397,6 @@ const FAILURE_HEADLINES: Readonly<Partial<Record<FailureCode, string>>> = {
   // Nothing ran: it waited in the queue past its bound (its quota unit was given back).
   TOO_BUSY: '排队太久，没能开始',
 };
-
-/** The title of a task before (or without) a result (`share-text.ts`, where captions are read). */
-export { fallbackTitle };
 
 /**
  * Everything the task card draws. `typicalMs` is the typical wait from recent tasks

@@ -14,7 +14,7 @@ export const QUEUE_COLLECTION = 'queue';
 export const QUEUE_STATE_ID = 'coze';
 
 /** The sweeper's timer period until one was measured: every minute. */
-export const DEFAULT_SWEEP_EVERY_MS = 60_000;
+const DEFAULT_SWEEP_EVERY_MS = 60_000;
 
 export const queueStateSchema = z.object({
   _id: z.string(),
@@ -97,7 +97,7 @@ export const queueTicketSchema = z.object({
 export type QueueTicket = z.infer<typeof queueTicketSchema>;
 
 /** Whether a dispatcher holds the lease now. */
-export function dispatcherActive(state: QueueState, now: Date): boolean {
+function dispatcherActive(state: QueueState, now: Date): boolean {
   return state.lease_until.getTime() > now.getTime();
 }
 
@@ -121,7 +121,7 @@ export const HISTORY_SHARE = 0.2;
  * Starts a second to plan with: what the dispatcher measured, or what the bucket allows (less the
  * history reads' share) before anything was measured.
  */
-export function drainRate(state: QueueState, qps: number): number {
+function drainRate(state: QueueState, qps: number): number {
   return state.rate > 0 ? state.rate : qps * (1 - HISTORY_SHARE);
 }
 

@@ -55,15 +55,13 @@ export function resultKind(result: { kind?: unknown } | null | undefined): Resul
   return result?.kind === 'note' ? 'note' : 'transcript';
 }
 
-export const EMPTY_RESULT: TaskResult = { title: '', content: '', cover: '', video_url: '' };
-
 export const MAX_TITLE_LENGTH = 1000;
 export const MAX_CONTENT_LENGTH = 100_000;
 export const MAX_MEDIA_URL_LENGTH = 2048;
 export const CONTENT_CUT_MARK = '\n……（文案过长，超出部分未保存）';
 
 /** Bidi embedding, override and isolate controls, and the implicit marks. */
-export const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 const TITLE_CONTROLS = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 const CONTENT_CONTROLS = /(?![\t\n\r])[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 

@@ -298,7 +298,7 @@ function withoutBoilerplate(text: string): string {
 }
 
 /** Between the author's work and the post's own words in a Douyin caption. */
-export const CAPTION_JOINER = ' · ';
+const CAPTION_JOINER = ' · ';
 
 /**
  * The title-like words a share text carries besides its link, or null: the name of the video as

@@ -57,7 +57,7 @@ export const subscribedSchema = z.object({ success: z.boolean(), failure: z.bool
 export type Subscribed = z.infer<typeof subscribedSchema>;
 
 /** Where the one notice of a task stands: the table is `notice-state.ts`. */
-export { NOTICE_STATES, NoticeState };
+export type { NoticeState };
 
 export const taskDocSchema = z.object({
   _id: z.string().check(z.minLength(1)),

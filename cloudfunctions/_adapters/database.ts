@@ -63,14 +63,14 @@ export interface Bookkeeping {
 }
 
 /** A taken `_id` on add. The cloud reports it as a duplicate-key failure. */
-export function isDuplicateKey(err: unknown): boolean {
+function isDuplicateKey(err: unknown): boolean {
   const e = err as { errMsg?: unknown; message?: unknown; errCode?: unknown };
   const text = `${String(e?.errMsg ?? '')} ${String(e?.message ?? '')}`;
   return /duplicate|E11000|already exists|-502001/i.test(text);
 }
 
 /** The domain's conditions as a database query: the one translation of every guard. */
-export function toQuery(_: Command, conditions: readonly Condition[]): Query {
+function toQuery(_: Command, conditions: readonly Condition[]): Query {
   const parts = conditions.map((c): Query => {
     if ('anyOf' in c) {
       return _.or(c.anyOf.map((group) => toQuery(_, group))) as unknown as Query;

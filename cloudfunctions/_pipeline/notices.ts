@@ -16,7 +16,7 @@ import type { Logger } from '../_adapters/log';
 
 /** WeChat answers that retrying cannot fix: no grant left, bad argument, bad user or template. */
 const FINAL_SEND_ERRORS = new Set([43101, 47003, 40003, 40037, 41030]);
-export const MAX_NOTICE_ATTEMPTS = 3;
+const MAX_NOTICE_ATTEMPTS = 3;
 
 export interface NoticeDeps {
   store: TaskStore;
@@ -30,7 +30,7 @@ export interface NoticeDeps {
 export type NoticeDelivery = 'sent' | 'skipped' | 'not_claimed' | 'failed' | 'retry_later';
 
 /** The two templates; their keyword lists were parsed (and checked) with the config at cold start. */
-export function templatesFromConfig(config: Config): {
+function templatesFromConfig(config: Config): {
   success: NoticeTemplate | null;
   failure: NoticeTemplate | null;
 } {

@@ -22,8 +22,3 @@ export function knownQuota(now: Date = new Date()): Quota | null {
   // A new Shanghai day: nothing used yet.
   return { used: 0, limit: latest.limit, resetsAt: quotaResetsAt(now).toISOString() };
 }
-
-/** For tests: forget what was noted. */
-export function resetQuota(): void {
-  latest = null;
-}

@@ -45,8 +45,6 @@ export interface TrackerEvents {
   onQueue?(spot: QueueSpot | null): void;
 }
 
-export const TRACKER_TIMING = WATCH_TIMING;
-
 type Timer = ReturnType<typeof setTimeout>;
 
 /** Is `next` at least as new as `prev`? Terminal states are final; progress never goes back. */

@@ -13,7 +13,7 @@ import { snippetOf } from '../../shared/snippet';
 import { newTask, toTaskSummary, toTaskView, type TaskDoc } from '../../shared/task';
 import type { WatchSnapshot } from '../services/types';
 
-export const OPENID = 'test-user';
+const OPENID = 'test-user';
 /** The `taskId` of a watch on the queue's state document. */
 export const QUEUE_WATCH = '#queue';
 

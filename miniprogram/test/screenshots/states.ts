@@ -45,7 +45,7 @@ const LONG_RESULT = {
 };
 
 /** A Xiaohongshu photo note: its own title and body are the result (issue 25 item 7). */
-export const NOTE_RESULT = {
+const NOTE_RESULT = {
   title: '杭州小众咖啡店合集｜周末去哪儿',
   content:
     '周末跑了三家巷子里的小众咖啡店，按喜欢程度排：\n\n1. 梧桐里：手冲很稳，豆子每周换，老板会聊产地。\n' +
