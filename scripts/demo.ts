@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { ExtractAnswer } from '../shared/api';
 import { FAILURE_MESSAGES, isFailureCode } from '../shared/errors';
 import { progressPercent, statusLabel } from '../shared/presentation';
+import { resultKind } from '../shared/result';
 import { TaskStatus, isTerminal } from '../shared/status';
 import { viewFromRaw, type TaskView } from '../shared/task';
 import { callFunction, watch } from '../emulator/client';
@@ -149,9 +150,15 @@ async function main(): Promise<number> {
 
     if (final.status === TaskStatus.Completed && final.result) {
       const { title, content, cover, video_url } = final.result;
-      console.log(
-        `\n标题：${title}\n封面：${cover}\n视频：${video_url}（链接约 1 小时后失效）\n字数：${[...content].length}\n\n${content}\n`,
-      );
+      // A photo note has no video: its text is the note's own words.
+      const lines = [
+        `标题：${title}`,
+        cover ? `封面：${cover}` : null,
+        video_url ? `视频：${video_url}（链接约 1 小时后失效）` : null,
+        resultKind(final.result) === 'note' ? '类型：图文笔记（正文是笔记自己的文字）' : null,
+        `字数：${[...content].length}`,
+      ].filter((line) => line !== null);
+      console.log(`\n${lines.join('\n')}\n\n${content}\n`);
     } else {
       const reason =
         final.error_message ??
