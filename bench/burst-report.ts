@@ -1,6 +1,6 @@
 /** The burst scenario's targets and its section of the report (bench/burst.ts measures it). */
 import type { BurstResult } from './burst';
-import type { TargetResult } from './report';
+import { target, type TargetResult } from './targets';
 
 /** The viral day's two runs: the queue draining, and a bounded wait refusing at submit. */
 export interface BurstReport {
@@ -8,21 +8,6 @@ export interface BurstReport {
   /** submissions at 10 × the upstream's QPS with a short QUEUE_MAX_WAIT_S */
   bounded: BurstResult;
 }
-
-const target = (
-  measure: string,
-  value: number,
-  unit: string,
-  op: TargetResult['op'],
-  limit: number,
-): TargetResult => ({
-  measure,
-  value,
-  unit,
-  op,
-  limit,
-  met: op === '<' ? value < limit : op === '≤' ? value <= limit : value >= limit,
-});
 
 const count = (states: Record<string, number>, pred: (key: string) => boolean) =>
   Object.entries(states)

@@ -171,23 +171,14 @@ export async function burst(
   dataDir: string,
   log: (line: string) => void,
 ): Promise<BurstResult> {
-  const env: Record<string, string> = {
-    COZE_STANDIN_DELAY_MS: String(plan.runMs),
-    COZE_STANDIN_QPS: String(plan.qps),
-    COZE_QPS: String(plan.qps),
-    MAX_ACTIVE_TASKS_PER_USER: '3',
-    DAILY_QUOTA_PER_USER: '1000',
-    ...(plan.queueMaxWaitS ? { QUEUE_MAX_WAIT_S: String(plan.queueMaxWaitS) } : {}),
-  };
   // The sweeper runs on its own cron, every minute, as in the cloud.
   const product = await startProductStack({
     dataDir,
-    env,
+    env: burstEnv(plan),
     timersEnabled: true,
     instancesPerFunction: plan.instances,
   });
   try {
-    const url = product.url;
     const users = Math.ceil(plan.n / 3);
     log(
       `burst: ${plan.n} submissions from ${users} users at ${plan.rate}/s, upstream ${plan.qps} calls/s, runs of ${plan.runMs} ms${plan.queueMaxWaitS ? `, QUEUE_MAX_WAIT_S ${plan.queueMaxWaitS}` : ''}`,
@@ -200,120 +191,182 @@ export async function burst(
     });
     const samples = sampler(product);
     const first = Date.now();
-    const jobs: Promise<Submission>[] = [];
-    for (let i = 0; i < plan.n; i++) {
-      const due = first + (i * 1000) / plan.rate;
-      const wait = due - Date.now();
-      if (wait > 0) await sleep(wait);
-      // A user's three tasks are a third of the window apart.
-      jobs.push(submitOne(url, `burst-u${i % users}`));
-    }
-    const subs = await Promise.all(jobs);
+    const subs = await submitAll(plan, product.url, users, first);
     const accepted = subs.filter((s) => s.taskId !== null);
     log(`burst: ${accepted.length} of ${subs.length} accepted; waiting for every one to end`);
-    const deadline = Date.now() + plan.settleMs;
-    let ends: TaskEnd[] = [];
-    for (;;) {
-      ends = accepted.map((s) => endOf(product, s));
-      const open = ends.filter((e) => e.status === 'pending' || e.status === 'processing').length;
-      if (open === 0 || Date.now() > deadline) break;
-      log(`burst: ${open} still waiting or running`);
-      await sleep(10_000);
-    }
+    const ends = await waitForEnds(product, accepted, plan.settleMs, log);
     await product.standin?.settle();
     await samples.stop();
     const metered = metering.stop();
     offSweeps();
-
-    const runs = product.standin?.runs() ?? [];
-    const startOf = new Map<string, number>();
-    for (const r of runs) {
-      const seen = startOf.get(r.taskId);
-      if (seen === undefined || r.startedAt < seen) startOf.set(r.taskId, r.startedAt);
-    }
-    const traffic = product.standin?.traffic(first - 1000) ?? [];
-    const refusedStarts = traffic.reduce((n, t) => n + t.refusedStarts, 0);
-    const refusedReads = traffic.reduce((n, t) => n + t.refused - t.refusedStarts, 0);
-    const startTimes = [...startOf.values()].sort((a, b) => a - b);
-    const lastStart = startTimes[startTimes.length - 1] ?? first;
-    const endStates: Record<string, number> = {};
-    for (const e of ends) {
-      const key = e.status === TaskStatus.Completed ? e.status : `${e.status}/${e.code ?? '-'}`;
-      endStates[key] = (endStates[key] ?? 0) + 1;
-    }
-    const refusedAtSubmit: Record<string, number> = {};
-    for (const s of subs) {
-      if (s.code) refusedAtSubmit[s.code] = (refusedAtSubmit[s.code] ?? 0) + 1;
-    }
-    const byFn: Record<string, number> = {};
-    const invocations: Record<string, number> = {};
-    for (const m of metered) {
-      byFn[m.fn] = (byFn[m.fn] ?? 0) + m.reads + m.writes;
-      invocations[m.fn] = (invocations[m.fn] ?? 0) + 1;
-    }
-    const ops = Object.values(byFn).reduce((a, b) => a + b, 0);
-    const perTask = (n: number) => round(n / Math.max(1, accepted.length), 2);
-    const toStart: number[] = [];
-    const toDone: number[] = [];
-    accepted.forEach((s, i) => {
-      const started = startOf.get(s.taskId!);
-      if (started !== undefined) toStart.push((started - s.at) / 1000);
-      const done = ends[i]?.completedAt;
-      if (done && ends[i]?.status === TaskStatus.Completed) toDone.push((done - s.at) / 1000);
-    });
-    const rel = (t: number) => t - first;
-    return {
+    const observed: Observed = {
       plan,
-      submitted: subs.length,
-      accepted: accepted.length,
-      waited: accepted.filter((s) => s.waited).length,
-      first_sweep_s: sweeps.length ? round((sweeps[0]! - first) / 1000, 1) : null,
-      refused_at_submit: refusedAtSubmit,
-      end_states: endStates,
-      started_runs: startOf.size,
-      refused_starts_per_run: round(refusedStarts / Math.max(1, startOf.size), 3),
-      refused_starts: refusedStarts,
-      refused_reads: refusedReads,
-      last_start_s: round((lastStart - first) / 1000, 1),
-      last_start_bound_s: round((1.15 * plan.n) / plan.qps + 15, 1),
-      starts_per_s: round(startOf.size / Math.max(1, (lastStart - first) / 1000), 2),
-      submit_to_start_s: spread(toStart),
-      submit_to_done_s: spread(toDone),
-      submit_answer_ms: spread(subs.map((s) => s.answeredAt - s.at)),
-      db_ops_per_task: perTask(ops),
-      db_ops_by_function: Object.fromEntries(
-        Object.entries(byFn).map(([fn, n]) => [fn, perTask(n)]),
-      ),
-      invocations,
-      timeline: {
-        file: plan.queueMaxWaitS ? 'burst-bounded.svg' : 'burst.svg',
-        title: `Burst: ${plan.n} submissions at ${plan.rate}/s, upstream ${plan.qps} calls/s`,
-        series: [
-          {
-            name: 'tasks waiting',
-            axis: 'count',
-            points: samples.points.backlog.map(([t, v]) => [rel(t), v]),
-          },
-          {
-            name: 'runs started /s',
-            axis: 'rate',
-            points: traffic.map((t) => [rel(t.at), t.started]),
-          },
-          {
-            name: 'calls refused /s',
-            axis: 'rate',
-            points: traffic.map((t) => [rel(t.at), t.refused]),
-          },
-          {
-            name: 'dispatcher rate /s',
-            axis: 'rate',
-            points: samples.points.qps.map(([t, v]) => [rel(t), v]),
-          },
-        ],
-        limits: [{ name: 'configured QPS', axis: 'rate', value: plan.qps }],
-      },
+      first,
+      subs,
+      accepted,
+      ends,
+      sweeps,
+      metered,
+      samples: samples.points,
+      starts: firstStarts(product.standin?.runs() ?? []),
+      traffic: product.standin?.traffic(first - 1000) ?? [],
     };
+    return summarize(observed);
   } finally {
     await product.close();
   }
+}
+
+function burstEnv(plan: BurstPlan): Record<string, string> {
+  return {
+    COZE_STANDIN_DELAY_MS: String(plan.runMs),
+    COZE_STANDIN_QPS: String(plan.qps),
+    COZE_QPS: String(plan.qps),
+    MAX_ACTIVE_TASKS_PER_USER: '3',
+    DAILY_QUOTA_PER_USER: '1000',
+    ...(plan.queueMaxWaitS ? { QUEUE_MAX_WAIT_S: String(plan.queueMaxWaitS) } : {}),
+  };
+}
+
+/** The submissions at the plan's rate; a user's three tasks are a third of the window apart. */
+async function submitAll(
+  plan: BurstPlan,
+  url: string,
+  users: number,
+  first: number,
+): Promise<Submission[]> {
+  const jobs: Promise<Submission>[] = [];
+  for (let i = 0; i < plan.n; i++) {
+    const wait = first + (i * 1000) / plan.rate - Date.now();
+    if (wait > 0) await sleep(wait);
+    jobs.push(submitOne(url, `burst-u${i % users}`));
+  }
+  return Promise.all(jobs);
+}
+
+/** Every accepted task's end, read every 10 s until none waits or runs (or the settle time). */
+async function waitForEnds(
+  product: ProductStack,
+  accepted: Submission[],
+  settleMs: number,
+  log: (line: string) => void,
+): Promise<TaskEnd[]> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const ends = accepted.map((s) => endOf(product, s));
+    const open = ends.filter((e) => e.status === 'pending' || e.status === 'processing').length;
+    if (open === 0 || Date.now() > deadline) return ends;
+    log(`burst: ${open} still waiting or running`);
+    await sleep(10_000);
+  }
+}
+
+/** Each task's first run start (a restart is a second run of the same task). */
+function firstStarts(runs: { taskId: string; startedAt: number }[]): Map<string, number> {
+  const startOf = new Map<string, number>();
+  for (const r of runs) {
+    const seen = startOf.get(r.taskId);
+    if (seen === undefined || r.startedAt < seen) startOf.set(r.taskId, r.startedAt);
+  }
+  return startOf;
+}
+
+/** What one burst recorded, for the summary. */
+interface Observed {
+  plan: BurstPlan;
+  first: number;
+  subs: Submission[];
+  accepted: Submission[];
+  ends: TaskEnd[];
+  sweeps: number[];
+  metered: ReturnType<ReturnType<typeof meter>['stop']>;
+  samples: ReturnType<typeof sampler>['points'];
+  starts: Map<string, number>;
+  traffic: ReturnType<NonNullable<ProductStack['standin']>['traffic']>;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) {
+    const k = key(item);
+    if (k !== null) out[k] = (out[k] ?? 0) + 1;
+  }
+  return out;
+}
+
+function summarize(o: Observed): BurstResult {
+  const { plan, first, subs, accepted, ends, starts: startOf, traffic } = o;
+  const refusedStarts = traffic.reduce((n, t) => n + t.refusedStarts, 0);
+  const refusedReads = traffic.reduce((n, t) => n + t.refused - t.refusedStarts, 0);
+  const startTimes = [...startOf.values()].sort((a, b) => a - b);
+  const lastStart = startTimes[startTimes.length - 1] ?? first;
+  const byFn: Record<string, number> = {};
+  for (const m of o.metered) byFn[m.fn] = (byFn[m.fn] ?? 0) + m.reads + m.writes;
+  const ops = Object.values(byFn).reduce((a, b) => a + b, 0);
+  const perTask = (n: number) => round(n / Math.max(1, accepted.length), 2);
+  const toStart: number[] = [];
+  const toDone: number[] = [];
+  accepted.forEach((s, i) => {
+    const started = startOf.get(s.taskId!);
+    if (started !== undefined) toStart.push((started - s.at) / 1000);
+    const done = ends[i]?.completedAt;
+    if (done && ends[i]?.status === TaskStatus.Completed) toDone.push((done - s.at) / 1000);
+  });
+  return {
+    plan,
+    submitted: subs.length,
+    accepted: accepted.length,
+    waited: accepted.filter((s) => s.waited).length,
+    first_sweep_s: o.sweeps.length ? round((o.sweeps[0]! - first) / 1000, 1) : null,
+    refused_at_submit: countBy(subs, (s) => s.code),
+    end_states: countBy(ends, (e) =>
+      e.status === TaskStatus.Completed ? e.status : `${e.status}/${e.code ?? '-'}`,
+    ),
+    started_runs: startOf.size,
+    refused_starts_per_run: round(refusedStarts / Math.max(1, startOf.size), 3),
+    refused_starts: refusedStarts,
+    refused_reads: refusedReads,
+    last_start_s: round((lastStart - first) / 1000, 1),
+    last_start_bound_s: round((1.15 * plan.n) / plan.qps + 15, 1),
+    starts_per_s: round(startOf.size / Math.max(1, (lastStart - first) / 1000), 2),
+    submit_to_start_s: spread(toStart),
+    submit_to_done_s: spread(toDone),
+    submit_answer_ms: spread(subs.map((s) => s.answeredAt - s.at)),
+    db_ops_per_task: perTask(ops),
+    db_ops_by_function: Object.fromEntries(Object.entries(byFn).map(([fn, n]) => [fn, perTask(n)])),
+    invocations: countBy(o.metered, (m) => m.fn),
+    timeline: timelineOf(o),
+  };
+}
+
+function timelineOf(o: Observed): BurstResult['timeline'] {
+  const { plan, traffic } = o;
+  const rel = (t: number) => t - o.first;
+  return {
+    file: plan.queueMaxWaitS ? 'burst-bounded.svg' : 'burst.svg',
+    title: `Burst: ${plan.n} submissions at ${plan.rate}/s, upstream ${plan.qps} calls/s`,
+    series: [
+      {
+        name: 'tasks waiting',
+        axis: 'count',
+        points: o.samples.backlog.map(([t, v]) => [rel(t), v]),
+      },
+      {
+        name: 'runs started /s',
+        axis: 'rate',
+        points: traffic.map((t) => [rel(t.at), t.started]),
+      },
+      {
+        name: 'calls refused /s',
+        axis: 'rate',
+        points: traffic.map((t) => [rel(t.at), t.refused]),
+      },
+      {
+        name: 'dispatcher rate /s',
+        axis: 'rate',
+        points: o.samples.qps.map(([t, v]) => [rel(t), v]),
+      },
+    ],
+    limits: [{ name: 'configured QPS', axis: 'rate', value: plan.qps }],
+  };
 }

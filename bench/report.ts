@@ -4,6 +4,7 @@ import type { CostReport } from './cost';
 import type { Machine } from './machine';
 import type { Pcts } from './stats';
 import { burstMarkdown, type BurstReport } from './burst-report';
+import { target, type TargetResult } from './targets';
 
 export interface PollingResult {
   interval_ms: number;
@@ -81,15 +82,6 @@ export interface BenchResult {
   duration_s: number;
 }
 
-export interface TargetResult {
-  measure: string;
-  value: number;
-  unit: string;
-  op: '<' | '≤' | '≥';
-  limit: number;
-  met: boolean;
-}
-
 /** The speed targets, checked on this run's figures. */
 export function checkTargets(
   r: Pick<
@@ -102,27 +94,13 @@ export function checkTargets(
     | 'cpu_ms_per_webhook'
   >,
 ): TargetResult[] {
-  const t = (
-    measure: string,
-    value: number,
-    unit: string,
-    op: TargetResult['op'],
-    limit: number,
-  ) => ({
-    measure,
-    value,
-    unit,
-    op,
-    limit,
-    met: op === '<' ? value < limit : op === '≤' ? value <= limit : value >= limit,
-  });
   return [
-    t('submit answered, 1 user, p99', r.create_ms.p99, 'ms', '<', 150),
-    t('submit answered, 50 users at once, p99', r.create_ms_50.p99, 'ms', '<', 1000),
-    t('callback → watch sees it, p99', r.notice_ms.p99, 'ms', '<', 50),
-    t('callback → subscription message sent, p99', r.message_ms.p99, 'ms', '<', 200),
-    t('verified callbacks per second', r.webhooks_per_s, '/s', '≥', 200),
-    t('CPU per verified callback', r.cpu_ms_per_webhook, 'ms', '≤', 8),
+    target('submit answered, 1 user, p99', r.create_ms.p99, 'ms', '<', 150),
+    target('submit answered, 50 users at once, p99', r.create_ms_50.p99, 'ms', '<', 1000),
+    target('callback → watch sees it, p99', r.notice_ms.p99, 'ms', '<', 50),
+    target('callback → subscription message sent, p99', r.message_ms.p99, 'ms', '<', 200),
+    target('verified callbacks per second', r.webhooks_per_s, '/s', '≥', 200),
+    target('CPU per verified callback', r.cpu_ms_per_webhook, 'ms', '≤', 8),
   ];
 }
 
