@@ -36,7 +36,7 @@ export function burstTargets(r: BurstReport): TargetResult[] {
     target('burst: refused start calls per started run', b.refused_starts_per_run, '', '≤', 0.3),
     target(
       'burst: database operations per task',
-      b.db_ops_per_task + queueWatchReads(b),
+      Math.round((b.db_ops_per_task + queueWatchReads(b)) * 100) / 100,
       '',
       '≤',
       12,
