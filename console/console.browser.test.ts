@@ -93,6 +93,13 @@ const OVERFLOWS = `(() => {
 
 const overflows = () => page.evaluate<string[]>(OVERFLOWS);
 
+/** The Queue view's chart drawn to its box's width (it redraws once the window's new size is seen). */
+const CHART_FITS = `(() => {
+  const box = document.querySelector('[data-testid="queue-chart"][data-state="drawn"]');
+  const svg = box && box.querySelector('svg');
+  return !!svg && Math.abs(svg.getBoundingClientRect().width - box.getBoundingClientRect().width) <= 1;
+})()`;
+
 beforeAll(async () => {
   const executablePath = findChromium();
   dataDir = mkdtempSync(join(tmpdir(), 'console-browser-'));
@@ -296,7 +303,7 @@ it('shows a backlog live in the Queue view: places, waits, the curves, and its d
   // Laid out with its table full at both widths (the layout test below sees it empty).
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });
-    await page.locator('[data-testid="queue-chart"][data-state="drawn"]').waitFor(WAIT);
+    await page.waitForFunction(CHART_FITS, undefined, WAIT);
     expect({ view: 'queue-waiting', width, overflows: await overflows() }).toEqual({
       view: 'queue-waiting',
       width,
@@ -315,6 +322,7 @@ it('shows a backlog live in the Queue view: places, waits, the curves, and its d
   expect(await page.getByTestId('next-look').textContent()).toContain(
     'gives up waiting (TOO_BUSY, no notice) at',
   );
+  await shot('queue-task');
 
   // The sweeper, run from the Queue view: it dispatches under its lease at the upstream's pace.
   await page.goto(`${product.url}/#queue`);
@@ -339,7 +347,6 @@ it('shows a backlog live in the Queue view: places, waits, the curves, and its d
   ]) {
     expect(chartText).toContain(label);
   }
-  expect(await page.getByTestId('queue-totals').textContent()).toMatch(/^4 started by the queue/);
   await shot('queue-drained');
   await knobs({ qps: 0 });
 });
