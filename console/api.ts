@@ -7,11 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import { PLATFORMS } from '../shared/share-text';
 import { ACTIVE_STATUSES, TASK_STATUSES } from '../shared/status';
 import type { CozeStandin } from '../standin/coze-standin';
-import type { StandinSettings } from '../standin/settings';
+import { START_ANSWER_MODES } from '../standin/settings';
 import { CALLBACK_MODES } from '../standin/simulated-workflow';
 import type { ConsoleContext, ConsoleState } from './context';
 import { HttpError, readJson } from './http';
-import { openidOf } from './input';
+import { openidOf, standinPatchOf } from './input';
 import * as read from './queries';
 
 interface ApiCall {
@@ -62,18 +62,17 @@ async function submit({ c, s, req }: ApiCall) {
 
 async function configureStandin({ c, s, req }: ApiCall) {
   const standin = needStandin(c);
-  const body = await readJson(req);
-  const patch: Partial<StandinSettings> = {};
-  if (body.callbackMode !== undefined) patch.callbackMode = body.callbackMode as never;
-  if (body.createErrorRate !== undefined) patch.createErrorRate = Number(body.createErrorRate);
-  if (body.delayMs !== undefined) patch.delayMs = Number(body.delayMs);
+  const patch = standinPatchOf(await readJson(req));
+  let now;
   try {
-    const now = standin.configure(patch);
-    s.live.send('standin', now);
-    return now;
+    now = standin.configure(patch);
   } catch (e) {
+    // The stand-in's own check, naming the knob and its range.
     throw new HttpError(400, (e as Error).message);
   }
+  s.queue?.noteStandinQps(now.qps, Date.now());
+  s.live.send('standin', now);
+  return now;
 }
 
 async function replay({ c, s, params }: ApiCall) {
@@ -101,6 +100,7 @@ const ROUTES: ApiRoute[] = [
       activeStatuses: ACTIVE_STATUSES,
       platforms: PLATFORMS,
       callbackModes: CALLBACK_MODES,
+      startAnswers: START_ANSWER_MODES,
     }),
   },
   { method: 'GET', path: '/tasks', answer: ({ c, s, q }) => read.taskList(c, s, q) },
@@ -109,6 +109,7 @@ const ROUTES: ApiRoute[] = [
     path: /^\/tasks\/([A-Za-z0-9_-]{1,64})$/,
     answer: ({ c, s, params }) => read.timeline(c, s, params[0]!),
   },
+  { method: 'GET', path: '/queue', answer: ({ c, s, q }) => read.queue(c, s, q) },
   { method: 'GET', path: '/requests', answer: ({ c, s, q }) => read.requests(c, s, q) },
   { method: 'GET', path: '/notices', answer: ({ c, s }) => read.notices(c, s) },
   { method: 'GET', path: '/logs', answer: ({ s, q }) => read.logs(s, q) },

@@ -2,8 +2,9 @@
  * The console in a real browser (playwright-core driving Debian's chromium): a task submitted through
  * the API appears and completes without a reload, its timeline opens, a fault knob switched in the
  * page shows its effect on the next task (dropped callbacks and the sweeper's next look included),
- * refusals read as refusals, and every view is laid out at 1280 and 1440 px without anything
- * running out of its card. CONSOLE_SCREENSHOTS=DIR keeps a screenshot per view and width.
+ * refusals read as refusals, a backlog behind the stand-in's QPS knob is shown and drained live in
+ * the Queue view, and every view is laid out at 1280 and 1440 px without anything running out of
+ * its card. CONSOLE_SCREENSHOTS=DIR keeps a screenshot per view and width.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -92,6 +93,13 @@ const OVERFLOWS = `(() => {
 
 const overflows = () => page.evaluate<string[]>(OVERFLOWS);
 
+/** The Queue view's chart drawn to its box's width (it redraws once the window's new size is seen). */
+const CHART_FITS = `(() => {
+  const box = document.querySelector('[data-testid="queue-chart"][data-state="drawn"]');
+  const svg = box && box.querySelector('svg');
+  return !!svg && Math.abs(svg.getBoundingClientRect().width - box.getBoundingClientRect().width) <= 1;
+})()`;
+
 beforeAll(async () => {
   const executablePath = findChromium();
   dataDir = mkdtempSync(join(tmpdir(), 'console-browser-'));
@@ -100,7 +108,8 @@ beforeAll(async () => {
     dataDir,
     timersEnabled: false,
     instancesPerFunction: 2,
-    env: { COZE_STANDIN_DELAY_MS: '300' },
+    // A low COZE_QPS keeps the Queue view's rates on a readable scale next to the stand-in's.
+    env: { COZE_STANDIN_DELAY_MS: '300', COZE_QPS: '2' },
   });
   // Running as root in CI: Chromium's sandbox needs a user namespace it may not get there.
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox'] });
@@ -218,6 +227,130 @@ it('shows a failed task without its last progress, and log lines as events with 
   expect(page.url()).toContain(`#task/${failed}`);
 });
 
+/** Sets a stand-in knob as the console's API does (the page's own knobs are tested above). */
+async function knobs(patch: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${product.url}/_console/api/standin`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(patch),
+  });
+  expect(res.status).toBe(200);
+}
+
+it('sets the QPS and start-answer knobs in the page, a bad value refused as a refusal', async () => {
+  await page.goto(`${product.url}/#drive`);
+  const flash = page.getByTestId('flash');
+  await page.getByTestId('knob-start-answer').selectOption('truncated');
+  await flash.filter({ hasText: 'start answer truncated' }).waitFor(WAIT);
+  expect(product.standin!.settings().startAnswer).toBe('truncated');
+  await page.getByTestId('knob-start-answer').selectOption('normal');
+  await flash.filter({ hasText: 'start answer normal' }).waitFor(WAIT);
+
+  await page.getByTestId('knob-qps').fill('0.5');
+  await page.getByTestId('knob-qps').press('Tab');
+  const refused = page.locator('[data-testid="flash"][data-outcome="refused"]');
+  await refused.filter({ hasText: 'qps: a whole number of calls a second' }).waitFor(WAIT);
+  expect(await page.getByTestId('flash-code').textContent()).toBe('HTTP 400');
+  expect(product.standin!.settings().qps).toBe(0);
+  // The field gives way to the value in force.
+  expect(await page.getByTestId('knob-qps').inputValue()).toBe('0');
+
+  await page.getByTestId('knob-qps').fill('1');
+  await page.getByTestId('knob-qps').press('Tab');
+  await flash.filter({ hasText: 'QPS 1' }).waitFor(WAIT);
+  expect(product.standin!.settings().qps).toBe(1);
+  await shot('drive-knobs');
+});
+
+it('shows a backlog live in the Queue view: places, waits, the curves, and its drain by the sweeper', async () => {
+  // Every start refused while the backlog forms (the bucket's one call a second, Coze busy for a
+  // start it lets through), so all four wait whatever the machine's pace; then only QPS limits.
+  await knobs({ qps: 1, createErrorRate: 1 });
+  const users = ['queue-a', 'queue-b'];
+  const ids = await Promise.all([...users, ...users].map((u) => submit(u)));
+  await page.goto(`${product.url}/#queue`);
+  await page.locator('[data-testid="queue-chart"][data-state="drawn"]').waitFor(WAIT);
+  await knobs({ createErrorRate: 0 });
+
+  // Each placed once its create's own start is surely over: in the dispatcher's fair order.
+  const rows = page.getByTestId('queue-row');
+  const placed = page.locator('[data-testid="queue-row"]:not([data-place=""])');
+  await page.waitForFunction(
+    `document.querySelectorAll('[data-testid="queue-row"]:not([data-place=""])').length === ${ids.length}`,
+    undefined,
+    WAIT,
+  );
+  expect(await rows.count()).toBe(ids.length);
+  expect(await placed.evaluateAll((els) => els.map((e) => e.getAttribute('data-place')))).toEqual([
+    '1',
+    '2',
+    '3',
+    '4',
+  ]);
+  // Fair across users: each user's first task before anyone's second.
+  const owners = await rows.evaluateAll((els) =>
+    els.map((e) => e.querySelectorAll('td')[2]!.textContent),
+  );
+  expect(new Set(owners.slice(0, 2)).size).toBe(2);
+  expect(await page.getByTestId('queue-waiting').textContent()).toMatch(/^4 tasks/);
+  expect(await page.getByTestId('limit-coze-qps').textContent()).toMatch(/^2 calls a second/);
+  expect(await page.getByTestId('limit-standin-qps').textContent()).toContain(
+    'COZE_STANDIN_QPS 1/s',
+  );
+  expect(await page.getByTestId('queue-row-wait').first().textContent()).toContain(
+    'no sweep coming (timers off)',
+  );
+  // Laid out with its table full at both widths (the layout test below sees it empty).
+  for (const width of WIDTHS) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.waitForFunction(CHART_FITS, undefined, WAIT);
+    expect({ view: 'queue-waiting', width, overflows: await overflows() }).toEqual({
+      view: 'queue-waiting',
+      width,
+      overflows: [],
+    });
+    await shot(`queue-waiting-${width}`);
+  }
+
+  // A waiting task's timeline: its turn in the queue.
+  await rows.first().click();
+  await page
+    .getByTestId('next-look')
+    .filter({ hasText: "waits in the queue: a sweep's dispatcher starts it in its turn" })
+    .filter({ hasText: 'place 1 in the queue (0 ahead)' })
+    .waitFor(WAIT);
+  expect(await page.getByTestId('next-look').textContent()).toContain(
+    'gives up waiting (TOO_BUSY, no notice) at',
+  );
+  await shot('queue-task');
+
+  // The sweeper, run from the Queue view: it dispatches under its lease at the upstream's pace.
+  await page.goto(`${product.url}/#queue`);
+  await page.locator('[data-testid="queue-chart"][data-state="drawn"]').waitFor(WAIT);
+  await page.getByTestId('queue-sweep').click();
+  await page.getByTestId('queue-dispatcher').filter({ hasText: 'dispatching' }).waitFor(WAIT);
+  await shot('queue-draining');
+  await page.getByTestId('queue-empty').waitFor(WAIT);
+  await page
+    .getByTestId('flash')
+    .filter({ hasText: `${ids.length} started` })
+    .waitFor(WAIT);
+  // The curves drawn: every panel's legend, the stand-in's limit among them.
+  const chartText = await page.getByTestId('queue-chart').locator('svg text').allTextContents();
+  for (const label of [
+    'waiting',
+    'runs started',
+    'stand-in QPS (COZE_STANDIN_QPS)',
+    'dispatcher: allowed rate',
+    'starts refused (stand-in 429)',
+    'COZE_QPS 2',
+  ]) {
+    expect(chartText).toContain(label);
+  }
+  await shot('queue-drained');
+  await knobs({ qps: 0 });
+});
+
 it('lays out every view at 1280 and 1440 px with nothing running out of its card', async () => {
   const tasks = product.stack.data.find('tasks', {}, { sort: { created_at: 1 } });
   const bilibili = await submit(
@@ -246,6 +379,11 @@ it('lays out every view at 1280 and 1440 px with nothing running out of its card
     ['notices', '#notices', () => page.getByTestId('wx-message').first().waitFor(WAIT)],
     ['logs', '#logs', () => page.getByTestId('log-line').first().waitFor(WAIT)],
     ['drive', '#drive', () => page.getByTestId('callback-row').first().waitFor(WAIT)],
+    [
+      'queue',
+      '#queue',
+      () => page.locator('[data-testid="queue-chart"][data-state="drawn"]').waitFor(WAIT),
+    ],
   ];
   for (const width of WIDTHS) {
     await page.setViewportSize({ width, height: 900 });

@@ -3,6 +3,7 @@ import type { LocalStack } from '../emulator';
 import type { CozeStandin } from '../standin/coze-standin';
 import type { LiveEvents } from './live-events';
 import type { LogBook } from './logbook';
+import type { QueueRecord } from './queue-record';
 import type { Scrubber } from './safe';
 
 export interface ConsoleContext {
@@ -22,6 +23,8 @@ export interface ConsoleState {
   scrub: Scrubber;
   logs: LogBook;
   live: LiveEvents;
+  /** The queue second by second, from the moment the console was attached. */
+  queue: QueueRecord | null;
 }
 
 /** The collection the console reads tasks from. */

@@ -3,12 +3,21 @@
  * monitor, the read-only data view, the outbox and grants, the stand-in's records). Every answer
  * goes through the scrubber; the callback tokens and hashes in play are learned before it does.
  */
-import { loadConfig } from '../shared/config';
-import { ACTIVE_STATUSES } from '../shared/status';
+import { loadConfig, type Config } from '../shared/config';
+import {
+  QUEUE_COLLECTION,
+  QUEUE_STATE_ID,
+  emptyQueueState,
+  queueStateSchema,
+  queueTicketSchema,
+  type QueueState,
+} from '../shared/queue';
+import { ACTIVE_STATUSES, TaskStatus } from '../shared/status';
 import { planFor } from '../standin/simulated-workflow';
 import { TASKS, type ConsoleContext, type ConsoleState } from './context';
 import { HttpError } from './http';
 import { nextLook } from './next-look';
+import { queueLine, type WaitingTask } from './queue-line';
 import { buildTimeline, type DroppedCallback, type PostedCallback } from './timeline';
 
 /** The timer function whose next run the task view forecasts. */
@@ -125,13 +134,145 @@ function droppedCallbacks(c: ConsoleContext, id: string): DroppedCallback[] {
     });
 }
 
-/** RECONCILE_AFTER_S as the functions read it (their schema's default when unset). */
-function reconcileAfterS(c: ConsoleContext): number | null {
+/** The settings as the functions read them (their schema's defaults when unset); null if invalid. */
+function configOf(c: ConsoleContext): Config | null {
   try {
-    return loadConfig(c.env).RECONCILE_AFTER_S;
+    return loadConfig(c.env);
   } catch {
     return null;
   }
+}
+
+function sweeperAt(c: ConsoleContext): number | null {
+  return c.stack.timers().find((t) => t.fn === SWEEPER)?.nextAt ?? null;
+}
+
+// ------------------------------------------------------------------------------------------------
+// The queue
+
+const ticketOf = (task: Record<string, unknown>) => {
+  const parsed = queueTicketSchema.safeParse(task.queue);
+  return parsed.success ? parsed.data : null;
+};
+
+function queueState(c: ConsoleContext, now: number): { state: QueueState; stored: boolean } {
+  const raw = c.stack.data.find(QUEUE_COLLECTION, { _id: QUEUE_STATE_ID }, { limit: 1 })[0];
+  const parsed = queueStateSchema.safeParse(raw);
+  return parsed.success
+    ? { state: parsed.data, stored: true }
+    : { state: emptyQueueState(new Date(now)), stored: false };
+}
+
+/** The queue now: its state document and every waiting task in the dispatcher's order. */
+function queueNow(c: ConsoleContext, s: ConsoleState, now = Date.now()) {
+  const { state, stored } = queueState(c, now);
+  const pending = c.stack.data.find(
+    TASKS,
+    { status: TaskStatus.Pending },
+    { sort: { next_dispatch_at: 1, created_at: 1 } },
+  );
+  // The running count follows every write; a full read settles it should one have been missed.
+  s.queue?.resync(pending.length, now);
+  const tasks: WaitingTask[] = pending.map((t) => ({
+    id: String(t._id),
+    openid: String(t._openid),
+    platform: String(t.platform ?? ''),
+    createdAt: ms(t.created_at) ?? now,
+    nextDispatchAt: ms(t.next_dispatch_at),
+    expiresAt: ms(t.expires_at),
+    startAttempts: typeof t.start_attempts === 'number' ? t.start_attempts : 0,
+    ticket: ticketOf(t),
+  }));
+  const config = configOf(c);
+  const line = queueLine({
+    tasks,
+    state,
+    cozeQps: config?.COZE_QPS ?? 0,
+    sweeperAt: sweeperAt(c),
+    now,
+  });
+  return { state, stored, line, config };
+}
+
+/** The chart's span: `minutes` back when asked, else the latest burst (30 s to 30 minutes). */
+const WINDOW_MIN_MS = 30_000;
+const WINDOW_MAX_MS = 30 * 60_000;
+/** Tasks listed at most (the count is always whole). */
+const LISTED = 500;
+
+function windowOf(s: ConsoleState, q: URLSearchParams, now: number) {
+  const minutes = Number(q.get('minutes'));
+  if (Number.isInteger(minutes) && minutes >= 1 && minutes <= 30) {
+    return { from: now - minutes * 60_000, auto: false };
+  }
+  const burst = s.queue?.burstSince() ?? null;
+  const from = burst === null ? now - WINDOW_MIN_MS : burst - 10_000;
+  return {
+    from: Math.max(now - WINDOW_MAX_MS, Math.min(from, now - WINDOW_MIN_MS)),
+    auto: true,
+  };
+}
+
+/** The stand-in's traffic a second, aligned with the queue's series (null with the real Coze). */
+function upstreamOf(c: ConsoleContext, from: number, seconds: number) {
+  if (!c.standin) return null;
+  const cols = {
+    started: new Array<number>(seconds).fill(0),
+    read: new Array<number>(seconds).fill(0),
+    refusedStarts: new Array<number>(seconds).fill(0),
+    refusedReads: new Array<number>(seconds).fill(0),
+  };
+  for (const t of c.standin.traffic(from)) {
+    const i = Math.round((t.at - from) / 1000);
+    if (i < 0 || i >= seconds) continue;
+    cols.started[i] = t.started;
+    cols.read[i] = t.read;
+    cols.refusedStarts[i] = t.refusedStarts;
+    cols.refusedReads[i] = t.refused - t.refusedStarts;
+  }
+  return cols;
+}
+
+export function queue(c: ConsoleContext, s: ConsoleState, q: URLSearchParams) {
+  const now = Date.now();
+  const { state, stored, line, config } = queueNow(c, s, now);
+  const window = windowOf(s, q, now);
+  const series = s.queue?.series(window.from, now) ?? null;
+  const at = (d: Date) => (d.getTime() > 0 ? d.getTime() : null);
+  const answer = {
+    now,
+    limits: {
+      cozeQps: config?.COZE_QPS ?? null,
+      queueMaxWaitS: config?.QUEUE_MAX_WAIT_S ?? null,
+      coze: c.usingRealCoze ? 'real' : 'stand-in',
+      standinQps: c.standin ? c.standin.settings().qps : null,
+    },
+    state: {
+      stored,
+      leaseHolder: state.lease_holder,
+      leaseUntil: at(state.lease_until),
+      startedTotal: state.started_total,
+      refusedTotal: state.refused_total,
+      rate: state.rate,
+      qps: state.qps,
+      backlog: state.backlog,
+      busyUntil: at(state.busy_until),
+      sweptAt: at(state.swept_at),
+      sweepEveryMs: state.sweep_every_ms,
+      updatedAt: at(state.updated_at),
+    },
+    dispatching: line.dispatching,
+    untilDispatchS: line.untilDispatchS,
+    drainRate: line.drainRate,
+    createMode: line.createMode,
+    sweeperAt: sweeperAt(c),
+    waitingCount: line.tasks.length,
+    waiting: line.tasks.slice(0, LISTED),
+    window: { ...window, to: now },
+    series,
+    upstream: series ? upstreamOf(c, series.from, series.seconds) : null,
+  };
+  return s.scrub.value(answer);
 }
 
 export function timeline(c: ConsoleContext, s: ConsoleState, id: string) {
@@ -151,15 +292,18 @@ export function timeline(c: ConsoleContext, s: ConsoleState, id: string) {
     invocation: (inv) => c.stack.monitor.invocation(inv),
     callbacks: callbacks(c).filter((cb) => cb.taskId === id),
     dropped,
+    queueAhead: ticketOf(task)?.ahead ?? null,
   });
+  const waiting = task.status === TaskStatus.Pending ? queueNow(c, s).line : null;
   const next = nextLook({
     status: String(task.status),
     updatedAt: ms(task.updated_at),
     expiresAt: ms(task.expires_at),
     nextDispatchAt: ms(task.next_dispatch_at),
-    reconcileAfterS: reconcileAfterS(c),
-    sweeperAt: c.stack.timers().find((t) => t.fn === SWEEPER)?.nextAt ?? null,
+    reconcileAfterS: configOf(c)?.RECONCILE_AFTER_S ?? null,
+    sweeperAt: sweeperAt(c),
     callbackDropped: dropped.some((d) => d.final),
+    queue: waiting?.tasks.find((t) => t.id === id) ?? null,
   });
   return {
     task: s.scrub.value(task),

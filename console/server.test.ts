@@ -278,8 +278,116 @@ it('changes the stand-in at run time: the next task gets duplicated callbacks', 
   expect(sweep.ok).toBe(true);
 });
 
+it('refuses a stand-in knob that is unknown, of the wrong type or out of range, and keeps the knobs', async () => {
+  const before = product.standin!.settings();
+  const cases: [unknown, RegExp][] = [
+    [{ qps: -1 }, /qps must be 0\.\.1000 \(0: no limit\)/],
+    [{ qps: 5000 }, /qps must be 0\.\.1000/],
+    [{ qps: 0.5 }, /^qps: a whole number of calls a second/],
+    [{ qps: '5' }, /^qps: expected a number$/],
+    [{ qps: null }, /^qps: expected a number$/],
+    [{ startAnswer: 'sideways' }, /unknown startAnswer sideways/],
+    [{ startAnswer: 3 }, /^startAnswer: expected a mode name$/],
+    [
+      { qsp: 1 },
+      /^qsp: no such knob \(the stand-in has callbackMode, createErrorRate, delayMs, startAnswer, qps\)$/,
+    ],
+  ];
+  for (const [body, message] of cases) {
+    const r = await api<{ ok: boolean; error: string }>('/standin', body);
+    expect({ body, status: r.status, error: r.data.error }).toEqual({
+      body,
+      status: 400,
+      error: expect.stringMatching(message),
+    });
+  }
+  expect(product.standin!.settings()).toEqual(before);
+  const { data: vocab } = await api<{ startAnswers: string[] }>('/vocab');
+  expect(vocab.startAnswers).toEqual(['normal', 'truncated', 'empty', 'slow']);
+  const { data: knobs } = await api<{ startAnswer: string; qps: number }>('/standin', {
+    startAnswer: 'slow',
+    qps: 7,
+  });
+  expect(knobs).toMatchObject({ startAnswer: 'slow', qps: 7 });
+  await api('/standin', { startAnswer: 'normal', qps: 0 });
+});
+
+interface QueueAnswer {
+  limits: { cozeQps: number; standinQps: number; coze: string };
+  waitingCount: number;
+  waiting: { id: string; place: number | null; waitS: number | null }[];
+  createMode: string;
+  dispatching: boolean;
+  series: {
+    waiting: number[];
+    starts: number[];
+    refusedStarts: number[];
+    leases: { from: number; until: number }[];
+  };
+  upstream: { started: number[]; refusedStarts: number[] };
+  state: { startedTotal: number; refusedTotal: number };
+}
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+it('shows the queue: tasks waiting behind a refusing upstream, their places, what was refused, the drain', async () => {
+  // Every start refused, whatever the timing: the bucket's one call a second, and Coze busy (5000)
+  // for a start the bucket lets through. A refusal for rate or load is not an attempt: all wait.
+  await api('/standin', { qps: 1, createErrorRate: 1 });
+  const ids = await Promise.all(['q1', 'q2', 'q3', 'q4'].map((u) => submit(`console-${u}`)));
+  const queued = await until(async () => {
+    const { data } = await api<QueueAnswer>('/queue');
+    // The functions' log lines trail their answers: every refusal the stand-in made is logged.
+    const logged = sum(data.series.refusedStarts);
+    return data.waitingCount === ids.length &&
+      logged >= Math.max(1, sum(data.upstream.refusedStarts))
+      ? data
+      : null;
+  }, 'every task waiting and the refused starts logged');
+  expect(queued.limits).toMatchObject({ cozeQps: 50, standinQps: 1, coze: 'stand-in' });
+  expect(queued.waiting.map((t) => t.id).sort()).toEqual([...ids].sort());
+  expect(queued.series.waiting[queued.series.waiting.length - 1]).toBe(ids.length);
+  // A create that found its paced slot taken made no attempt: it waits all the same. One that
+  // made it is told in its timeline, and each waiting task's next look is its turn in the queue.
+  const story = await until(async () => {
+    for (const id of ids) {
+      const t = await timelineOf(id);
+      if (t.entries.some((e) => /^start refused for (rate|load)/.test(e.title))) return t;
+    }
+    return null;
+  }, 'a refused start in a timeline');
+  expect((story as Timeline & { next: { title: string } }).next.title).toBe(
+    "waits in the queue: a sweep's dispatcher starts it in its turn",
+  );
+
+  // Held while their creates' own starts could still be going; then each has its place.
+  await api('/standin', { qps: 0, createErrorRate: 0 });
+  const placed = await until(async () => {
+    const { data } = await api<QueueAnswer>('/queue');
+    return data.waiting.every((t) => t.place !== null) ? data : null;
+  }, 'every waiting task placed');
+  expect(placed.waiting.map((t) => t.place)).toEqual([1, 2, 3, 4]);
+  // Timers are off: no sweep is coming, so no wait is promised.
+  expect(placed.waiting.every((t) => t.waitS === null)).toBe(true);
+
+  const { data: sweep } = await api<{ report: { dispatch: { started: number } } }>('/sweep', {});
+  expect(sweep.report.dispatch.started).toBe(ids.length);
+  const { data: drained } = await api<QueueAnswer>('/queue');
+  expect(drained.waitingCount).toBe(0);
+  expect(drained.series.waiting[drained.series.waiting.length - 1]).toBe(0);
+  expect(sum(drained.series.starts)).toBeGreaterThanOrEqual(ids.length);
+  expect(drained.series.leases.length).toBeGreaterThanOrEqual(1);
+  expect(drained.dispatching).toBe(false);
+  for (const id of ids) {
+    await until(
+      async () => (await timelineOf(id)).task.status === 'completed',
+      `task ${id} to complete`,
+    );
+  }
+});
+
 it('never answers a secret, a callback token or its hash', async () => {
   await api('/overview');
+  await api('/queue');
   await api('/tasks');
   await api('/requests');
   await api('/logs');

@@ -10,11 +10,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { MonitorEvent } from '../emulator';
+import { QUEUE_COLLECTION, QUEUE_STATE_ID } from '../shared/queue';
+import { TaskStatus } from '../shared/status';
 import { answerApi } from './api';
 import { TASKS, type ConsoleContext, type ConsoleState } from './context';
 import { HttpError, sendFile, sendJson } from './http';
 import { createLiveEvents } from './live-events';
-import { createLogBook } from './logbook';
+import { createLogBook, parseLine } from './logbook';
+import { QueueRecord } from './queue-record';
 import { Scrubber } from './safe';
 
 export const CONSOLE_PREFIX = '/_console';
@@ -43,6 +46,7 @@ const PAGE_MODULES = [
   'views-tasks.js',
   'views-monitor.js',
   'views-drive.js',
+  'views-queue.js',
 ];
 
 /** Files the page loads: the page itself and the front-end library, straight from node_modules. */
@@ -65,6 +69,12 @@ const ASSETS: Record<string, { file: string; type: string }> = {
     file: join(NODE_MODULES, 'htm', 'dist', 'htm.mjs'),
     type: 'text/javascript',
   },
+  // The Queue view's charts: the library the bench draws its charts with (a dev dependency,
+  // loaded only by that view; without it the view shows its tables and says why).
+  '/vendor/echarts.mjs': {
+    file: join(NODE_MODULES, 'echarts', 'dist', 'echarts.esm.min.mjs'),
+    type: 'text/javascript',
+  },
 };
 
 /** Values of the settings named like a secret (`*_KEYS` are template key lists, not keys). */
@@ -74,9 +84,22 @@ function secretsOf(env: Record<string, string>): string[] {
     .map(([, v]) => v);
 }
 
+/** The queue's live nudge: at most one a second. */
+const QUEUE_NUDGE_MS = 1000;
+
+/** A start Coze refused for rate or load (it waits in the queue again), from its log line. */
+function noteRefusedStart(s: ConsoleState, at: number, line: string): void {
+  // Cheap test first: most lines are something else and are never parsed here.
+  if (!line.includes('"start_failed"')) return;
+  if (parseLine(line).fields.failure !== 'not_started') return;
+  s.queue?.noteRefusedStart(at);
+  s.live.nudge('queue', QUEUE_NUDGE_MS);
+}
+
 /** Every monitor event: a log line is kept for later reads; anything goes live to open pages. */
 function onMonitor(s: ConsoleState, e: MonitorEvent): void {
   if (e.type === 'log') {
+    noteRefusedStart(s, e.at, e.line);
     const raw = s.logs.add({
       seq: e.seq,
       at: e.at,
@@ -91,11 +114,24 @@ function onMonitor(s: ConsoleState, e: MonitorEvent): void {
   if (s.live.watching()) s.live.send('monitor', s.scrub.value(e));
 }
 
-/** A task write nudges open pages to refetch: one nudge per burst (a task has many writes). */
-function watchTasks(s: ConsoleState, c: ConsoleContext): () => void {
+/**
+ * Task writes nudge open pages to refetch (one nudge per burst: a task has many writes); they and
+ * the queue's state document also feed the queue's record, whether or not a page is open.
+ */
+function watchData(s: ConsoleState, c: ConsoleContext): () => void {
   let pending: NodeJS.Timeout | null = null;
   const stop = c.stack.data.onChange((change) => {
+    const at = Date.now();
+    if (change.collection === QUEUE_COLLECTION) {
+      if (change.docId !== QUEUE_STATE_ID || !change.after) return;
+      s.queue?.noteState(change.after, at);
+      s.live.nudge('queue', QUEUE_NUDGE_MS);
+      return;
+    }
     if (change.collection !== TASKS) return;
+    s.queue?.noteTask(change.before, change.after, at);
+    if (change.before?.status === TaskStatus.Pending || change.after?.status === TaskStatus.Pending)
+      s.live.nudge('queue', QUEUE_NUDGE_MS);
     pending ??= setTimeout(() => {
       pending = null;
       s.live.send('tasks', { at: Date.now() });
@@ -105,6 +141,21 @@ function watchTasks(s: ConsoleState, c: ConsoleContext): () => void {
     stop();
     if (pending) clearTimeout(pending);
   };
+}
+
+/** The queue's record from now on, starting from the tasks waiting and the state as they are. */
+function recordQueue(c: ConsoleContext): QueueRecord {
+  const now = Date.now();
+  const waiting = c.stack.data.find(
+    TASKS,
+    { status: TaskStatus.Pending },
+    { projection: { _id: 1 } },
+  ).length;
+  const record = new QueueRecord(waiting, now);
+  const state = c.stack.data.find(QUEUE_COLLECTION, { _id: QUEUE_STATE_ID }, { limit: 1 })[0];
+  if (state) record.noteState(state, now);
+  record.noteStandinQps(c.standin?.settings().qps ?? null, now);
+  return record;
 }
 
 /** One request: the page, an asset, the live stream or the API; errors answer JSON, scrubbed. */
@@ -147,6 +198,7 @@ export function createConsole(): LocalConsole {
     scrub: new Scrubber([]),
     logs: createLogBook(() => s.scrub),
     live: createLiveEvents(),
+    queue: null,
   };
   const unsubscribe: (() => void)[] = [];
   const handler = (req: IncomingMessage, res: ServerResponse) => serve(s, req, res);
@@ -159,8 +211,9 @@ export function createConsole(): LocalConsole {
     attach(c) {
       s.ctx = c;
       s.scrub = new Scrubber(secretsOf(c.env));
+      s.queue = recordQueue(c);
       unsubscribe.push(c.stack.monitor.on((e) => onMonitor(s, e)));
-      unsubscribe.push(watchTasks(s, c));
+      unsubscribe.push(watchData(s, c));
     },
     close() {
       for (const u of unsubscribe.splice(0)) u();

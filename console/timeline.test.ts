@@ -199,6 +199,70 @@ it('shows the callbacks the stand-in dropped', () => {
   ]);
 });
 
+it('tells a queued start: refused for rate, then sent with no answer; and a wait given up', () => {
+  const logs = [
+    log(T0 + 5, 'c1', 'extractText', 'task_created', { platform: 'douyin', start: 'queue' }),
+    log(T0 + 2000, 's1', 'taskSweeper', 'start_failed', {
+      kind: 'busy',
+      failure: 'not_started',
+      detail: 'CozeError: start: coze code 4009: too many requests',
+    }),
+    log(T0 + 3000, 's1', 'taskSweeper', 'start_failed', {
+      kind: 'timeout',
+      failure: 'maybe_started',
+      detail: 'CozeError: start: timed out after 10000 ms',
+    }),
+    log(T0 + 3001, 's1', 'taskSweeper', 'transition', {
+      step: 'dispatched',
+      applied: true,
+      to: 'processing',
+      source: null,
+      executeId: null,
+    }),
+  ];
+  const invocations = [inv('c1', 'extractText', T0, 10), inv('s1', 'taskSweeper', T0 + 1000, 5000)];
+  const { entries } = buildTimeline({
+    taskId: TASK,
+    createdAt: T0,
+    noticeClaimedAt: null,
+    noticeState: 'none',
+    logs,
+    allLogs: logs,
+    invocation: (id) => invocations.find((i) => i.invocationId === id),
+    callbacks: [],
+    queueAhead: 2,
+  });
+  expect(entries.map((e) => `${e.kind}: ${e.title}`)).toEqual([
+    'create: submitted: task created',
+    "dispatch: start refused for rate (Coze 4009 / HTTP 429: past the plan's QPS): back in the queue",
+    'dispatch: no readable answer to the start (timeout)',
+    'dispatch: start sent, no answer: the run may be going (status pending → processing)',
+  ]);
+  expect(entries[0]!.detail).toBe(
+    'platform douyin; left its start to the queue (a dispatcher was running or tasks were waiting); 2 ahead of it at submit; submit answered in 10 ms',
+  );
+  expect(entries[1]!.detail).toMatch(/^nothing ran and it is not an attempt/);
+  expect(entries[3]!.detail).toMatch(
+    /^no run id to follow \(the sweep's dispatcher, from the queue\)/,
+  );
+
+  const busy = log(T0 + 10, 'c2', 'extractText', 'start_failed', {
+    kind: 'busy',
+    failure: 'not_started',
+    detail: 'CozeError: start: coze code 5000: busy',
+  });
+  const gaveUp = log(T0 + 600_000, 's2', 'taskSweeper', 'transition', {
+    step: 'waited_too_long',
+    applied: true,
+    to: 'failed',
+    source: null,
+  });
+  expect(timeline([busy, gaveUp], [inv('s2', 'taskSweeper', T0 + 599_000, 2000)])).toEqual([
+    'dispatch: start refused for load (Coze 5000: busy): back in the queue',
+    'sweep: gave up waiting in the queue: status pending → failed',
+  ]);
+});
+
 describe('the next look', () => {
   const base = {
     updatedAt: T0,
@@ -217,17 +281,33 @@ describe('the next look', () => {
       dueAt: T0 + 60_000,
       sweeperAt: T0 + 30_000,
       expiresAt: T0 + 300_000,
+      endsAs: 'times out',
     });
     expect(nextLook({ ...base, status: 'processing', sweeperAt: null })?.title).toBe(
       'if no callback comes, the sweeper reads the run history',
     );
   });
 
-  it('a pending task: the start retried after its back-off; none while its start is under way', () => {
-    expect(nextLook({ ...base, status: 'pending', nextDispatchAt: T0 + 40_000 })).toMatchObject({
-      title: 'the sweeper starts the run again',
-      dueAt: T0 + 40_000,
+  it('a waiting task: its place and wait in the queue, or its create still starting it', () => {
+    const waiting = nextLook({
+      ...base,
+      status: 'pending',
+      nextDispatchAt: T0,
+      queue: { place: 3, waitS: 12 },
     });
+    expect(waiting).toMatchObject({
+      title: "waits in the queue: a sweep's dispatcher starts it in its turn",
+      dueAt: T0,
+      endsAs: 'gives up waiting (TOO_BUSY, no notice)',
+    });
+    expect(waiting?.detail).toMatch(/^place 3 in the queue \(2 ahead\), about 12 s to its start;/);
+    const starting = nextLook({
+      ...base,
+      status: 'pending',
+      nextDispatchAt: T0 + 9000,
+      queue: null,
+    });
+    expect(starting?.detail).toMatch(/^its create is still making its own start/);
     expect(nextLook({ ...base, status: 'pending' })).toBeNull();
   });
 

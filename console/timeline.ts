@@ -81,11 +81,20 @@ export interface TimelineInput {
   callbacks: PostedCallback[];
   /** Steps the stand-in ran without posting (its `drop` mode); none with the real Coze. */
   dropped?: DroppedCallback[];
+  /** Tasks ahead of it when it was submitted into the queue (its ticket); null when it had none. */
+  queueAhead?: number | null;
 }
 
 /** A step before it is placed: transitions keep what their wording needs until the status is known. */
 type Draft = Omit<TimelineEntry, 'rel'> & {
-  transition?: { step: string; applied: boolean; to: string | null; progress: number | null };
+  transition?: {
+    step: string;
+    applied: boolean;
+    to: string | null;
+    progress: number | null;
+    /** the step's words when they depend on more than its name (a start with no answer) */
+    words?: string;
+  };
   /** Placed right after the applied final transition of this invocation (the notice claim). */
   claim?: boolean;
 };
@@ -103,6 +112,46 @@ const STEP_WORDS: Record<string, string> = {
   cancelled: 'cancelled',
   waited_too_long: 'gave up waiting in the queue',
 };
+
+/** How a create started its task's run (`task_created`'s `start`: `createStartMode`). */
+const CREATE_START_WORDS: Record<string, string> = {
+  direct: 'made its own start at once (the queue was idle)',
+  slot: 'made its own start in a paced slot if one was free (Coze had refused a start lately), else left it to the queue',
+  queue: 'left its start to the queue (a dispatcher was running or tasks were waiting)',
+};
+
+/** A start Coze answered code 0 for is `started`; with no readable answer it may be going. */
+const NO_RUN_WORDS = 'start sent, no answer: the run may be going';
+
+/**
+ * A failed start as `start_failed` logs it (cloudfunctions/_pipeline/starts.ts): its `failure`
+ * says what it means for the task, its detail which answer it was.
+ */
+function startFailedWords(f: Record<string, unknown>): { title: string; detail: string } {
+  const detail = str(f.detail);
+  const failure = str(f.failure);
+  if (failure === 'not_started') {
+    const why = /code 4009|http 429/.test(detail)
+      ? "for rate (Coze 4009 / HTTP 429: past the plan's QPS)"
+      : /code 5000/.test(detail)
+        ? 'for load (Coze 5000: busy)'
+        : `before it left (${str(f.kind)})`;
+    return {
+      title: `start refused ${why}: back in the queue`,
+      detail: `nothing ran and it is not an attempt: the queue starts it later; ${detail}`,
+    };
+  }
+  if (failure === 'maybe_started') {
+    return {
+      title: `no readable answer to the start (${str(f.kind)})`,
+      detail: `${str(f.kind)}: the run may be going; it counts as an attempt; ${detail}`,
+    };
+  }
+  return {
+    title: 'start refused for good: the task fails',
+    detail: `${str(f.kind)}: no retry can change this answer; ${detail}`,
+  };
+}
 
 /** The progress a callback carried, found through its webhook-id among the posted callbacks. */
 function progressOf(
@@ -138,31 +187,57 @@ function fromLog(l: LogEntry, input: TimelineInput, posted: Map<string, PostedCa
         ...received,
         kind: 'create',
         title: 'submitted: task created',
-        detail: `platform ${str(f.platform)}${
-          invocation?.durationMs != null ? `; submit answered in ${invocation.durationMs} ms` : ''
-        }`,
+        detail: [
+          `platform ${str(f.platform)}`,
+          CREATE_START_WORDS[str(f.start)],
+          typeof input.queueAhead === 'number' && `${input.queueAhead} ahead of it at submit`,
+          invocation?.durationMs != null && `submit answered in ${invocation.durationMs} ms`,
+        ]
+          .filter(Boolean)
+          .join('; '),
       };
     case 'transition': {
       const step = str(f.step);
       const applied = f.applied === true;
       const progress = step === 'progress' ? progressOf(l.invocationId, input, posted) : null;
+      // A start logs its run's id; null when no readable answer came (the run may be going).
+      const noRun = step === 'dispatched' && f.executeId === null;
+      const by = sweeper ? " (the sweep's dispatcher, from the queue)" : '';
       return {
         ...base,
         kind: step === 'dispatched' ? 'dispatch' : sweeper ? 'sweep' : 'transition',
         title: '',
-        detail:
-          step === 'dispatched'
-            ? `Coze answered code 0, execute_id ${str(f.executeId)}${sweeper ? ' (sweeper retry)' : ''}`
-            : `source ${str(f.source) || (sweeper ? 'sweeper' : l.fn)}; compare-and-set ${applied ? 'won' : 'lost'}`,
-        transition: { step, applied, to: f.to ? str(f.to) : null, progress },
+        detail: noRun
+          ? `no run id to follow${by}: its callbacks are accepted, and the sweeper reads the run history if it goes silent`
+          : step === 'dispatched'
+            ? `Coze answered code 0, execute_id ${str(f.executeId)}${by}`
+            : step === 'waited_too_long'
+              ? 'waited past QUEUE_MAX_WAIT_S without a start: TOO_BUSY, its quota unit given back, no notice'
+              : `source ${str(f.source) || (sweeper ? 'sweeper' : l.fn)}; compare-and-set ${applied ? 'won' : 'lost'}`,
+        transition: {
+          step,
+          applied,
+          to: f.to ? str(f.to) : null,
+          progress,
+          ...(noRun ? { words: NO_RUN_WORDS } : {}),
+        },
       };
     }
-    case 'dispatch_failed':
+    case 'start_failed':
+      return { ...base, kind: 'dispatch', ...startFailedWords(f) };
+    case 'run_ended':
       return {
         ...base,
-        kind: 'dispatch',
-        title: 'run start failed',
-        detail: `${str(f.kind)}${f.retryable === true ? ', retryable (sweeper will retry)' : ', final'}: ${str(f.detail)}`,
+        kind: 'sweep',
+        title: 'run ended, read from its run history',
+        detail: str(f.detail),
+      };
+    case 'dispatch_work_failed':
+      return {
+        ...base,
+        kind: 'error',
+        title: `dispatcher failed (${str(f.work)})`,
+        detail: str(f.detail),
       };
     case 'callback': {
       const progress = posted.get(str(f.webhookId))?.progress;
@@ -219,11 +294,12 @@ function fromLog(l: LogEntry, input: TimelineInput, posted: Map<string, PostedCa
 
 /** "progress 30 % accepted", "completed: status processing → completed", "… not applied". */
 function transitionTitle(t: NonNullable<Draft['transition']>, from: string): string {
-  const word = STEP_WORDS[t.step] ?? t.step;
+  const word = t.words ?? STEP_WORDS[t.step] ?? t.step;
   const what = t.step === 'progress' && t.progress !== null ? `progress ${t.progress} %` : word;
   if (!t.applied) return `${what}: not applied, the task had moved on (status ${from})`;
   const change = t.to && t.to !== from ? `status ${from} → ${t.to}` : '';
   if (t.step === 'progress') return `${what} accepted${change ? `: ${change}` : ''}`;
+  if (change && t.words) return `${what} (${change})`;
   return change ? `${what}: ${change}` : what;
 }
 

@@ -6,12 +6,14 @@ import { Overview } from './views-overview.js';
 import { TaskDetail, Tasks } from './views-tasks.js';
 import { Logs, Notices, Requests } from './views-monitor.js';
 import { Drive } from './views-drive.js';
+import { Queue } from './views-queue.js';
 
 // ------------------------------------------------------------------------------------------------
 
 const TABS = [
   ['overview', 'Overview'],
   ['tasks', 'Tasks'],
+  ['queue', 'Queue'],
   ['requests', 'Requests'],
   ['notices', 'Notices'],
   ['logs', 'Logs'],
@@ -26,6 +28,7 @@ function App() {
   const views = {
     overview: Overview,
     tasks: Tasks,
+    queue: Queue,
     requests: Requests,
     notices: Notices,
     logs: Logs,

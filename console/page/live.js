@@ -26,7 +26,7 @@ async function call(path, body) {
 // Live updates: one EventSource; each topic has a counter that views depend on.
 
 const listeners = new Set();
-const versions = { tasks: 0, monitor: 0, log: 0, standin: 0 };
+const versions = { tasks: 0, monitor: 0, log: 0, standin: 0, queue: 0 };
 const liveState = { on: false };
 const streamed = { monitor: [], log: [] };
 
@@ -46,6 +46,7 @@ function connect() {
   });
   es.addEventListener('tasks', () => bump('tasks'));
   es.addEventListener('standin', () => bump('standin'));
+  es.addEventListener('queue', () => bump('queue'));
   es.addEventListener('monitor', (e) => {
     const data = JSON.parse(e.data);
     bump('monitor', data);

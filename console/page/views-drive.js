@@ -4,6 +4,20 @@ import { html, call, useData, useLive, fmtTime, short, TaskLink } from './live.j
 
 const SAMPLE = '7.94 复制打开抖音，看看【小猫的作品】好可爱 https://v.douyin.com/iRNBho6u/';
 
+/** The sweep's dispatcher report (cloudfunctions/_pipeline/dispatcher.ts), counted in words. */
+const SWEEP_WORDS = {
+  started: 'started',
+  maybeStarted: 'started with no answer (the run may be going)',
+  refusedForRate: 'starts refused for rate (back in the queue)',
+  refused: 'starts refused for good',
+  restarted: 'restarted',
+  queueWaitsEnded: 'gave up waiting (TOO_BUSY)',
+  historyReads: 'run histories read',
+  reconciled: 'settled from the run history',
+  stillRunning: 'still running',
+  timedOut: 'timed out',
+};
+
 // What each action's answer says, in words: `ok` (green) or `refused` (red, with the code and the
 // message the product gave). A thrown error is a refusal when the console answered 4xx.
 const SAYS = {
@@ -17,12 +31,21 @@ const SAYS = {
         },
   standin: (r) => ({
     kind: 'ok',
-    text: `callbacks ${r.callbackMode}, start error rate ${r.createErrorRate}, run delay ${r.delayMs} ms`,
+    text: `callbacks ${r.callbackMode}, start error rate ${r.createErrorRate}, start answer ${r.startAnswer}, run delay ${r.delayMs} ms, ${r.qps ? `QPS ${r.qps}` : 'no QPS limit'}`,
   }),
   sweep: (r) => {
-    const counts = Object.entries(r.report || {})
-      .filter(([, v]) => typeof v === 'number' && v > 0)
-      .map(([k, v]) => `${k} ${v}`);
+    const report = r.report || {};
+    const d = report.dispatch || {};
+    const counts = [
+      ...Object.entries(SWEEP_WORDS).map(([k, words]) => [d[k], words]),
+      ...Object.entries(report.notices || {}).map(([k, n]) => [n, `notices ${k}`]),
+      [report.cleaned && report.cleaned.tasks, 'old tasks cleaned up'],
+      [report.errors, 'steps failed (see Logs)'],
+    ]
+      .filter(([n]) => typeof n === 'number' && n > 0)
+      .map(([n, words]) => `${n} ${words}`);
+    if (d.dispatched === false) counts.push('another sweep held the dispatcher lease');
+    else if (d.qps) counts.push(`the dispatcher ended at ${d.qps} calls/s`);
     return { kind: 'ok', text: counts.length ? counts.join(', ') : 'nothing to do' };
   },
   replay: (r) => {
@@ -41,6 +64,30 @@ const SAYS = {
   },
 };
 
+/** A number field's value; an empty or unreadable one is sent as null, for the server to refuse. */
+const numberIn = (e) => (e.target.value === '' ? null : Number(e.target.value));
+
+const KNOB_IDS = { createErrorRate: 'knob-error-rate', delayMs: 'knob-delay', qps: 'knob-qps' };
+
+/**
+ * A number knob: what is typed stays while the view redraws (live events redraw it often), is sent
+ * on change, and gives way to the value in force when the stand-in refused it or it changed.
+ */
+function NumberKnob({ name, value, set, ...attrs }) {
+  const [text, setText] = useState(String(value));
+  useEffect(() => setText(String(value)), [value]);
+  return html`<input
+    type="number"
+    ...${attrs}
+    value=${text}
+    onInput=${(e) => setText(e.target.value)}
+    onChange=${async (e) => {
+      if (!(await set(name, numberIn(e)))) setText(String(value));
+    }}
+    data-testid=${KNOB_IDS[name]}
+  />`;
+}
+
 function Flash({ flash }) {
   const label = { ok: '', refused: 'Refused', error: 'Failed' }[flash.kind];
   return html`<div class=${`flash ${flash.kind}`} data-testid="flash" data-outcome=${flash.kind}>
@@ -57,12 +104,16 @@ function Drive() {
   const [subscribe, setSubscribe] = useState(true);
   const [flash, setFlash] = useState(null);
   const [knobs, setKnobs] = useState(null);
-  const modes = useData('/vocab', []).data?.callbackModes ?? [];
+  const vocab = useData('/vocab', []).data;
+  const modes = vocab?.callbackModes ?? [];
+  const startAnswers = vocab?.startAnswers ?? [];
   const [recorded, setRecorded] = useState([]);
   const [busy, setBusy] = useState(false);
 
   useEffect(() => {
-    call('/standin').then(setKnobs, (e) => setFlash({ ok: false, text: e.message }));
+    call('/standin').then(setKnobs, (e) =>
+      setFlash({ what: 'stand-in', kind: 'error', text: e.message }),
+    );
   }, [version.split('.')[0]]);
   useEffect(() => {
     call('/callbacks').then(setRecorded, () => undefined);
@@ -167,26 +218,46 @@ function Drive() {
                 </div>
                 <div>start error rate</div>
                 <div>
-                  <input
-                    type="number"
+                  <${NumberKnob}
+                    name="createErrorRate"
+                    value=${knobs.createErrorRate}
+                    set=${setKnob}
                     min="0"
                     max="1"
                     step="0.1"
-                    value=${knobs.createErrorRate}
-                    onChange=${(e) => setKnob('createErrorRate', Number(e.target.value))}
-                    data-testid="knob-error-rate"
                   />
                 </div>
                 <div>run delay (ms)</div>
                 <div>
-                  <input
-                    type="number"
+                  <${NumberKnob}
+                    name="delayMs"
+                    value=${knobs.delayMs}
+                    set=${setKnob}
                     min="0"
                     step="100"
-                    value=${knobs.delayMs}
-                    onChange=${(e) => setKnob('delayMs', Number(e.target.value))}
-                    data-testid="knob-delay"
                   />
+                </div>
+                <div>start answer</div>
+                <div>
+                  <select
+                    value=${knobs.startAnswer}
+                    onChange=${(e) => setKnob('startAnswer', e.target.value)}
+                    data-testid="knob-start-answer"
+                  >
+                    ${startAnswers.map((m) => html`<option value=${m}>${m}</option>`)}
+                  </select>
+                  <div class="note">
+                    how a start that did start its run is answered: truncated JSON, an empty body or
+                    too late all leave the run going with no answer
+                  </div>
+                </div>
+                <div>QPS (calls a second)</div>
+                <div>
+                  <${NumberKnob} name="qps" value=${knobs.qps} set=${setKnob} min="0" step="1" />
+                  <div class="note">
+                    Coze's one rate bucket, starts and history reads together; beyond it HTTP 429 /
+                    4009. 0: no limit. Watch it under <a href="#queue">Queue</a>.
+                  </div>
                 </div>
               </div>`
             : html`<p class="muted">The real Coze is configured: no stand-in to drive.</p>`
@@ -239,4 +310,4 @@ function Drive() {
   `;
 }
 
-export { Drive };
+export { Drive, Flash, SAYS };

@@ -60,6 +60,12 @@ function Overview() {
               <div>${data.standin.createErrorRate}</div>
               <div>run delay</div>
               <div>${data.standin.delayMs} ms</div>
+              <div>start answer</div>
+              <div>${data.standin.startAnswer}</div>
+              <div>QPS</div>
+              <div data-testid="knob-qps-shown">
+                ${data.standin.qps ? `${data.standin.qps} calls a second` : 'no limit'}
+              </div>
             </div>`
         }
       </div>

@@ -178,7 +178,8 @@ function NextLook({ next, now }) {
     next.sweeperAt
       ? `the sweeper's next run: ${at(next.sweeperAt)}`
       : 'timers are off on this stack: “Run the sweeper now” under Drive it',
-    next.expiresAt && `times out at ${at(next.expiresAt)} if nothing settles it`,
+    next.expiresAt &&
+      `${next.endsAs || 'times out'} at ${at(next.expiresAt)} if nothing settles it`,
   ].filter(Boolean);
   return html`<li class="next" data-kind="next" data-testid="next-look">
     <span class="rel">next</span>
