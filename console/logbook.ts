@@ -16,7 +16,7 @@ export interface RawLog {
   entry?: LogEntry;
 }
 
-function parseLine(line: string): {
+export function parseLine(line: string): {
   level: string;
   event: string;
   fields: Record<string, unknown>;

@@ -7,6 +7,7 @@
  * period the sweeps measured. Pure: the console server hands everything in.
  */
 import {
+  DISPATCH_WINDOW,
   createStartMode,
   dispatcherActive,
   drainRate,
@@ -15,12 +16,6 @@ import {
   type QueueState,
   type QueueTicket,
 } from '../shared/queue';
-
-/**
- * The dispatcher reads the 100 oldest waiting tasks at a time and orders those fairly
- * (WINDOW in cloudfunctions/_pipeline/dispatcher.ts); the rest wait in age order behind them.
- */
-export const DISPATCH_WINDOW = 100;
 
 export interface WaitingTask {
   id: string;

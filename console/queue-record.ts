@@ -10,7 +10,7 @@ import type { FailureCode } from '../shared/errors';
 import { TaskStatus } from '../shared/status';
 
 /** Seconds kept: half an hour, as the stand-in keeps its traffic. */
-export const KEEP_SECONDS = 1800;
+const KEEP_SECONDS = 1800;
 
 /** The code a task that waited too long ends with (the status table's `waited_too_long`). */
 const GAVE_UP: FailureCode = 'TOO_BUSY';

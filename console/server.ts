@@ -20,7 +20,7 @@ import { createLogBook, parseLine } from './logbook';
 import { QueueRecord } from './queue-record';
 import { Scrubber } from './safe';
 
-export const CONSOLE_PREFIX = '/_console';
+const CONSOLE_PREFIX = '/_console';
 const FAVICON = '/favicon.ico';
 
 export interface ConsoleRoute {

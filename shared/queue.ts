@@ -13,6 +13,9 @@ export const QUEUE_COLLECTION = 'queue';
 /** The one state document: the queue of Coze starts. */
 export const QUEUE_STATE_ID = 'coze';
 
+/** The oldest waiting tasks the dispatcher reads at once; fairness holds within them. */
+export const DISPATCH_WINDOW = 100;
+
 /** The sweeper's timer period until one was measured: every minute. */
 const DEFAULT_SWEEP_EVERY_MS = 60_000;
 
@@ -97,7 +100,7 @@ export const queueTicketSchema = z.object({
 export type QueueTicket = z.infer<typeof queueTicketSchema>;
 
 /** Whether a dispatcher holds the lease now. */
-function dispatcherActive(state: QueueState, now: Date): boolean {
+export function dispatcherActive(state: QueueState, now: Date): boolean {
   return state.lease_until.getTime() > now.getTime();
 }
 
@@ -121,7 +124,7 @@ export const HISTORY_SHARE = 0.2;
  * Starts a second to plan with: what the dispatcher measured, or what the bucket allows (less the
  * history reads' share) before anything was measured.
  */
-function drainRate(state: QueueState, qps: number): number {
+export function drainRate(state: QueueState, qps: number): number {
   return state.rate > 0 ? state.rate : qps * (1 - HISTORY_SHARE);
 }
 

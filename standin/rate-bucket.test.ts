@@ -17,6 +17,13 @@ describe('the rate bucket (Coze’s one bucket for starts and history reads)', (
     for (let t = 0; t < 10_000; t += 200) expect(b.take('start', t)).toBe(true);
   });
 
+  it('a rate under one a second lets one call through every 1 / QPS seconds', () => {
+    const b = new RateBucket(0.5, 0);
+    expect([b.take('start', 0), b.take('start', 0)]).toEqual([true, false]);
+    expect(b.take('start', 1_000)).toBe(false);
+    expect(b.take('start', 2_000)).toBe(true);
+  });
+
   it('0 is no limit; a new limit starts full', () => {
     const b = new RateBucket(0, 0);
     for (let i = 0; i < 100; i++) expect(b.take('start', 0)).toBe(true);

@@ -1,6 +1,7 @@
 /**
  * Coze's one rate bucket, as the stand-in plays it: run starts and history reads draw from the same
- * tokens (QPS of them, refilled continuously, at most QPS saved up), and a call that finds none is
+ * tokens (QPS of them, refilled continuously, at most QPS saved up, and at least one so a rate under
+ * one a second still lets a call through now and then), and a call that finds none is
  * refused (HTTP 429, code 4009) without being served. Every call is counted per second, so the
  * bench and the console can draw what the upstream took and refused.
  */
@@ -30,14 +31,14 @@ export class RateBucket {
     private qps: number,
     now: number,
   ) {
-    this.tokens = qps;
+    this.tokens = Math.max(1, qps);
     this.last = now;
   }
 
   /** A new limit (0: none); the bucket starts full at it. */
   setQps(qps: number, now: number): void {
     this.qps = qps;
-    this.tokens = qps;
+    this.tokens = Math.max(1, qps);
     this.last = now;
   }
 
@@ -62,7 +63,7 @@ export class RateBucket {
   private refill(now: number): number {
     const elapsed = Math.max(0, now - this.last) / 1000;
     this.last = now;
-    this.tokens = Math.min(this.qps, this.tokens + elapsed * this.qps);
+    this.tokens = Math.min(Math.max(1, this.qps), this.tokens + elapsed * this.qps);
     return this.tokens;
   }
 

@@ -12,7 +12,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { describeError } from '../../shared/errors';
-import { AdaptiveRate, HISTORY_SHARE, fairOrder, measuredSweepEvery } from '../../shared/queue';
+import {
+  AdaptiveRate,
+  DISPATCH_WINDOW,
+  HISTORY_SHARE,
+  fairOrder,
+  measuredSweepEvery,
+} from '../../shared/queue';
 import { MAX_START_ATTEMPTS, TaskStatus } from '../../shared/status';
 import type { TaskDoc } from '../../shared/task';
 import type { LedgerStore, QueueStore } from '../_adapters/database';
@@ -45,8 +51,6 @@ export interface DispatchReport {
   qps: number;
 }
 
-/** The oldest waiting tasks read at once; fairness holds within it. */
-const WINDOW = 100;
 const PUBLISH_EVERY_MS = 2000;
 const READS_EVERY_MS = 5000;
 /** A new sweep waits this long for the previous one to hand the lease over. */
@@ -183,7 +187,7 @@ class DispatchRun {
     const windowLow = this.window.length < Math.max(10, this.maxInFlight);
     if (windowLow && now - this.lastWindow >= 1000) {
       this.lastWindow = now;
-      const head = await store.waiting(new Date(now), WINDOW);
+      const head = await store.waiting(new Date(now), DISPATCH_WINDOW);
       // A task that waited past its bound is ended below, never started.
       this.window = fairOrder(
         head.filter((t) => !this.busy.has(t._id) && t.expires_at.getTime() > now),
@@ -334,10 +338,13 @@ class DispatchRun {
 
   private async publish(): Promise<void> {
     this.lastPublish = this.now();
+    // The counts are taken before the writes: starts that finish while they wait count next time.
+    const delta = this.unpublished;
+    this.unpublished = { started: 0, refused: 0 };
+    let held = false;
     try {
       const backlog = await this.deps.store.countWaiting();
-      const delta = this.unpublished;
-      const held = await this.deps.queue.publish(
+      held = await this.deps.queue.publish(
         this.holder,
         {
           started: delta.started,
@@ -349,9 +356,12 @@ class DispatchRun {
         },
         this.deps.now(),
       );
-      if (held) this.unpublished = { started: 0, refused: 0 };
     } catch (err) {
       this.deps.log.warn('queue_publish_failed', { detail: describeError(err) });
+    }
+    if (!held) {
+      this.unpublished.started += delta.started;
+      this.unpublished.refused += delta.refused;
     }
   }
 

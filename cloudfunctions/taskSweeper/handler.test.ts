@@ -152,6 +152,29 @@ describe('the queue', () => {
     expect(state.lease_until.getTime()).toBeLessThanOrEqual(b.clock.now().getTime());
   });
 
+  it('counts every start it publishes, those finishing while a publish is written too', async () => {
+    const n = 12;
+    b.coze.failNextStarts(...Array.from({ length: n }, busy));
+    for (let i = 0; i < n; i++) await create(`o_count_${i}`);
+    b.clock.advance(3_000);
+    // Starts that take a moment, and a slow state write: starts in flight finish while it waits.
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    const startRun = b.coze.startRun.bind(b.coze);
+    b.coze.startRun = async (input) => {
+      await pause(30);
+      return startRun(input);
+    };
+    const publish = b.deps.queue.publish.bind(b.deps.queue);
+    b.deps.queue.publish = async (...args) => {
+      await pause(100);
+      return publish(...args);
+    };
+    const report = await run();
+    expect(report.dispatch.started).toBe(n);
+    const state = await b.deps.queue.read(b.clock.now());
+    expect(state.started_total).toBe(n);
+  });
+
   it('two sweeps at once: one dispatches, the other leaves Coze alone', async () => {
     b.coze.failNextStarts(busy());
     await create();
