@@ -24,6 +24,7 @@ import {
   emptyQueueState,
   queueStateSchema,
   type QueueState,
+  type QueueTicket,
 } from '../../shared/queue';
 import {
   ACTIVE_STATUSES,
@@ -174,6 +175,17 @@ export class TaskStore {
     return this.updateWhere(
       { _id: id, status: this._.in([...statuses]) },
       replaceFields(this._, { ...fields }),
+    );
+  }
+
+  /**
+   * A place in the queue for a task that waits without one (its create's own start was refused):
+   * only while it still waits and has none.
+   */
+  giveTicket(id: string, ticket: QueueTicket, now: Date): Promise<boolean> {
+    return this.updateWhere(
+      { _id: id, status: TaskStatus.Pending, queue: null },
+      replaceFields(this._, { queue: { ...ticket }, updated_at: now }),
     );
   }
 

@@ -239,10 +239,17 @@ async function startOnCreate(
     return task;
   }
   const started = await startTask(deps, task, token);
-  if (started.outcome === 'not_started') {
-    await deps.queue.markBusy(new Date(now.getTime() + BUSY_HOLD_MS), now);
-  }
-  return started.task;
+  if (started.outcome !== 'not_started') return started.task;
+  await deps.queue.markBusy(new Date(now.getTime() + BUSY_HOLD_MS), now);
+  if (task.queue) return started.task;
+  // A direct start refused: the task waits after all, so it gets its place like any other.
+  const state = await deps.queue.readFresh(now);
+  const ticket = {
+    ahead: await deps.store.countWaitingFresh(now),
+    started_seen: state.started_total,
+  };
+  deps.store.noteWaiting();
+  return (await deps.store.giveTicket(task._id, ticket, now)) ? { ...task, queue: ticket } : task;
 }
 
 /** Conflicting writers the slow path of an admission outlasts before it gives up. */

@@ -63,6 +63,14 @@ describe('the queue', () => {
     expect(await get(id)).toMatchObject({ status: TaskStatus.Processing, start_attempts: 1 });
   });
 
+  it('a task whose own start was refused gets its place in the queue like any other', async () => {
+    b.coze.failNextStarts(busy(), busy());
+    await create('o_first');
+    const id = await create();
+    expect((await get(id)).queue).toEqual({ ahead: expect.any(Number), started_seen: 0 });
+    expect((await get(id)).queue!.ahead).toBeGreaterThanOrEqual(0);
+  });
+
   it('a create after Coze refused one leaves its start to the queue’s slots', async () => {
     b.coze.failNextStarts(busy());
     await create();
