@@ -190,12 +190,10 @@ async function create(deps: ExtractDeps, openid: string, req: CreateRequest): Pr
     return answerTask(deps, await owned(deps, openid, taskId), quota(used));
   }
   log.info('task_created', { task: taskId, platform: share.platform, start: place.mode });
-  if (place.ticket) store.noteWaiting();
-  return answerTask(
-    deps,
-    await startOnCreate(deps, task, token, place.mode),
-    quota(admission.used),
-  );
+  const placed = await startOnCreate(deps, task, token, place.mode);
+  // Counted as waiting on this instance only once it waits (a slot start runs at once).
+  if (placed.status === TaskStatus.Pending) store.noteWaiting();
+  return answerTask(deps, placed, quota(admission.used));
 }
 
 /**
@@ -243,12 +241,12 @@ async function startOnCreate(
   await deps.queue.markBusy(new Date(now.getTime() + BUSY_HOLD_MS), now);
   if (task.queue) return started.task;
   // A direct start refused: the task waits after all, so it gets its place like any other.
+  // Exactly the tasks placed before it (one count, on this refusal only).
   const state = await deps.queue.readFresh(now);
   const ticket = {
-    ahead: await deps.store.countWaitingFresh(now),
+    ahead: await deps.store.countWaiting(task.next_dispatch_at ?? now),
     started_seen: state.started_total,
   };
-  deps.store.noteWaiting();
   return (await deps.store.giveTicket(task._id, ticket, now)) ? { ...task, queue: ticket } : task;
 }
 

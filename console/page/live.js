@@ -116,7 +116,8 @@ function useData(path, topics, everyMs = 0) {
 // ------------------------------------------------------------------------------------------------
 // Small pieces
 
-const fmtTime = (v) => (v ? new Date(v).toLocaleTimeString() : '—');
+// 24-hour, as the charts' time axes are.
+const fmtTime = (v) => (v ? new Date(v).toLocaleTimeString([], { hour12: false }) : '—');
 const fmtRel = (ms) => (ms < 1000 ? `+${ms} ms` : `+${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s`);
 const short = (id) => (id ? String(id).slice(0, 8) : '—');
 const Badge = ({ cls, children }) => html`<span class=${`badge ${cls || ''}`}>${children}</span>`;

@@ -166,7 +166,8 @@ function Notices() {
           (m) =>
             html`<div class="wx" data-testid="wx-message">
               <div class="head">
-                <span class="logo"></span>短视频文案提取 · ${new Date(m.sentAt).toLocaleString()}
+                <span class="logo"></span>短视频文案提取 ·
+                ${new Date(m.sentAt).toLocaleString([], { hour12: false })}
               </div>
               <div class="ttl">${m.title}</div>
               ${m.rows.map((r) => html`<div class="row"><span class="l">${r.label}</span><span>${r.value}</span></div>`)}
