@@ -97,7 +97,7 @@ const log = (line: string) =>
 
 export const BENCH_USAGE = `usage: npm run bench [-- --quick] [--only PHASES] [--out FILE] [--md FILE] [--run-ms N]
                      [--burst-n N] [--burst-rate R] [--burst-qps Q] [--burst-run-ms MS]
-  --quick            the short run (about two minutes, no burst) instead of the full one
+  --quick            the short run (about a minute, no burst) instead of the full one
   --only PHASES      run only these, comma-separated: flow (watch against polling, cost per task),
                      hooks (submits and callbacks), burst (the viral day)
   --out FILE         write the results as JSON (and the charts, as SVG, into charts/ beside it)

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { signCallback } from '../shared/signing';
+import { signedHeaders } from '../shared/signing';
 
 export interface LoadRequest {
   url: string;
@@ -40,9 +40,7 @@ function post(req: LoadRequest, body: string): Promise<{ status: number; ms: num
         headers: {
           'content-type': 'application/json; charset=utf-8',
           'content-length': Buffer.byteLength(body),
-          'webhook-id': id,
-          'webhook-timestamp': String(ts),
-          'webhook-signature': signCallback(req.secret, id, ts, body),
+          ...signedHeaders(req.secret, id, ts, body),
         },
       },
       (res) => {

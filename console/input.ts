@@ -6,11 +6,9 @@
  * watch and its subscription-message check hold the same rule; anything else is refused here with
  * a 400 naming the rule it broke, before a grant is given or a function is called.
  */
-import type { StandinSettings } from '../standin/settings';
+import { OPENID_MAX_LENGTH as OPENID_MAX, isOpenid } from '../emulator/openid';
+import { DEFAULT_SETTINGS, type StandinSettings } from '../standin/settings';
 import { HttpError } from './http';
-
-const OPENID_MAX = 64;
-const OPENID_CHARS = /^[A-Za-z0-9_-]+$/;
 
 /** The user id in `body[field]`, or a 400 saying what is wrong with it (never echoing it). */
 export function openidOf(body: Record<string, unknown>, field = 'openid'): string {
@@ -27,7 +25,7 @@ export function openidOf(body: Record<string, unknown>, field = 'openid'): strin
       `${field}: ${v.length} characters; a user id has at most ${OPENID_MAX}`,
     );
   }
-  if (!OPENID_CHARS.test(v)) {
+  if (!isOpenid(v)) {
     throw new HttpError(
       400,
       `${field}: a user id has only letters, digits, _ and - (no spaces, line breaks, / . < > or other characters)`,
@@ -36,20 +34,16 @@ export function openidOf(body: Record<string, unknown>, field = 'openid'): strin
   return v;
 }
 
-/** The type each stand-in knob takes from the page. */
-const KNOB_TYPES: Record<keyof StandinSettings, 'number' | 'string'> = {
-  callbackMode: 'string',
-  createErrorRate: 'number',
-  delayMs: 'number',
-  startAnswer: 'string',
-  qps: 'number',
-};
+/** The type each stand-in knob takes from the page: its default's. */
+const KNOB_TYPES: Record<string, string> = Object.fromEntries(
+  Object.entries(DEFAULT_SETTINGS).map(([name, value]) => [name, typeof value]),
+);
 
 /** The knobs in `body`, typed (none: nothing changes); a 400 naming the first unknown or mistyped one. */
 export function standinPatchOf(body: Record<string, unknown>): Partial<StandinSettings> {
   const patch: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
-    const type = (KNOB_TYPES as Record<string, string | undefined>)[name];
+    const type = KNOB_TYPES[name];
     if (!type) {
       throw new HttpError(
         400,

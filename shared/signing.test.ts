@@ -5,6 +5,7 @@ import {
   callbackHeaders,
   hashCallbackToken,
   signCallback,
+  signedHeaders,
   tokensMatch,
   verifyCallback,
 } from './signing';
@@ -48,13 +49,9 @@ const BODY = JSON.stringify({
 
 type Headers = Record<string, string | string[] | undefined>;
 
-function signedHeaders(overrides: Partial<Record<string, string | undefined>> = {}): Headers {
-  return {
-    'webhook-id': ID,
-    'webhook-timestamp': String(TS),
-    'webhook-signature': signCallback(SECRET, ID, TS, BODY),
-    ...overrides,
-  };
+/** The correctly signed fixture's headers, with one field broken by `overrides`. */
+function correctHeaders(overrides: Partial<Record<string, string | undefined>> = {}): Headers {
+  return { ...signedHeaders(SECRET, ID, TS, BODY), ...overrides };
 }
 
 describe('published Standard Webhooks vectors', () => {
@@ -119,11 +116,11 @@ describe('published Standard Webhooks vectors', () => {
 
 describe('verifyCallback: a correct fixture, then one field broken at a time', () => {
   it('accepts the correctly signed fixture (Chinese text and emoji in the body)', () => {
-    expect(verifyCallback([SECRET], signedHeaders(), BODY, TS)).toEqual({ ok: true });
-    expect(verifyCallback([SECRET], signedHeaders(), Buffer.from(BODY, 'utf8'), TS)).toEqual({
+    expect(verifyCallback([SECRET], correctHeaders(), BODY, TS)).toEqual({ ok: true });
+    expect(verifyCallback([SECRET], correctHeaders(), Buffer.from(BODY, 'utf8'), TS)).toEqual({
       ok: true,
     });
-    expect(verifyCallback([SECRET], signedHeaders(), new TextEncoder().encode(BODY), TS)).toEqual({
+    expect(verifyCallback([SECRET], correctHeaders(), new TextEncoder().encode(BODY), TS)).toEqual({
       ok: true,
     });
   });
@@ -139,7 +136,7 @@ describe('verifyCallback: a correct fixture, then one field broken at a time', (
     ['the signature (garbage)', { 'webhook-signature': 'v1,dawfeoifkpqwoekfpqoekf' }],
     ['the signature (partial "v1,")', { 'webhook-signature': 'v1,' }],
   ])('changed %s → bad_signature', (_label, override) => {
-    expect(verifyCallback([SECRET], signedHeaders(override), BODY, TS)).toEqual({
+    expect(verifyCallback([SECRET], correctHeaders(override), BODY, TS)).toEqual({
       ok: false,
       reason: 'bad_signature',
     });
@@ -151,7 +148,7 @@ describe('verifyCallback: a correct fixture, then one field broken at a time', (
     const nearMiss = good.slice(0, -2) + (last === 'A' ? 'B' : 'A') + good.slice(-1);
     expect(nearMiss).not.toBe(good);
     expect(
-      verifyCallback([SECRET], signedHeaders({ 'webhook-signature': nearMiss }), BODY, TS),
+      verifyCallback([SECRET], correctHeaders({ 'webhook-signature': nearMiss }), BODY, TS),
     ).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
@@ -160,7 +157,7 @@ describe('verifyCallback: a correct fixture, then one field broken at a time', (
     for (const index of [0, Math.floor(bytes.length / 2), bytes.length - 1]) {
       const tampered = Uint8Array.from(bytes);
       tampered[index] = tampered[index]! ^ 0x01;
-      expect(verifyCallback([SECRET], signedHeaders(), tampered, TS)).toEqual({
+      expect(verifyCallback([SECRET], correctHeaders(), tampered, TS)).toEqual({
         ok: false,
         reason: 'bad_signature',
       });
@@ -185,11 +182,11 @@ describe('verifyCallback: a correct fixture, then one field broken at a time', (
   it.each(['webhook-id', 'webhook-timestamp', 'webhook-signature'])(
     'header %s missing or empty → missing_headers',
     (name) => {
-      expect(verifyCallback([SECRET], signedHeaders({ [name]: undefined }), BODY, TS)).toEqual({
+      expect(verifyCallback([SECRET], correctHeaders({ [name]: undefined }), BODY, TS)).toEqual({
         ok: false,
         reason: 'missing_headers',
       });
-      expect(verifyCallback([SECRET], signedHeaders({ [name]: '  ' }), BODY, TS)).toEqual({
+      expect(verifyCallback([SECRET], correctHeaders({ [name]: '  ' }), BODY, TS)).toEqual({
         ok: false,
         reason: 'missing_headers',
       });
@@ -213,13 +210,13 @@ describe('verifyCallback: a correct fixture, then one field broken at a time', (
     '1234567890123',
   ])('timestamp %j → bad_timestamp', (timestamp) => {
     expect(
-      verifyCallback([SECRET], signedHeaders({ 'webhook-timestamp': timestamp }), BODY, TS),
+      verifyCallback([SECRET], correctHeaders({ 'webhook-timestamp': timestamp }), BODY, TS),
     ).toEqual({ ok: false, reason: 'bad_timestamp' });
   });
 
   it('timestamps up to the tolerance either way pass; one second more is refused', () => {
     expect(TIMESTAMP_TOLERANCE_S).toBe(300);
-    const h = signedHeaders();
+    const h = correctHeaders();
     expect(verifyCallback([SECRET], h, BODY, TS + 300)).toEqual({ ok: true });
     expect(verifyCallback([SECRET], h, BODY, TS - 300)).toEqual({ ok: true });
     expect(verifyCallback([SECRET], h, BODY, TS + 301)).toEqual({
@@ -236,7 +233,7 @@ describe('verifyCallback: a correct fixture, then one field broken at a time', (
 
   it('an old timestamp is refused even with a valid signature for it', () => {
     const old = TS - 3600;
-    const headers = signedHeaders({
+    const headers = correctHeaders({
       'webhook-timestamp': String(old),
       'webhook-signature': signCallback(SECRET, ID, old, BODY),
     });
@@ -252,20 +249,20 @@ describe('verifyCallback: a correct fixture, then one field broken at a time', (
     ['a bare prefix', ['whsec_']],
     ['a secret that is not base64', ['whsec_not base64!!']],
   ])('%s → no_secret', (_label, secrets) => {
-    expect(verifyCallback(secrets, signedHeaders(), BODY, TS)).toEqual({
+    expect(verifyCallback(secrets, correctHeaders(), BODY, TS)).toEqual({
       ok: false,
       reason: 'no_secret',
     });
   });
 
   it('refuses a clock that is not a number', () => {
-    expect(() => verifyCallback([SECRET], signedHeaders(), BODY, Number.NaN)).toThrow(TypeError);
+    expect(() => verifyCallback([SECRET], correctHeaders(), BODY, Number.NaN)).toThrow(TypeError);
   });
 });
 
 describe('verifyCallback: headers', () => {
   it('looks header names up case-insensitively', () => {
-    const h = signedHeaders();
+    const h = correctHeaders();
     const mixed = {
       'Webhook-Id': h['webhook-id'],
       'WEBHOOK-TIMESTAMP': h['webhook-timestamp'],
@@ -276,9 +273,9 @@ describe('verifyCallback: headers', () => {
 
   it('takes the first value of an array header', () => {
     const good = signCallback(SECRET, ID, TS, BODY);
-    expect(verifyCallback([SECRET], signedHeaders({}), BODY, TS)).toEqual({ ok: true });
+    expect(verifyCallback([SECRET], correctHeaders({}), BODY, TS)).toEqual({ ok: true });
     const asArray = (first: string, second: string): Headers => ({
-      ...signedHeaders(),
+      ...correctHeaders(),
       'webhook-signature': [first, second],
     });
     expect(verifyCallback([SECRET], asArray(good, 'v1,bad'), BODY, TS)).toEqual({ ok: true });
@@ -287,7 +284,7 @@ describe('verifyCallback: headers', () => {
       reason: 'bad_signature',
     });
     expect(
-      verifyCallback([SECRET], { ...signedHeaders(), 'webhook-id': [] as string[] }, BODY, TS),
+      verifyCallback([SECRET], { ...correctHeaders(), 'webhook-id': [] as string[] }, BODY, TS),
     ).toEqual({ ok: false, reason: 'missing_headers' });
   });
 
@@ -300,7 +297,7 @@ describe('verifyCallback: headers', () => {
 
 describe('verifyCallback: secret rotation and formats', () => {
   it('passes with the second of two secrets', () => {
-    const h = signedHeaders({ 'webhook-signature': signCallback(OTHER_SECRET, ID, TS, BODY) });
+    const h = correctHeaders({ 'webhook-signature': signCallback(OTHER_SECRET, ID, TS, BODY) });
     expect(verifyCallback([SECRET, OTHER_SECRET], h, BODY, TS)).toEqual({ ok: true });
     expect(verifyCallback([SECRET], h, BODY, TS)).toEqual({ ok: false, reason: 'bad_signature' });
   });
@@ -310,21 +307,21 @@ describe('verifyCallback: secret rotation and formats', () => {
     const bad = signCallback(OTHER_SECRET, ID, TS, BODY);
     for (const list of [`${bad} ${good}`, `${good} ${bad}`, `v1a,xyz  ${good}`]) {
       expect(
-        verifyCallback([SECRET], signedHeaders({ 'webhook-signature': list }), BODY, TS),
+        verifyCallback([SECRET], correctHeaders({ 'webhook-signature': list }), BODY, TS),
       ).toEqual({ ok: true });
     }
     expect(
-      verifyCallback([SECRET], signedHeaders({ 'webhook-signature': `${bad} v1,` }), BODY, TS),
+      verifyCallback([SECRET], correctHeaders({ 'webhook-signature': `${bad} v1,` }), BODY, TS),
     ).toEqual({ ok: false, reason: 'bad_signature' });
   });
 
   it('skips an unusable secret among usable ones', () => {
-    expect(verifyCallback(['whsec_!!', SECRET], signedHeaders(), BODY, TS)).toEqual({ ok: true });
+    expect(verifyCallback(['whsec_!!', SECRET], correctHeaders(), BODY, TS)).toEqual({ ok: true });
   });
 
   it('accepts the secret without its whsec_ prefix (plain base64)', () => {
     expect(signCallback(SECRET_B64, ID, TS, BODY)).toBe(signCallback(SECRET, ID, TS, BODY));
-    expect(verifyCallback([SECRET_B64], signedHeaders(), BODY, TS)).toEqual({ ok: true });
+    expect(verifyCallback([SECRET_B64], correctHeaders(), BODY, TS)).toEqual({ ok: true });
   });
 });
 
@@ -338,13 +335,13 @@ describe('raw bytes that are not UTF-8', () => {
       concat(new TextEncoder().encode(`${ID}.${TS}.`), bytes),
     );
     expect(signature).toBe(`v1,${oracle}`);
-    const headers = signedHeaders({ 'webhook-signature': signature });
+    const headers = correctHeaders({ 'webhook-signature': signature });
     expect(verifyCallback([SECRET], headers, bytes, TS)).toEqual({ ok: true });
     expect(verifyCallback([SECRET], headers, Buffer.from(bytes), TS)).toEqual({ ok: true });
   });
 
   it('does not verify the bytes once decoded to a string (the trap of Buffer.toString)', () => {
-    const headers = signedHeaders({ 'webhook-signature': signCallback(SECRET, ID, TS, bytes) });
+    const headers = correctHeaders({ 'webhook-signature': signCallback(SECRET, ID, TS, bytes) });
     const decoded = Buffer.from(bytes).toString('utf8');
     expect(verifyCallback([SECRET], headers, decoded, TS)).toEqual({
       ok: false,
@@ -361,7 +358,7 @@ describe('raw bytes that are not UTF-8', () => {
     const start = Buffer.byteLength('garbage-before|');
     const view = backing.subarray(start, start + Buffer.byteLength(BODY));
     expect(view.byteOffset).toBeGreaterThan(0);
-    expect(verifyCallback([SECRET], signedHeaders(), view, TS)).toEqual({ ok: true });
+    expect(verifyCallback([SECRET], correctHeaders(), view, TS)).toEqual({ ok: true });
   });
 });
 
@@ -384,6 +381,18 @@ describe('signCallback', () => {
 
   it.each([[1.5], [-1], [Number.NaN]])('throws on timestamp %p', (ts) => {
     expect(() => signCallback(SECRET, ID, ts, BODY)).toThrow(/timestamp/);
+  });
+});
+
+describe('signedHeaders', () => {
+  it('sets the three headers a receiver reads, and they verify', () => {
+    const headers = signedHeaders(SECRET, ID, TS, BODY);
+    expect(callbackHeaders(headers)).toEqual({
+      id: ID,
+      timestamp: String(TS),
+      signature: signCallback(SECRET, ID, TS, BODY),
+    });
+    expect(verifyCallback([SECRET], headers, BODY, TS)).toEqual({ ok: true });
   });
 });
 

@@ -85,6 +85,20 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 }
 
 /** Reads the three Standard Webhooks headers, case-insensitively; empty strings when absent. */
+/** The three headers of a signed delivery, as a sender sets them (`callbackHeaders` reads them). */
+export function signedHeaders(
+  secret: string,
+  id: string,
+  timestampS: number,
+  rawBody: string | Uint8Array,
+): Record<'webhook-id' | 'webhook-timestamp' | 'webhook-signature', string> {
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(timestampS),
+    'webhook-signature': signCallback(secret, id, timestampS, rawBody),
+  };
+}
+
 export function callbackHeaders(
   headers: Record<string, string | string[] | undefined>,
 ): CallbackHeaders {

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CallbackBodyInput, CallbackType } from '../shared/callback';
 import { resultKind } from '../shared/result';
-import { signCallback } from '../shared/signing';
+import { signedHeaders } from '../shared/signing';
 import type { StandinDelivery, StandinRun } from './runs';
 import type { RunStore } from './run-store';
 import { planFor, type Step } from './simulated-workflow';
@@ -136,9 +136,7 @@ export class Courier {
     const what = `run ${run.executeId} task ${run.taskId}: ${step.type} ${step.progress} (${webhookId})`;
     const headers = {
       'content-type': 'application/json; charset=utf-8',
-      'webhook-id': webhookId,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signCallback(this.webhookSecret, webhookId, timestamp, body),
+      ...signedHeaders(this.webhookSecret, webhookId, timestamp, body),
     };
     const record: Recorded = {
       seq: ++this.seq,

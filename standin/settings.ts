@@ -37,9 +37,9 @@ const MAX_DELAY_MS = 600_000;
 const MAX_QPS = 1000;
 
 export const DEFAULT_SETTINGS: StandinSettings = {
-  delayMs: DEFAULT_DELAY_MS,
   callbackMode: 'normal',
   createErrorRate: 0,
+  delayMs: DEFAULT_DELAY_MS,
   startAnswer: 'normal',
   qps: 0,
 };

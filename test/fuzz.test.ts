@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signCallback } from '../shared/signing';
+import { signedHeaders } from '../shared/signing';
 import { callFunction } from '../emulator/client';
 import { COLLECTIONS } from '../cloudfunctions/_adapters/database';
 import { freePort, startProductStack, type ProductStack } from '../scripts/local-stack';
@@ -130,9 +130,7 @@ beforeAll(async () => {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
-      'webhook-id': 'msg_seed',
-      'webhook-timestamp': String(ts),
-      'webhook-signature': signCallback(product.env.WEBHOOK_SECRET!, 'msg_seed', ts, body),
+      ...signedHeaders(product.env.WEBHOOK_SECRET!, 'msg_seed', ts, body),
     },
     body,
   });
@@ -209,9 +207,7 @@ describe(`fuzz (FUZZ_SEED=${SEED})`, () => {
     const res = await fetch(`${product.url}/webhook/coze`, {
       method: 'POST',
       headers: {
-        'webhook-id': 'msg_probe',
-        'webhook-timestamp': String(ts),
-        'webhook-signature': signCallback(product.env.WEBHOOK_SECRET!, 'msg_probe', ts, body),
+        ...signedHeaders(product.env.WEBHOOK_SECRET!, 'msg_probe', ts, body),
       },
       body,
     });

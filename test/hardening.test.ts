@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExtractAnswer, ListAnswer, TaskAnswer } from '../shared/api';
-import { signCallback } from '../shared/signing';
+import { postSignedCallback } from './support/webhook';
 import { CONTENT_CUT_MARK, MAX_CONTENT_LENGTH, MAX_TITLE_LENGTH } from '../shared/result';
 import { ERROR_MESSAGES } from '../shared/errors';
 import { TaskStatus } from '../shared/status';
@@ -65,22 +65,7 @@ async function submit(openid: string, shareText = SHARE) {
   return { task, run };
 }
 
-let webhookSeq = 0;
-async function postCallback(body: object): Promise<Response> {
-  const raw = JSON.stringify(body);
-  const id = `msg_hardening_${++webhookSeq}`;
-  const ts = Math.floor(Date.now() / 1000);
-  return fetch(`${product.url}/webhook/coze`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': signCallback(product.env.WEBHOOK_SECRET!, id, ts, raw),
-    },
-    body: raw,
-  });
-}
+const postCallback = (body: object) => postSignedCallback(product, body);
 
 function completed(taskId: string, token: string, output: Record<string, string>) {
   return {

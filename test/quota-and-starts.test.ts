@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExtractAnswer, TaskAnswer } from '../shared/api';
-import { signCallback } from '../shared/signing';
+import { postSignedCallback } from './support/webhook';
 import { TaskStatus } from '../shared/status';
 import type { TaskView } from '../shared/task';
 import { callFunction, grantSubscriptions } from '../emulator/client';
@@ -172,24 +172,11 @@ describe('unknown fields are refused by name (item 6)', () => {
 
 describe('text the uploader controls (item 13)', () => {
   let seq = 0;
-  async function postCompleted(taskId: string, token: string, output: Record<string, string>) {
-    const raw = JSON.stringify({
+  const postCompleted = (taskId: string, token: string, output: Record<string, string>) =>
+    postSignedCallback(product, {
       type: 'workflow.execution.completed',
       data: { task_id: taskId, execute_id: '', callback_token: token, output },
     });
-    const id = `msg_quota_${++seq}`;
-    const ts = Math.floor(Date.now() / 1000);
-    return fetch(`${product.url}/webhook/coze`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(ts),
-        'webhook-signature': signCallback(product.env.WEBHOOK_SECRET!, id, ts, raw),
-      },
-      body: raw,
-    });
-  }
 
   it.each([
     ['http://127.0.0.1:3000/a.jpg', 'http://[::1]/v.mp4'],

@@ -11,6 +11,7 @@ import { Query } from 'mingo';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { type Doc, isPlainObject, stringifyEJSON } from '../database/ejson';
 import type { ChangeEvent, Store } from '../database/store';
+import { isOpenid } from '../openid';
 import type { DocChange, WatchErrorCode, WatchServerMessage, WatchSnapshot } from './protocol';
 
 export type { DocChange, WatchSnapshot } from './protocol';
@@ -174,7 +175,7 @@ export class WatchServer {
   /** Takes over an HTTP upgrade for `/_watch?openid=...`. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
     const openid = url.searchParams.get('openid') ?? '';
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(openid)) {
+    if (!isOpenid(openid)) {
       socket.end(
         'HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n{"error":"openid required"}',
       );

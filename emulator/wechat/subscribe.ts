@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isOpenid } from '../openid';
 import { isPlainObject } from '../database/ejson';
 
 export interface TemplateSpec {
@@ -198,7 +199,7 @@ export class SubscriptionService {
   send(params: Record<string, unknown>): WxReply {
     const touser = params.touser;
     const templateId = params.template_id;
-    if (typeof touser !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(touser)) {
+    if (!isOpenid(touser)) {
       return fail(40003, 'invalid openid');
     }
     const template = typeof templateId === 'string' ? this.templates.get(templateId) : undefined;

@@ -12,8 +12,7 @@
  * the tab bar (from app.json `tabBar`, icons from its PNGs), so a `position: fixed` bar at the
  * bottom sits on top of the tab bar, not under it.
  *
- *   tsx scripts/screenshots/shoot.ts [--html DIR] [--out DIR] [--only a,b] [--light-only] [--layout]
- *   tsx scripts/screenshots/shoot.ts --html DIR --check DIR
+ * Its flags: `tsx scripts/screenshots/shoot.ts --help` (SHOOT_COMMAND below).
  *
  * --layout also writes <name>.layout.json: the box of every element with an id, for tests.
  * A full run also writes manifest.json beside the pictures: for every picture, a digest of what

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { callbackBodySchema, type CallbackBody } from '../../shared/callback';
-import { signCallback } from '../../shared/signing';
+import { signedHeaders } from '../../shared/signing';
 import { FAILURE_MESSAGES, isFailureCode } from '../../shared/errors';
 import { parseShareText } from '../../shared/share-text';
 import { TaskStatus, isTerminal } from '../../shared/status';
@@ -107,9 +107,7 @@ function signedCallback(secret: string, body: CallbackBody) {
   return {
     raw,
     headers: {
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signCallback(secret, id, timestamp, raw),
+      ...signedHeaders(secret, id, timestamp, raw),
     },
   };
 }

@@ -4,7 +4,7 @@
  * signature on another body, and replays. Each comes with the answer the contract requires.
  */
 import { randomBytes } from 'node:crypto';
-import { signCallback } from '../../shared/signing';
+import { signedHeaders } from '../../shared/signing';
 import type { InterceptedCallback } from './callback-proxy';
 
 export interface AttackTarget {
@@ -83,11 +83,7 @@ export async function attackTask(
       ...(expectedOutcome ? { expectedOutcome } : {}),
     });
   };
-  const signed = (s: string, id: string, ts: number, body: string) => ({
-    'webhook-id': id,
-    'webhook-timestamp': String(ts),
-    'webhook-signature': signCallback(s, id, ts, body),
-  });
+  const signed = signedHeaders;
 
   // Forged: a well-formed body signed with a secret that is not ours, even with the real token.
   const b1 = forgedBody(target.taskId, realToken);

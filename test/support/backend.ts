@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signCallback } from '../../shared/signing';
+import { signedHeaders } from '../../shared/signing';
 import { loadConfig } from '../../shared/config';
 import type { WorkflowFailureCode } from '../../shared/errors';
 import type { TaskResult } from '../../shared/result';
@@ -181,15 +181,12 @@ export function signedEvent(
   const raw = typeof body === 'string' ? body : JSON.stringify(body);
   const ts = Math.floor((opts.at ?? T0).getTime() / 1000);
   const id = opts.id ?? `msg_${Math.random().toString(36).slice(2)}`;
-  const signature = signCallback(opts.secret ?? SECRET, id, ts, Buffer.from(raw, 'utf8'));
   return {
     httpMethod: 'POST',
     path: '/webhook/coze',
     headers: {
       'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(ts),
-      'webhook-signature': signature,
+      ...signedHeaders(opts.secret ?? SECRET, id, ts, Buffer.from(raw, 'utf8')),
     },
     body: opts.base64 ? Buffer.from(raw, 'utf8').toString('base64') : raw,
     isBase64Encoded: Boolean(opts.base64),

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { extractRequestSchema } from '../../shared/api';
 import { MAX_CALLBACK_BYTES, parseCallbackBody } from '../../shared/callback';
-import { TIMESTAMP_TOLERANCE_S, signCallback, verifyCallback } from '../../shared/signing';
+import { TIMESTAMP_TOLERANCE_S, signedHeaders, verifyCallback } from '../../shared/signing';
 import { parseShareText } from '../../shared/share-text';
 
 export type Rand = () => number;
@@ -186,11 +186,7 @@ export function webhookCase(r: Rand, ctx: WebhookFuzzContext, nowS: number): Web
   const seeded = pick(r, ctx.tasks);
   const taskId = r() < 0.6 ? seeded.id : pick(r, [randomUUID(), junk(r, 70), '']);
   const token = r() < 0.5 ? seeded.token : junk(r, 50);
-  const sign = (id: string, ts: number, body: Buffer) => ({
-    'webhook-id': id,
-    'webhook-timestamp': String(ts),
-    'webhook-signature': signCallback(ctx.secret, id, ts, body),
-  });
+  const sign = (id: string, ts: number, body: Buffer) => signedHeaders(ctx.secret, id, ts, body);
   const kind = int(r, 12);
   let headers: Record<string, string> = { 'content-type': 'application/json' };
   let body: Buffer;
